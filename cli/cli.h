@@ -1,0 +1,84 @@
+/* cli.h - what every otapctl subcommand shares: the command table entry,
+ * global options, exit codes, and helpers to load the config and open the
+ * queue with errors printed the same way everywhere. */
+#ifndef OTAP_CLI_H
+#define OTAP_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+#include "queue.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1,       /* database, I/O... */
+	EXIT_USAGE = 2,         /* bad usage or bad input */
+};
+
+struct cli_ctx {
+	const char *config_path;        /* -c/--config; NULL = default resolution */
+	const char *db_path;            /* --db; overrides the config's database */
+	struct cfg cfg;
+	bool cfg_loaded;
+};
+
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv, struct cli_ctx *ctx);
+	const char *summary;
+};
+
+/* Loads the config once (exits-code style: returns EXIT_OK or prints the
+ * reason to stderr and returns EXIT_USAGE). */
+int cli_load_config(struct cli_ctx *ctx);
+/* Opens the queue at --db or the config's database. Uses the config only
+ * when --db is not given. Returns EXIT_OK or prints and returns an exit code. */
+int cli_open_queue(struct cli_ctx *ctx, struct queue **q);
+/* True when argv has -h/--help; prints usage to stdout. */
+bool cli_wants_help(int argc, char **argv, const char *usage);
+/* Prints "otapctl: <msg>" to stderr and returns code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses a positive job id; returns 0 or -1. */
+int cli_parse_id(const char *text, int64_t *id);
+/* Wall clock in ms since the epoch. */
+int64_t cli_now_ms(void);
+
+/* Additions (cli): helpers shared by subcommands. */
+
+struct option;
+/* Prints "otapctl: warning: <msg>" to stderr (the operation goes on). */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports a getopt_long failure (c is '?' or ':'; optstring starts with ':')
+ * for subcommand cmd as "otapctl: cmd: unknown option ...", with a hint when
+ * a global option was put after the command. Returns EXIT_USAGE. */
+int cli_bad_option(const char *cmd, char **argv, const struct option *longopts, int c);
+/* Sets *path to --db or the config's database (loading the config only when
+ * --db is absent). Returns EXIT_OK or prints and returns an exit code. */
+int cli_db_path(struct cli_ctx *ctx, const char **path);
+/* Like cli_open_queue but refuses a database file that does not exist yet
+ * (read/modify commands must not silently create an empty one). */
+int cli_open_existing_queue(struct cli_ctx *ctx, struct queue **q);
+/* Parses a schedule time: "now", "+DURATION" (relative to now_ms),
+ * "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM[:SS]" in local time, or the
+ * same with a trailing "Z" for UTC. Returns 0 and sets *out (ms since the
+ * epoch), or -1 with a reason in err. */
+int cli_parse_time(const char *text, int64_t now_ms, int64_t *out, struct errbuf *err);
+/* Parses a decimal integer in [min, max] with nothing around it. Returns 0 or -1. */
+int cli_parse_int(const char *text, int min, int max, int *out);
+/* Formats ms since the epoch as local "YYYY-MM-DD HH:MM:SS" into buf. */
+void cli_format_local_time(int64_t ms, char *buf, size_t size);
+/* Copies text into buf for one table cell: non-printable bytes become '?'
+ * and text longer than max_chars is cut with "..." (max_chars >= 4).
+ * Empty text becomes "-". */
+void cli_cell(const char *text, size_t max_chars, char *buf, size_t size);
+
+/* One per file: cli/cmd_<name>.c */
+int cmd_init(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_enqueue(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_status(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_cancel(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_pdu(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_decode(int argc, char **argv, struct cli_ctx *ctx);
+
+#endif

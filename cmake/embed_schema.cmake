@@ -1,0 +1,23 @@
+# Turns schema/NNN_name.sql files into a C array of migrations (schema_data.c).
+# Invoked at build time: cmake -DOUT=file.c -DSCHEMA_DIR=dir -P embed_schema.cmake
+file(GLOB FILES "${SCHEMA_DIR}/[0-9][0-9][0-9]_*.sql")
+list(SORT FILES)
+set(body "/* Generated from the schema directory by cmake/embed_schema.cmake. Do not edit. */\n")
+string(APPEND body "#include \"schema.h\"\n\nconst struct schema_migration schema_migrations[] = {\n")
+set(count 0)
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME)
+  string(SUBSTRING ${name} 0 3 ver)
+  math(EXPR ver "1${ver} - 1000")
+  file(READ "${f}" sql)
+  string(REPLACE "\r" "" sql "${sql}")
+  string(REPLACE "\\" "\\\\" sql "${sql}")
+  # "??" would start a trigraph in C11 mode: "?\?" is the same two characters.
+  string(REPLACE "??" "?\\?" sql "${sql}")
+  string(REPLACE "\"" "\\\"" sql "${sql}")
+  string(REPLACE "\n" "\\n\"\n\"" sql "${sql}")
+  string(APPEND body "  { ${ver}, \"${name}\",\n\"${sql}\" },\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND body "};\nconst int schema_migration_count = ${count};\n")
+file(WRITE ${OUT} "${body}")

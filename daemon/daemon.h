@@ -1,0 +1,15 @@
+/* daemon.h - state shared by otapd's threads: the loaded config (read-only
+ * after start), the database path and the shutdown flag. */
+#ifndef OTAPD_DAEMON_H
+#define OTAPD_DAEMON_H
+
+#include <stdatomic.h>
+#include "config.h"
+
+struct daemon_ctx {
+	const struct cfg *cfg;
+	const char *db_path;
+	atomic_bool stop;
+};
+
+#endif

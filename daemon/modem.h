@@ -1,0 +1,39 @@
+/* modem.h - one GSM modem: its link plus the pure AT state machine, with
+ * the I/O loop that moves bytes between them. */
+#ifndef OTAPD_MODEM_H
+#define OTAPD_MODEM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include "at.h"
+#include "config.h"
+#include "errbuf.h"
+#include "link.h"
+
+struct modem {
+	const struct cfg_modem *cfg;
+	struct link link;
+	struct at_session at;
+	bool open;
+	const atomic_bool *stop;        /* daemon shutdown requested */
+};
+
+/* Prepares m (nothing is opened). The AT session lives as long as m, so the
+ * SIM PIN is sent at most once per daemon start, across reconnects. */
+void modem_setup(struct modem *m, const struct cfg_modem *cfg, bool status_reports,
+		 const atomic_bool *stop);
+
+/* Opens the link and runs the init sequence. Returns 0 when the modem is
+ * ready; -1 with a reason otherwise (*fatal set when retrying would be
+ * harmful, e.g. a rejected PIN). The link is closed on failure. */
+int modem_connect(struct modem *m, bool *fatal, struct errbuf *err);
+
+/* Moves bytes until an event is available (returns 1, *ev filled), until
+ * the monotonic time `until` (returns 0), or until the link fails (returns
+ * -1, link closed, reason in err). Ticks the AT timeouts. */
+int modem_poll(struct modem *m, int64_t until, struct at_event *ev, struct errbuf *err);
+
+/* Closes the link (the AT session keeps its once-per-start PIN memory). */
+void modem_disconnect(struct modem *m);
+
+#endif

@@ -1,0 +1,186 @@
+/* otapd.c - the daemon's entry point: options, config, single-instance lock,
+ * crash recovery, one worker thread per modem, and clean shutdown on
+ * SIGTERM/SIGINT. Runs in the foreground and logs to stderr (systemd style). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include "clock.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "queue.h"
+#include "worker.h"
+
+struct otapd_options {
+	const char *config_path;
+	const char *db_path;
+	bool check_only;
+	bool verbose;
+};
+
+static const char usage[] =
+	"usage: otapd [-c FILE] [--db PATH] [-n] [-v]\n"
+	"\n"
+	"Sends queued OTAP update jobs through the configured GSM modems.\n"
+	"Runs in the foreground and logs one line per event to stderr.\n"
+	"\n"
+	"  -c, --config FILE   config file (default $OTAPD_CONFIG or " CFG_DEFAULT_PATH ")\n"
+	"      --db PATH       database (overrides the config's 'database')\n"
+	"  -n, --check-config  check the config, print it normalised, and exit\n"
+	"  -v, --verbose       debug logging\n"
+	"  -h, --help          this help\n";
+
+static int parse_options(int argc, char **argv, struct otapd_options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "c:nvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config_path = optarg; break;
+		case 'D': o->db_path = optarg; break;
+		case 'n': o->check_only = true; break;
+		case 'v': o->verbose = true; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		default: fputs(usage, stderr); return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "otapd: unexpected argument '%s'\n%s", argv[optind], usage);
+		return -1;
+	}
+	return 0;
+}
+
+/* One daemon per database: a second one would put the first one's jobs in
+ * 'sending' back into the queue at start-up. The lock dies with the process. */
+static int lock_database(const char *db_path)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s.lock", db_path);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_error("cannot open lock file %s", path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_errorx("another otapd is already running on %s", db_path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int recover(const char *db_path)
+{
+	struct queue *q;
+	struct errbuf err;
+	int count = 0;
+	if (queue_open(db_path, &q, &err) < 0) {
+		log_errorx("%s", err.msg);
+		return -1;
+	}
+	int rc = queue_recover_interrupted(q, clock_wall_ms(), &count, &err);
+	if (rc < 0)
+		log_errorx("%s", err.msg);
+	else if (count > 0)
+		log_warnx("%d job(s) were left in 'sending' by an earlier run; queued again "
+			  "(a unit may receive a duplicate SMS)", count);
+	queue_close(q);
+	return rc;
+}
+
+static int wait_for_signal(void)
+{
+	sigset_t set;
+	int sig = 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigwait(&set, &sig);
+	return sig;
+}
+
+static int run(struct daemon_ctx *d)
+{
+	const struct cfg *cfg = d->cfg;
+	struct worker *workers = calloc(cfg->modem_count, sizeof *workers);
+	size_t started = 0;
+	if (!workers)
+		return -1;
+	for (; started < cfg->modem_count; started++) {
+		if (worker_start(&workers[started], d, &cfg->modems[started]) < 0)
+			break;
+	}
+	int rc = 0;
+	if (started == cfg->modem_count) {
+		log_info("started with %zu modem(s), database %s", started, d->db_path);
+		int sig = wait_for_signal();
+		log_info("received %s, finishing the current exchanges", strsignal(sig));
+	} else {
+		rc = -1;
+	}
+	atomic_store(&d->stop, true);
+	for (size_t i = 0; i < started; i++)
+		worker_join(&workers[i]);
+	free(workers);
+	return rc;
+}
+
+static void block_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* Inherited by the worker threads: only the main thread takes them. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+	struct otapd_options opts = { 0 };
+	struct cfg cfg;
+	struct errbuf err;
+
+	if (parse_options(argc, argv, &opts) < 0)
+		return 2;
+	log_init("otapd", opts.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	if (cfg_load(cfg_resolve_path(opts.config_path), &cfg, &err) < 0) {
+		log_errorx("%s", err.msg);
+		return 2;
+	}
+	if (opts.check_only) {
+		cfg_dump(&cfg, stdout);
+		cfg_free(&cfg);
+		return 0;
+	}
+	if (cfg.modem_count == 0) {
+		log_errorx("%s: no modems configured (expected a 'modems' list)", cfg.path);
+		cfg_free(&cfg);
+		return 2;
+	}
+	struct daemon_ctx d = { .cfg = &cfg, .db_path = opts.db_path ? opts.db_path : cfg.database };
+	atomic_init(&d.stop, false);
+	block_signals();
+	int lock_fd = lock_database(d.db_path);
+	int rc = lock_fd < 0 || recover(d.db_path) < 0 || run(&d) < 0 ? 1 : 0;
+	if (lock_fd >= 0)
+		close(lock_fd);
+	log_info("stopped");
+	cfg_free(&cfg);
+	return rc;
+}

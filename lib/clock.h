@@ -1,0 +1,13 @@
+/* clock.h - the two clocks: monotonic for timeouts, backoff and rate
+ * spacing; wall clock (ms since the epoch) for schedules and stored times. */
+#ifndef OTAP_CLOCK_H
+#define OTAP_CLOCK_H
+
+#include <stdint.h>
+
+/* Milliseconds on CLOCK_MONOTONIC: never jumps, meaningless across boots. */
+int64_t clock_mono_ms(void);
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
+int64_t clock_wall_ms(void);
+
+#endif

@@ -1,0 +1,980 @@
+/* config.c - loads otapd.conf with libconfig into struct cfg, validating
+ * every setting with "FILE:LINE:" reasons, and prints it back normalised
+ * for --check-config (see config.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "log.h"
+#include "msisdn.h"
+
+#define NAME_MAX_LEN 63
+#define PASSWORD_FILE_MAX 4096
+#define MS_PER_MIN (60 * 1000LL)
+#define MS_PER_DAY (24 * 60 * MS_PER_MIN)
+/* The relative TP-VP format ends at 63 weeks (TS 23.040 §9.2.3.12.1). */
+#define VALIDITY_MIN_MS (5 * MS_PER_MIN)
+#define VALIDITY_MAX_MS (63 * 7 * MS_PER_DAY)
+
+/* What every loading step needs: where errors go and where the file is. */
+struct loader {
+	const char *path;
+	struct errbuf *err;
+};
+
+static const char *const top_keys[] = {
+	"database", "profiles", "modems", "retry", "split_delay", "notify", "log_level", NULL,
+};
+static const char *const retry_keys[] = {
+	"max_attempts", "backoff_initial", "backoff_max", NULL,
+};
+static const char *const notify_keys[] = { "listen", "public_url", NULL };
+static const char *const profile_keys[] = {
+	"name", "password", "password_file", "jad_url", "app_dir", "http_user",
+	"http_password", "bearer", "apn", "net_user", "net_password", "dns",
+	"notify_url", "pid", "sms_class", "status_report", "validity",
+	"confirm_timeout", NULL,
+};
+static const char *const modem_keys[] = {
+	"name", "device", "baudrate", "flow_control", "pin", "smsc",
+	"send_timeout", "max_rate", NULL,
+};
+
+/* The profile's OTAP values: config setting, keyword, field. */
+struct profile_string {
+	const char *setting;
+	const char *keyword;
+	size_t offset;
+	bool secret;
+};
+
+#define PSTR(set, kw, field, sec) { set, kw, offsetof(struct otap_profile, field), sec }
+static const struct profile_string profile_strings[] = {
+	PSTR("password", "PWD", password, true),
+	PSTR("jad_url", "JADURL", jad_url, false),
+	PSTR("app_dir", "APPDIR", app_dir, false),
+	PSTR("http_user", "HTTPUSER", http_user, false),
+	PSTR("http_password", "HTTPPWD", http_password, true),
+	PSTR("bearer", "BEARER", bearer, false),
+	PSTR("apn", "APNORNUM", apn, false),
+	PSTR("net_user", "NETUSER", net_user, false),
+	PSTR("net_password", "NETPWD", net_password, true),
+	PSTR("dns", "DNS", dns, false),
+	PSTR("notify_url", "NOTIFYURL", notify_url, false),
+};
+#define PROFILE_STRING_COUNT (sizeof profile_strings / sizeof profile_strings[0])
+
+static const int standard_baudrates[] = {
+	1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
+};
+
+static char **profile_field(struct otap_profile *p, const struct profile_string *ps)
+{
+	return (char **)((char *)p + ps->offset);
+}
+
+static const char *profile_value(const struct otap_profile *p, const struct profile_string *ps)
+{
+	return *(char *const *)((const char *)p + ps->offset);
+}
+
+/* ---- error reporting ---- */
+
+/* Sets "FILE:LINE: reason" (or "FILE: reason" when s has no line). */
+__attribute__((format(printf, 3, 4)))
+static int fail_at(const struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	char reason[ERRBUF_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	if (s && config_setting_source_line(s) > 0) {
+		const char *file = config_setting_source_file(s);
+		return errbuf_set(ld->err, "%s:%u: %s", file ? file : ld->path,
+				  (unsigned)config_setting_source_line(s), reason);
+	}
+	return errbuf_set(ld->err, "%s: %s", ld->path, reason);
+}
+
+static void keys_join(const char *const *keys, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; keys[i] && used < size; i++) {
+		int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", keys[i]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+static bool key_known(const char *const *keys, const char *name)
+{
+	for (size_t i = 0; keys[i]; i++) {
+		if (strcmp(keys[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Rejects any member of group not in keys: a typo must never silently drop
+ * a parameter. where is e.g. "in profile 'els61'". */
+static int keys_check(const struct loader *ld, const config_setting_t *group,
+		      const char *const *keys, const char *where)
+{
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		if (key_known(keys, config_setting_name(s)))
+			continue;
+		char expected[400];
+		keys_join(keys, expected, sizeof expected);
+		return fail_at(ld, s, "unknown setting '%s' %s (expected one of: %s)",
+			       config_setting_name(s), where, expected);
+	}
+	return 0;
+}
+
+/* ---- typed getters: a NULL setting leaves the default untouched ---- */
+
+static int get_string(const struct loader *ld, const config_setting_t *s, const char *expect,
+		      char **out)
+{
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return fail_at(ld, s, "'%s' must be a string in double quotes (%s)",
+			       config_setting_name(s), expect);
+	char *copy = strdup(config_setting_get_string(s));
+	if (!copy)
+		return fail_at(ld, s, "'%s': out of memory", config_setting_name(s));
+	free(*out);
+	*out = copy;
+	return 0;
+}
+
+static int get_int(const struct loader *ld, const config_setting_t *s, const char *expect,
+		   long long min, long long max, long long *out)
+{
+	if (!s)
+		return 0;
+	int type = config_setting_type(s);
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		return fail_at(ld, s, "'%s' must be an integer (%s)", config_setting_name(s), expect);
+	long long v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return fail_at(ld, s, "'%s' is %lld; expected %s", config_setting_name(s), v, expect);
+	*out = v;
+	return 0;
+}
+
+static int get_bool(const struct loader *ld, const config_setting_t *s, bool *out)
+{
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail_at(ld, s, "'%s' must be true or false (without quotes)",
+			       config_setting_name(s));
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+static int get_duration(const struct loader *ld, const config_setting_t *s,
+			int64_t min, int64_t max, int64_t *out)
+{
+	char lo[32], hi[32];
+	struct errbuf why;
+	int64_t ms;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return fail_at(ld, s, "'%s' must be a duration in double quotes, e.g. \"30s\" "
+			       "(units: ms, s, m, h, d)", config_setting_name(s));
+	if (duration_parse(config_setting_get_string(s), &ms, &why) < 0)
+		return fail_at(ld, s, "'%s': %s", config_setting_name(s), why.msg);
+	duration_format(min, lo, sizeof lo);
+	duration_format(max, hi, sizeof hi);
+	if (ms < min)
+		return fail_at(ld, s, "'%s' must be at least %s", config_setting_name(s), lo);
+	if (ms > max)
+		return fail_at(ld, s, "'%s' must be at most %s", config_setting_name(s), hi);
+	*out = ms;
+	return 0;
+}
+
+static const config_setting_t *member(const config_setting_t *group, const char *name)
+{
+	return config_setting_get_member(group, name);
+}
+
+/* ---- small validators ---- */
+
+static bool name_valid(const char *name)
+{
+	size_t len = strlen(name);
+	if (len < 1 || len > NAME_MAX_LEN)
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+	       == len;
+}
+
+static bool url_valid(const char *url)
+{
+	return (strncmp(url, "http://", 7) == 0 && url[7]) ||
+	       (strncmp(url, "https://", 8) == 0 && url[8]);
+}
+
+/* Parses "HOST:PORT" (port 1-65535, host without spaces or '/').
+ * Returns NULL or a static reason. */
+static const char *hostport_check(const char *text)
+{
+	const char *colon = strrchr(text, ':');
+
+	if (!colon || colon == text)
+		return "expected HOST:PORT";
+	for (const char *p = text; p < colon; p++) {
+		if (*p == '/' || *p <= ' ' || *p > '~')
+			return "host part contains '/', a space or a non-ASCII character";
+	}
+	const char *port = colon + 1;
+	if (!*port || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5)
+		return "port must be a number 1-65535";
+	long n = strtol(port, NULL, 10);
+	if (n < 1 || n > 65535)
+		return "port must be a number 1-65535";
+	return NULL;
+}
+
+static const char *device_check(const char *device)
+{
+	if (device[0] == '/')
+		return NULL;
+	if (strncmp(device, "tcp://", 6) == 0)
+		return hostport_check(device + 6);
+	return "expected an absolute path such as \"/dev/ttyUSB0\" or \"tcp://HOST:PORT\"";
+}
+
+static bool baudrate_standard(long long rate)
+{
+	for (size_t i = 0; i < sizeof standard_baudrates / sizeof standard_baudrates[0]; i++) {
+		if (rate == standard_baudrates[i])
+			return true;
+	}
+	return false;
+}
+
+static bool pin_valid(const char *pin)
+{
+	size_t len = strlen(pin);
+	return len >= 4 && len <= 8 && strspn(pin, "0123456789") == len;
+}
+
+/* ---- password_file ---- */
+
+static void wipe(void *p, size_t n)
+{
+	if (p)
+		explicit_bzero(p, n);
+}
+
+static void free_secret(char *s)
+{
+	if (s) {
+		wipe(s, strlen(s));
+		free(s);
+	}
+}
+
+/* Relative password files are found next to the config file, not in the
+ * daemon's working directory (which is "/" once it runs as a service). */
+static char *path_beside(const char *config_path, const char *file)
+{
+	const char *slash = strrchr(config_path, '/');
+	if (file[0] == '/' || !slash)
+		return strdup(file);
+	size_t dirlen = (size_t)(slash - config_path);
+	char *full = malloc(dirlen + 1 + strlen(file) + 1);
+	if (full)
+		sprintf(full, "%.*s/%s", (int)dirlen, config_path, file);
+	return full;
+}
+
+/* Reads the whole file (at most PASSWORD_FILE_MAX bytes) into a new string,
+ * with one trailing LF stripped. The content is never put into a reason. */
+static int password_file_read(const struct loader *ld, const config_setting_t *s,
+			      const char *where, const char *path, char **out)
+{
+	char buf[PASSWORD_FILE_MAX + 1];
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return fail_at(ld, s, "%s: password_file '%s': cannot open: %s", where, path,
+			       strerror(errno));
+	size_t n = fread(buf, 1, sizeof buf, f);
+	int read_errno = ferror(f) ? errno : 0;
+	fclose(f);
+	int rc = 0;
+	if (read_errno)
+		rc = fail_at(ld, s, "%s: password_file '%s': cannot read: %s", where, path,
+			     strerror(read_errno));
+	else if (n > PASSWORD_FILE_MAX)
+		rc = fail_at(ld, s, "%s: password_file '%s' is larger than %d bytes "
+			     "(expected the password on one line)", where, path, PASSWORD_FILE_MAX);
+	else if (memchr(buf, '\0', n))
+		rc = fail_at(ld, s, "%s: password_file '%s' contains a NUL byte "
+			     "(expected the password on one line)", where, path);
+	if (rc == 0) {
+		if (n > 0 && buf[n - 1] == '\n')
+			n--;
+		buf[n] = '\0';
+		*out = strdup(buf);
+		if (!*out)
+			rc = fail_at(ld, s, "%s: password_file '%s': out of memory", where, path);
+	}
+	wipe(buf, sizeof buf);
+	return rc;
+}
+
+/* ---- profiles ---- */
+
+static int profile_password(const struct loader *ld, const config_setting_t *g,
+			    const char *where, struct otap_profile *p)
+{
+	const config_setting_t *file = member(g, "password_file");
+	char *path = NULL;
+
+	if (!file)
+		return 0;
+	if (member(g, "password"))
+		return fail_at(ld, file, "%s: set either 'password' or 'password_file', not both",
+			       where);
+	if (get_string(ld, file, "path of a file holding the OTAP password", &path) < 0)
+		return -1;
+	char *full = path_beside(ld->path, path);
+	free(path);
+	if (!full)
+		return fail_at(ld, file, "%s: out of memory", where);
+	int rc = password_file_read(ld, file, where, full, &p->password);
+	free(full);
+	return rc;
+}
+
+static int profile_strings_load(const struct loader *ld, const config_setting_t *g,
+				struct otap_profile *p)
+{
+	for (size_t i = 0; i < PROFILE_STRING_COUNT; i++) {
+		const struct profile_string *ps = &profile_strings[i];
+		char expect[48];
+		snprintf(expect, sizeof expect, "sent as OTAP %s", ps->keyword);
+		if (get_string(ld, member(g, ps->setting), expect, profile_field(p, ps)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int profile_numbers_load(const struct loader *ld, const config_setting_t *g,
+				struct otap_profile *p)
+{
+	long long pid = p->pid, sms_class = p->sms_class;
+
+	if (get_int(ld, member(g, "pid"), "0x7D or 0x00", LLONG_MIN, LLONG_MAX, &pid) < 0)
+		return -1;
+	if (pid != 0x7D && pid != 0x00)
+		return fail_at(ld, member(g, "pid"), "'pid' is 0x%llX; expected 0x7D (ME data "
+			       "download) or 0x00 (for networks that rewrite the PID)", pid);
+	if (get_int(ld, member(g, "sms_class"), "1 or 0", 0, 1, &sms_class) < 0)
+		return -1;
+	p->pid = (uint8_t)pid;
+	p->sms_class = (uint8_t)sms_class;
+	if (get_bool(ld, member(g, "status_report"), &p->status_report) < 0)
+		return -1;
+	if (get_duration(ld, member(g, "validity"), VALIDITY_MIN_MS, VALIDITY_MAX_MS,
+			 &p->validity_ms) < 0)
+		return -1;
+	return get_duration(ld, member(g, "confirm_timeout"), 1, INT64_MAX,
+			    &p->confirm_timeout_ms);
+}
+
+/* The setting an otap_build reason is about: its reason begins with the
+ * keyword (otap.h). Falls back to the profile group itself. */
+static const config_setting_t *setting_for_reason(const config_setting_t *g, const char *reason)
+{
+	size_t kwlen = strspn(reason, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+
+	for (size_t i = 0; i < PROFILE_STRING_COUNT && kwlen; i++) {
+		const struct profile_string *ps = &profile_strings[i];
+		if (strlen(ps->keyword) != kwlen || strncmp(reason, ps->keyword, kwlen) != 0)
+			continue;
+		const config_setting_t *s = member(g, ps->setting);
+		if (!s && strcmp(ps->setting, "password") == 0)
+			s = member(g, "password_file");
+		if (s)
+			return s;
+	}
+	return g;
+}
+
+/* Builds both messages now, so a bad value fails at load and not when a
+ * job is sent. */
+static int profile_otap_check(const struct loader *ld, const config_setting_t *g,
+			      const char *where, const struct otap_profile *p)
+{
+	static const enum otap_action actions[] = { OTAP_ACTION_INSTALL, OTAP_ACTION_DELETE };
+	struct otap_message msg;
+	struct errbuf why;
+	int rc = 0;
+
+	for (size_t i = 0; i < 2 && rc == 0; i++) {
+		if (otap_build(p, actions[i], NULL, &msg, &why) < 0)
+			rc = fail_at(ld, setting_for_reason(g, why.msg), "%s: %s", where, why.msg);
+		wipe(&msg, sizeof msg);
+	}
+	return rc;
+}
+
+static void profile_defaults(struct otap_profile *p)
+{
+	p->pid = 0x7D;
+	p->sms_class = 1;
+	p->status_report = false;
+	p->validity_ms = 24 * 60 * MS_PER_MIN;
+	p->confirm_timeout_ms = 30 * MS_PER_MIN;
+}
+
+static int profile_name_load(const struct loader *ld, const config_setting_t *g, size_t index,
+			     struct otap_profile *p)
+{
+	const config_setting_t *name = member(g, "name");
+
+	if (!name)
+		return fail_at(ld, g, "profile #%zu has no 'name' (expected name = \"els61\";)",
+			       index + 1);
+	if (get_string(ld, name, "the profile's name", &p->name) < 0)
+		return -1;
+	if (!name_valid(p->name))
+		return fail_at(ld, name, "profile name '%.80s' is invalid (expected 1-%d characters "
+			       "from A-Z a-z 0-9 . _ -)", p->name, NAME_MAX_LEN);
+	return 0;
+}
+
+static int profile_load(const struct loader *ld, const config_setting_t *g, size_t index,
+			struct otap_profile *p)
+{
+	char where[NAME_MAX_LEN + 16];
+
+	profile_defaults(p);
+	if (!config_setting_is_group(g))
+		return fail_at(ld, g, "profile #%zu must be a group { name = \"...\"; ... }",
+			       index + 1);
+	if (profile_name_load(ld, g, index, p) < 0)
+		return -1;
+	snprintf(where, sizeof where, "profile '%s'", p->name);
+	char in_where[sizeof where + 3];
+	snprintf(in_where, sizeof in_where, "in %s", where);
+	if (keys_check(ld, g, profile_keys, in_where) < 0)
+		return -1;
+	if (profile_strings_load(ld, g, p) < 0 || profile_password(ld, g, where, p) < 0)
+		return -1;
+	if (profile_numbers_load(ld, g, p) < 0)
+		return -1;
+	return profile_otap_check(ld, g, where, p);
+}
+
+/* ---- lists of groups (profiles, modems) ---- */
+
+static const config_setting_t *list_get(const struct loader *ld, const config_setting_t *root,
+					const char *name, int *rc)
+{
+	const config_setting_t *list = member(root, name);
+
+	*rc = 0;
+	if (list && !config_setting_is_list(list))
+		*rc = fail_at(ld, list, "'%s' must be a list of groups in parentheses: "
+			      "%s = ( { name = \"...\"; ... } );", name, name);
+	return list;
+}
+
+static int name_unique(const struct loader *ld, const config_setting_t *list, size_t index,
+		       const char *what)
+{
+	const config_setting_t *mine = member(config_setting_get_elem(list, (unsigned)index),
+					      "name");
+	const char *name = config_setting_get_string(mine);
+
+	for (size_t j = 0; j < index; j++) {
+		const config_setting_t *other =
+			member(config_setting_get_elem(list, (unsigned)j), "name");
+		if (strcmp(config_setting_get_string(other), name) == 0)
+			return fail_at(ld, mine, "duplicate %s name '%s' (first defined at line %u)",
+				       what, name, (unsigned)config_setting_source_line(other));
+	}
+	return 0;
+}
+
+static int profiles_load(const struct loader *ld, const config_setting_t *root, struct cfg *cfg)
+{
+	int rc;
+	const config_setting_t *list = list_get(ld, root, "profiles", &rc);
+
+	if (rc < 0)
+		return -1;
+	if (!list || config_setting_length(list) == 0)
+		return fail_at(ld, list, "no profiles defined (expected "
+			       "profiles = ( { name = \"els61\"; password_file = \"...\"; ... } );)");
+	size_t n = (size_t)config_setting_length(list);
+	cfg->profiles = calloc(n, sizeof *cfg->profiles);
+	if (!cfg->profiles)
+		return fail_at(ld, list, "out of memory");
+	cfg->profile_count = n;
+	for (size_t i = 0; i < n; i++) {
+		if (profile_load(ld, config_setting_get_elem(list, (unsigned)i), i,
+				 &cfg->profiles[i]) < 0)
+			return -1;
+		if (name_unique(ld, list, i, "profile") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- modems ---- */
+
+static int modem_device_load(const struct loader *ld, const config_setting_t *g,
+			     const char *where, struct cfg_modem *m)
+{
+	const config_setting_t *device = member(g, "device");
+
+	if (!device)
+		return fail_at(ld, g, "%s has no 'device' (expected device = \"/dev/ttyUSB0\"; "
+			       "or device = \"tcp://HOST:PORT\";)", where);
+	if (get_string(ld, device, "\"/dev/...\" or \"tcp://HOST:PORT\"", &m->device) < 0)
+		return -1;
+	const char *why = device_check(m->device);
+	if (why)
+		return fail_at(ld, device, "%s: device '%.200s' is invalid: %s", where, m->device,
+			       why);
+	return 0;
+}
+
+static int modem_serial_load(const struct loader *ld, const config_setting_t *g,
+			     const char *where, struct cfg_modem *m)
+{
+	long long baud = m->baudrate;
+	char *flow = NULL;
+
+	if (get_int(ld, member(g, "baudrate"), "a standard rate such as 115200", 1, INT_MAX,
+		    &baud) < 0)
+		return -1;
+	if (!baudrate_standard(baud))
+		return fail_at(ld, member(g, "baudrate"), "%s: baudrate %lld is not a standard "
+			       "rate (expected one of 1200 ... 115200 ... 921600)", where, baud);
+	m->baudrate = (int)baud;
+	if (get_string(ld, member(g, "flow_control"), "\"none\" or \"rtscts\"", &flow) < 0)
+		return -1;
+	int rc = 0;
+	if (flow && strcmp(flow, "rtscts") == 0)
+		m->flow_control = CFG_FLOW_RTSCTS;
+	else if (flow && strcmp(flow, "none") != 0)
+		rc = fail_at(ld, member(g, "flow_control"), "%s: flow_control must be \"none\" "
+			     "or \"rtscts\"", where);
+	free(flow);
+	return rc;
+}
+
+static int modem_sim_load(const struct loader *ld, const config_setting_t *g,
+			  const char *where, struct cfg_modem *m)
+{
+	const char *why;
+
+	if (get_string(ld, member(g, "pin"), "4-8 digits; quotes keep leading zeros",
+		       &m->pin) < 0)
+		return -1;
+	if (m->pin && !pin_valid(m->pin))
+		return fail_at(ld, member(g, "pin"), "%s: pin must be 4-8 digits", where);
+	if (get_string(ld, member(g, "smsc"), "the SMSC number, e.g. \"+491710760000\"",
+		       &m->smsc) < 0)
+		return -1;
+	if (m->smsc && (why = msisdn_check(m->smsc)) != NULL)
+		return fail_at(ld, member(g, "smsc"), "%s: smsc: %s", where, why);
+	return 0;
+}
+
+static int modem_load(const struct loader *ld, const config_setting_t *g, size_t index,
+		      struct cfg_modem *m)
+{
+	const config_setting_t *name = member(g, "name");
+	char where[NAME_MAX_LEN + 16], in_where[NAME_MAX_LEN + 20];
+	long long rate = 0;
+
+	m->baudrate = 115200;
+	m->flow_control = CFG_FLOW_NONE;
+	m->send_timeout_ms = 60 * 1000;
+	if (!config_setting_is_group(g))
+		return fail_at(ld, g, "modem #%zu must be a group { name = \"...\"; ... }", index + 1);
+	if (!name)
+		return fail_at(ld, g, "modem #%zu has no 'name' (expected name = \"gsm0\";)",
+			       index + 1);
+	if (get_string(ld, name, "the modem's name", &m->name) < 0)
+		return -1;
+	if (!name_valid(m->name))
+		return fail_at(ld, name, "modem name '%.80s' is invalid (expected 1-%d characters "
+			       "from A-Z a-z 0-9 . _ -)", m->name, NAME_MAX_LEN);
+	snprintf(where, sizeof where, "modem '%s'", m->name);
+	snprintf(in_where, sizeof in_where, "in %s", where);
+	if (keys_check(ld, g, modem_keys, in_where) < 0 ||
+	    modem_device_load(ld, g, where, m) < 0 || modem_serial_load(ld, g, where, m) < 0 ||
+	    modem_sim_load(ld, g, where, m) < 0)
+		return -1;
+	if (get_duration(ld, member(g, "send_timeout"), 1, INT64_MAX, &m->send_timeout_ms) < 0)
+		return -1;
+	if (get_int(ld, member(g, "max_rate"), "SMS per minute >= 0; 0 = unlimited", 0, INT_MAX,
+		    &rate) < 0)
+		return -1;
+	m->max_rate = (int)rate;
+	return 0;
+}
+
+static int modems_load(const struct loader *ld, const config_setting_t *root, struct cfg *cfg)
+{
+	int rc;
+	const config_setting_t *list = list_get(ld, root, "modems", &rc);
+
+	if (rc < 0 || !list || config_setting_length(list) == 0)
+		return rc;
+	size_t n = (size_t)config_setting_length(list);
+	cfg->modems = calloc(n, sizeof *cfg->modems);
+	if (!cfg->modems)
+		return fail_at(ld, list, "out of memory");
+	cfg->modem_count = n;
+	for (size_t i = 0; i < n; i++) {
+		if (modem_load(ld, config_setting_get_elem(list, (unsigned)i), i,
+			       &cfg->modems[i]) < 0)
+			return -1;
+		if (name_unique(ld, list, i, "modem") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- top-level groups ---- */
+
+static const config_setting_t *group_get(const struct loader *ld, const config_setting_t *root,
+					 const char *name, const char *const *keys, int *rc)
+{
+	const config_setting_t *g = member(root, name);
+	char where[32];
+
+	*rc = 0;
+	if (!g)
+		return NULL;
+	if (!config_setting_is_group(g)) {
+		*rc = fail_at(ld, g, "'%s' must be a group in braces: %s = { ... };", name, name);
+		return NULL;
+	}
+	snprintf(where, sizeof where, "in %s", name);
+	*rc = keys_check(ld, g, keys, where);
+	return g;
+}
+
+static int retry_load(const struct loader *ld, const config_setting_t *root,
+		      struct cfg_retry *retry)
+{
+	int rc;
+	const config_setting_t *g = group_get(ld, root, "retry", retry_keys, &rc);
+	long long attempts = 5;
+
+	retry->max_attempts = 5;
+	retry->backoff_initial_ms = 30 * 1000;
+	retry->backoff_max_ms = 60 * MS_PER_MIN;
+	if (rc < 0 || !g)
+		return rc;
+	if (get_int(ld, member(g, "max_attempts"), "at least 1", 1, INT_MAX, &attempts) < 0)
+		return -1;
+	retry->max_attempts = (int)attempts;
+	if (get_duration(ld, member(g, "backoff_initial"), 0, INT64_MAX,
+			 &retry->backoff_initial_ms) < 0 ||
+	    get_duration(ld, member(g, "backoff_max"), 0, INT64_MAX, &retry->backoff_max_ms) < 0)
+		return -1;
+	if (retry->backoff_max_ms < retry->backoff_initial_ms)
+		return fail_at(ld, member(g, "backoff_max") ? member(g, "backoff_max") : g,
+			       "retry: backoff_max must not be shorter than backoff_initial");
+	return 0;
+}
+
+static int notify_load(const struct loader *ld, const config_setting_t *root,
+		       struct cfg_notify *notify)
+{
+	int rc;
+	const config_setting_t *g = group_get(ld, root, "notify", notify_keys, &rc);
+	const config_setting_t *listen = g ? member(g, "listen") : NULL;
+	const config_setting_t *url = g ? member(g, "public_url") : NULL;
+	const char *why;
+
+	if (rc < 0 || !g)
+		return rc;
+	if (get_string(ld, listen, "HOST:PORT, e.g. \"0.0.0.0:8080\"", &notify->listen) < 0 ||
+	    get_string(ld, url, "e.g. \"http://otap.example.com:8080\"", &notify->public_url) < 0)
+		return -1;
+	if (notify->listen && (why = hostport_check(notify->listen)) != NULL)
+		return fail_at(ld, listen, "notify: listen '%.100s' is invalid: %s",
+			       notify->listen, why);
+	if (notify->listen && !notify->public_url)
+		return fail_at(ld, g, "notify: 'listen' is set but 'public_url' is missing "
+			       "(expected the URL units reach the listener at, "
+			       "e.g. public_url = \"http://otap.example.com:8080\";)");
+	if (!notify->listen && notify->public_url)
+		return fail_at(ld, url, "notify: 'public_url' is set but 'listen' is missing, "
+			       "so no notification would ever be received");
+	if (notify->public_url && !url_valid(notify->public_url))
+		return fail_at(ld, url, "notify: public_url must start with http:// or https://");
+	return 0;
+}
+
+static int top_strings_load(const struct loader *ld, const config_setting_t *root,
+			    struct cfg *cfg)
+{
+	const config_setting_t *db = member(root, "database");
+	const config_setting_t *level = member(root, "log_level");
+	enum log_level parsed;
+
+	if (!db)
+		return fail_at(ld, NULL, "missing required setting 'database' "
+			       "(expected e.g. database = \"/var/lib/otapd/otapd.db\";)");
+	if (get_string(ld, db, "path of the SQLite job queue", &cfg->database) < 0)
+		return -1;
+	if (!cfg->database[0])
+		return fail_at(ld, db, "'database' is empty (expected the path of the SQLite file)");
+	if (get_string(ld, level, "debug, info, warn or error", &cfg->log_level) < 0)
+		return -1;
+	if (cfg->log_level && log_level_parse(cfg->log_level, &parsed) < 0)
+		return fail_at(ld, level, "log_level must be \"debug\", \"info\", \"warn\" or "
+			       "\"error\"");
+	return 0;
+}
+
+static int root_load(const struct loader *ld, const config_setting_t *root, struct cfg *cfg)
+{
+	cfg->split_delay_ms = 5 * 1000;
+	if (keys_check(ld, root, top_keys, "at top level") < 0)
+		return -1;
+	if (top_strings_load(ld, root, cfg) < 0)
+		return -1;
+	if (get_duration(ld, member(root, "split_delay"), 0, 10 * MS_PER_MIN,
+			 &cfg->split_delay_ms) < 0)
+		return -1;
+	if (retry_load(ld, root, &cfg->retry) < 0 || notify_load(ld, root, &cfg->notify) < 0)
+		return -1;
+	if (profiles_load(ld, root, cfg) < 0)
+		return -1;
+	return modems_load(ld, root, cfg);
+}
+
+/* libconfig only says "file I/O error"; open it ourselves for the errno. */
+static int file_readable(const char *path, struct errbuf *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
+	fclose(f);
+	return 0;
+}
+
+int cfg_load(const char *path, struct cfg *out, struct errbuf *err)
+{
+	struct loader ld = { .path = path, .err = err };
+	config_t lc;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (file_readable(path, err) < 0)
+		return -1;
+	config_init(&lc);
+	if (!config_read_file(&lc, path)) {
+		const char *file = config_error_file(&lc);
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			rc = errbuf_set(err, "%s: cannot read: %s", file ? file : path,
+					config_error_text(&lc));
+		else
+			rc = errbuf_set(err, "%s:%d: syntax error: %s", file ? file : path,
+					config_error_line(&lc), config_error_text(&lc));
+		config_destroy(&lc);
+		return rc;
+	}
+	out->path = strdup(path);
+	rc = out->path ? root_load(&ld, config_root_setting(&lc), out)
+		       : errbuf_set(err, "%s: out of memory", path);
+	config_destroy(&lc);
+	if (rc < 0)
+		cfg_free(out);
+	return rc;
+}
+
+const char *cfg_resolve_path(const char *explicit_path)
+{
+	const char *env;
+
+	if (explicit_path && *explicit_path)
+		return explicit_path;
+	env = getenv("OTAPD_CONFIG");
+	if (env && *env)
+		return env;
+	return CFG_DEFAULT_PATH;
+}
+
+static void profile_free(struct otap_profile *p)
+{
+	for (size_t i = 0; i < PROFILE_STRING_COUNT; i++) {
+		char **field = profile_field(p, &profile_strings[i]);
+		/* Non-secrets are wiped too: cheap, and one rule is easier to trust. */
+		free_secret(*field);
+	}
+	free(p->name);
+}
+
+static void modem_free(struct cfg_modem *m)
+{
+	free(m->name);
+	free(m->device);
+	free_secret(m->pin);
+	free(m->smsc);
+}
+
+void cfg_free(struct cfg *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->profile_count; i++)
+		profile_free(&cfg->profiles[i]);
+	free(cfg->profiles);
+	for (size_t i = 0; i < cfg->modem_count; i++)
+		modem_free(&cfg->modems[i]);
+	free(cfg->modems);
+	free(cfg->path);
+	free(cfg->database);
+	free(cfg->notify.listen);
+	free(cfg->notify.public_url);
+	free(cfg->log_level);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+const struct otap_profile *cfg_profile(const struct cfg *cfg, const char *name)
+{
+	if (!cfg || !name)
+		return NULL;
+	for (size_t i = 0; i < cfg->profile_count; i++) {
+		if (strcmp(cfg->profiles[i].name, name) == 0)
+			return &cfg->profiles[i];
+	}
+	return NULL;
+}
+
+/* ---- cfg_dump: libconfig syntax, so the output is itself a valid config
+ * (apart from secrets, which read "(set)") ---- */
+
+static void dump_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p >= 0x20 && *p < 0x7F)
+			fputc(*p, f);
+		else
+			fprintf(f, "\\x%02X", *p);
+	}
+	fputc('"', f);
+}
+
+static void dump_string(FILE *f, const char *indent, const char *key, const char *value,
+			bool secret)
+{
+	if (!value)
+		return;
+	fprintf(f, "%s%s = ", indent, key);
+	dump_quoted(f, secret ? "(set)" : value);
+	fputs(";\n", f);
+}
+
+static void dump_duration(FILE *f, const char *indent, const char *key, int64_t ms)
+{
+	char text[32];
+	duration_format(ms, text, sizeof text);
+	fprintf(f, "%s%s = \"%s\";\n", indent, key, text);
+}
+
+static void dump_profile(FILE *f, const void *item)
+{
+	const struct otap_profile *p = item;
+	const char *in = "\t\t";
+
+	dump_string(f, in, "name", p->name, false);
+	for (size_t i = 0; i < PROFILE_STRING_COUNT; i++) {
+		const struct profile_string *ps = &profile_strings[i];
+		dump_string(f, in, ps->setting, profile_value(p, ps), ps->secret);
+	}
+	fprintf(f, "%spid = 0x%02X;\n", in, p->pid);
+	fprintf(f, "%ssms_class = %u;\n", in, p->sms_class);
+	fprintf(f, "%sstatus_report = %s;\n", in, p->status_report ? "true" : "false");
+	dump_duration(f, in, "validity", p->validity_ms);
+	dump_duration(f, in, "confirm_timeout", p->confirm_timeout_ms);
+}
+
+static void dump_modem(FILE *f, const void *item)
+{
+	const struct cfg_modem *m = item;
+	const char *in = "\t\t";
+
+	dump_string(f, in, "name", m->name, false);
+	dump_string(f, in, "device", m->device, false);
+	fprintf(f, "%sbaudrate = %d;\n", in, m->baudrate);
+	dump_string(f, in, "flow_control",
+		    m->flow_control == CFG_FLOW_RTSCTS ? "rtscts" : "none", false);
+	dump_string(f, in, "pin", m->pin, true);
+	dump_string(f, in, "smsc", m->smsc, false);
+	dump_duration(f, in, "send_timeout", m->send_timeout_ms);
+	fprintf(f, "%smax_rate = %d;\n", in, m->max_rate);
+}
+
+/* Writes "name = ( {...}, {...} );" with dump_one printing each group's body. */
+static void dump_list(FILE *f, const char *name, const void *items, size_t item_size,
+		      size_t count, void (*dump_one)(FILE *f, const void *item))
+{
+	fprintf(f, "%s = (", name);
+	for (size_t i = 0; i < count; i++) {
+		fputs(i ? ",\n\t{\n" : "\n\t{\n", f);
+		dump_one(f, (const char *)items + i * item_size);
+		fputs("\t}", f);
+	}
+	fputs(count ? "\n);\n" : ");\n", f);
+}
+
+void cfg_dump(const struct cfg *cfg, FILE *f)
+{
+	fputs("# otapd configuration, normalised: defaults filled in, "
+	      "secrets shown as \"(set)\"\n", f);
+	dump_string(f, "", "database", cfg->database, false);
+	dump_string(f, "", "log_level", cfg->log_level, false);
+	dump_duration(f, "", "split_delay", cfg->split_delay_ms);
+	fputs("retry = {\n", f);
+	fprintf(f, "\tmax_attempts = %d;\n", cfg->retry.max_attempts);
+	dump_duration(f, "\t", "backoff_initial", cfg->retry.backoff_initial_ms);
+	dump_duration(f, "\t", "backoff_max", cfg->retry.backoff_max_ms);
+	fputs("};\n", f);
+	if (cfg->notify.listen) {
+		fputs("notify = {\n", f);
+		dump_string(f, "\t", "listen", cfg->notify.listen, false);
+		dump_string(f, "\t", "public_url", cfg->notify.public_url, false);
+		fputs("};\n", f);
+	}
+	dump_list(f, "profiles", cfg->profiles, sizeof *cfg->profiles, cfg->profile_count,
+		  dump_profile);
+	dump_list(f, "modems", cfg->modems, sizeof *cfg->modems, cfg->modem_count, dump_modem);
+}

@@ -1,0 +1,78 @@
+/* config.h - loading and validating otapd.conf (libconfig syntax).
+ *
+ * The config is pure data: no runtime state lives here. Every error names the
+ * file and line and what was expected; unknown keys are errors so a typo can
+ * never silently drop a parameter. Secrets are never copied into reasons.
+ */
+#ifndef OTAP_CONFIG_H
+#define OTAP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "errbuf.h"
+#include "otap.h"
+
+#define CFG_DEFAULT_PATH "/etc/otapd/otapd.conf"
+
+enum cfg_flow_control { CFG_FLOW_NONE, CFG_FLOW_RTSCTS };
+
+struct cfg_modem {
+	char *name;
+	char *device;           /* "/dev/ttyUSB0" or "tcp://host:port" */
+	int baudrate;           /* default 115200 */
+	enum cfg_flow_control flow_control;
+	char *pin;              /* secret; NULL = none configured */
+	char *smsc;             /* NULL = SIM's SMSC */
+	int64_t send_timeout_ms;/* default 60s */
+	int max_rate;           /* SMS per minute, 0 = unlimited */
+};
+
+struct cfg_retry {
+	int max_attempts;       /* default 5 */
+	int64_t backoff_initial_ms; /* default 30s */
+	int64_t backoff_max_ms; /* default 1h */
+};
+
+struct cfg_notify {
+	char *listen;           /* "0.0.0.0:8080"; NULL = no listener */
+	char *public_url;       /* "http://host:8080" */
+};
+
+struct cfg {
+	char *path;             /* file it was loaded from */
+	char *database;
+	struct otap_profile *profiles;
+	size_t profile_count;
+	struct cfg_modem *modems;
+	size_t modem_count;
+	struct cfg_retry retry;
+	int64_t split_delay_ms; /* default 5s: pause before the part carrying START */
+	struct cfg_notify notify;
+	char *log_level;        /* "debug"|"info"|"warn"|"error"; NULL = not set */
+};
+
+/* Returns the config path to use: explicit (if not NULL), else $OTAPD_CONFIG,
+ * else CFG_DEFAULT_PATH. */
+const char *cfg_resolve_path(const char *explicit_path);
+
+/* Loads and validates path into *out (zeroed first). Returns 0, or -1 with
+ * "FILE:LINE: what is wrong (expected ...)" in err; *out is then empty.
+ * Password files (password_file) are read here; their content becomes
+ * profile->password with one trailing newline stripped. A relative
+ * password_file is taken from the config file's directory. */
+int cfg_load(const char *path, struct cfg *out, struct errbuf *err);
+
+/* Frees everything cfg_load allocated (secrets are wiped first). Safe on a
+ * zeroed struct. */
+void cfg_free(struct cfg *cfg);
+
+/* Returns the profile called name, or NULL. */
+const struct otap_profile *cfg_profile(const struct cfg *cfg, const char *name);
+
+/* Writes the normalised config (defaults filled in, secrets shown as
+ * "(set)") to f, for otapd --check-config. */
+void cfg_dump(const struct cfg *cfg, FILE *f);
+
+#endif

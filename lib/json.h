@@ -1,0 +1,58 @@
+/* json.h - a tiny streaming JSON writer (objects, arrays, strings, integers,
+ * booleans, null) for machine-readable otapctl output.
+ *
+ * The writer tracks nesting and inserts the commas itself, so callers only
+ * say what comes next. Strings are always emitted as valid JSON: quotes,
+ * backslashes and control characters are escaped, and bytes that are not
+ * valid UTF-8 (a modem's garbage in last_error) become U+FFFD.
+ */
+#ifndef OTAP_JSON_H
+#define OTAP_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JSON_MAX_DEPTH 16
+
+struct json_writer {
+	FILE *f;
+	int depth;
+	bool has_items[JSON_MAX_DEPTH]; /* a value was written at this level: next needs ',' */
+	bool after_key;                 /* the next value completes a "key": pair */
+	bool misuse;                    /* nesting too deep or unbalanced end */
+};
+
+/* Starts a document written to f (not owned). */
+void json_init(struct json_writer *w, FILE *f);
+/* Returns 0 when every container was closed, nothing was misused and f has
+ * no error; -1 otherwise. Does not close or flush f. */
+int json_finish(struct json_writer *w);
+
+void json_begin_object(struct json_writer *w);
+void json_end_object(struct json_writer *w);
+void json_begin_array(struct json_writer *w);
+void json_end_array(struct json_writer *w);
+
+/* Writes the key of the next member of the current object. */
+void json_key(struct json_writer *w, const char *key);
+
+/* Values. json_string(w, NULL) writes null. */
+void json_string(struct json_writer *w, const char *s);
+void json_int(struct json_writer *w, int64_t v);
+void json_bool(struct json_writer *w, bool v);
+void json_null(struct json_writer *w);
+/* Writes a time in ms since the epoch as an ISO-8601 UTC string
+ * "2026-11-25T01:02:03.456Z". */
+void json_time_ms(struct json_writer *w, int64_t ms);
+
+/* "key": value shorthands for object members. */
+void json_member_string(struct json_writer *w, const char *key, const char *s);
+void json_member_int(struct json_writer *w, const char *key, int64_t v);
+void json_member_time_ms(struct json_writer *w, const char *key, int64_t ms);
+
+/* Writes s as a quoted, escaped JSON string to f (NULL -> null). Exposed for
+ * tests and one-off use. */
+void json_write_escaped(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,25 @@
+/* log.h - the one logging module: levelled, one line per event, to stderr.
+ *
+ * Never pass a secret (password, PIN) to these functions: mask at the source.
+ * log_warn/log_error append strerror(errno); the *x variants do not.
+ */
+#ifndef OTAP_LOG_H
+#define OTAP_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
+
+/* Sets the program name shown in each line and the minimum level printed. */
+void log_init(const char *progname, enum log_level min_level);
+/* Parses "debug", "info", "warn", "error"; returns 0 or -1 if unknown. */
+int log_level_parse(const char *name, enum log_level *out);
+
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_errorx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# deps.sh - installs the Debian packages otapd needs to build and test.
+# Skips apt when everything is already there (so it is cheap to call).
+set -euo pipefail
+PKGS=(build-essential cmake pkg-config libserialport-dev libsqlite3-dev libconfig-dev
+      libcmocka-dev sqlite3)
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,100 @@
+# testlib.sh - helpers for the end-to-end scripts (tests/e2e_*.sh): a temp
+# work dir, the modem simulator, otapd, and assertions on the database and on
+# what the simulated units received. Sourced, not run.
+set -euo pipefail
+
+BIN=${OTAP_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/bin}
+TESTS=${OTAP_TESTS:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+WORK=$(mktemp -d /tmp/otap-e2e.XXXXXX)
+PIDS=()
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$WORK"/*.log; do
+		[ -f "$f" ] || continue
+		echo "---- $f (last 40 lines)" >&2
+		tail -n 40 "$f" >&2
+	done
+	exit 1
+}
+
+# start_sim NAME [simulator options...]: starts a simulator; sets SIM_PORT_<NAME>.
+start_sim() {
+	local name=$1; shift
+	"$BIN/otap-modemsim" --listen 127.0.0.1:0 --port-file "$WORK/$name.port" \
+		--log "$WORK/$name.sms" "$@" 2>>"$WORK/$name.log" &
+	PIDS+=($!)
+	local i
+	for i in $(seq 100); do
+		[ -s "$WORK/$name.port" ] && break
+		sleep 0.05
+	done
+	[ -s "$WORK/$name.port" ] || fail "simulator $name did not start"
+	printf -v "SIM_PORT_$name" '%s' "$(cat "$WORK/$name.port")"
+}
+
+# write_config FILE <<EOF ... : config text from stdin, database in $WORK.
+write_config() {
+	cat >"$1"
+}
+
+# start_otapd CONFIG [options]: runs otapd in the background; OTAPD_PID set.
+start_otapd() {
+	"$BIN/otapd" -c "$@" 2>>"$WORK/otapd.log" &
+	OTAPD_PID=$!
+	PIDS+=("$OTAPD_PID")
+}
+
+stop_otapd() {
+	kill -TERM "$OTAPD_PID" 2>/dev/null || true
+	local i
+	for i in $(seq 200); do
+		kill -0 "$OTAPD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	! kill -0 "$OTAPD_PID" 2>/dev/null || fail "otapd did not stop on SIGTERM"
+	wait "$OTAPD_PID" || fail "otapd exited with status $?"
+}
+
+ctl() {
+	"$BIN/otapctl" -c "$CONF" "$@"
+}
+
+# count_state STATE: number of jobs in STATE.
+count_state() {
+	sql "SELECT count(*) FROM jobs WHERE state='$1'"
+}
+
+# sql QUERY: runs a read-only query on the test database (sqlite3 CLI).
+sql() {
+	sqlite3 -readonly -cmd '.timeout 5000' "$DB" "$1"
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls until COMMAND succeeds.
+wait_for() {
+	local what=$1 secs=$2; shift 2
+	local end=$((SECONDS + secs))
+	while ! "$@"; do
+		[ $SECONDS -lt $end ] || fail "timed out after ${secs}s waiting for $what"
+		sleep 0.1
+	done
+}
+
+state_count_is() {
+	[ "$(count_state "$1")" = "$2" ]
+}
+
+# sim_field LOGFILE EVENT FIELD: prints FIELD of every EVENT line.
+sim_field() {
+	awk -F'\t' -v ev="$2" -v key="$3=" '$1 == ev { for (i = 2; i <= NF; i++) if (index($i, key) == 1) print substr($i, length(key) + 1) }' "$1"
+}
