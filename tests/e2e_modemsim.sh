@@ -11,6 +11,7 @@ BIN=${OTAP_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/bin}
 SIM=$BIN/otap-modemsim
 WORK=$(mktemp -d /tmp/otap-modemsim.XXXXXX)
 PIDS=()
+SIM_PIDS=()
 
 cleanup() {
 	exec 3>&- 2>/dev/null || true
@@ -41,6 +42,7 @@ start_sim() {
 		"$@" 2>>"$WORK/$name.err" &
 	PIDS+=($!)
 	SIM_PID=$!
+	SIM_PIDS+=($!)
 	local i
 	for i in $(seq 100); do
 		[ -s "$WORK/$name.port" ] && break
@@ -72,6 +74,11 @@ read_reply() {
 		esac
 	done
 	REPLY_TEXT=$buf
+}
+
+# read_line WHAT: reads one line (CR kept) into LINE; fails after 3 s.
+read_line() {
+	IFS= read -r -t 3 -u 3 LINE || fail "timed out waiting for $1"
 }
 
 # at CMD: sends one command line and reads the reply.
@@ -148,8 +155,9 @@ SPEC_HEX=0011000C919471103254767DF5A7494F5441505F494D504E470A5057443A73656372657
 SPEC_BODY='OTAP_IMPNG\nPWD:secret\nJADURL:http://fw.example.com/app.jad\nSTART:install\n'
 
 # --- options -----------------------------------------------------------
-"$SIM" --help | grep -q -- '--fleet FILE' || fail "--help does not document --fleet"
-"$SIM" --help | grep -q 'SM .*to= pid= dcs=' || fail "--help does not document the log format"
+"$SIM" --help >"$WORK/help.out" || fail "--help did not exit 0"
+grep -q -- '--fleet FILE' "$WORK/help.out" || fail "--help does not document --fleet"
+grep -q 'SM .*to= pid= dcs=' "$WORK/help.out" || fail "--help does not document the log format"
 for bad in "--drop 0" "--cms-error 5x@2" "--cms-error-rate 500:2" "--latency -1" "--pin 12" \
 	"--listen nowhere" "--bogus" "--not-registered --register-after 5"; do
 	# shellcheck disable=SC2086
@@ -163,7 +171,8 @@ grep -q -- '--log' "$WORK/bad.out" || fail "missing --log not explained"
 echo "ok: options and --help"
 
 # --- basic AT, PIN, registration, the worked example -------------------
-start_sim basic --pin 4711
+start_sim basic --pin 4711 --verbose   # --verbose: the AT trace must hide the PIN too
+DEAD_PORT=$PORT                      # refuses connections once this simulator is gone
 connect
 expect_reply AT $'AT\r\r\nOK\r\n'              # echo is on at power-on
 expect_reply ATE0 $'ATE0\r\r\nOK\r\n'          # ATE0 itself is still echoed
@@ -223,6 +232,7 @@ log_has basic "PIN_WRONG${TAB}left=2"
 log_has basic "PIN_OK"
 log_has basic "REFUSED${TAB}n=1${TAB}code=311"
 ! grep -q 4711 "$WORK/basic.sms" "$WORK/basic.err" || fail "the PIN appeared in the simulator's output"
+grep -qF 'rx AT+CPIN=***' "$WORK/basic.err" || fail "--verbose did not trace the (masked) PIN command"
 [ "$(grep -c '^CONNECT$' "$WORK/basic.sms")" = 2 ] || fail "expected two CONNECT lines"
 kill -TERM "$SIM_PID"
 wait "$SIM_PID" || fail "the simulator did not exit cleanly on SIGTERM"
@@ -248,8 +258,9 @@ connect
 expect_reply ATE0 $'ATE0\r\r\nOK\r\n'
 expect_reply AT+CREG? $'\r\n+CREG: 0,2\r\n\r\nOK\r\n'
 expect_reply AT+CREG=1 $'\r\nOK\r\n'
-IFS= read -r -t 3 -u 3 line && IFS= read -r -t 3 -u 3 line || fail "no +CREG URC after registration"
-[ "$line" = $'+CREG: 1\r' ] || fail "registration URC: $(printf %q "$line")"
+read_line "the +CREG URC"    # the empty line of the "\r\n" framing
+read_line "the +CREG URC"
+[ "$LINE" = $'+CREG: 1\r' ] || fail "registration URC: $(printf %q "$LINE")"
 expect_reply AT+CREG? $'\r\n+CREG: 1,1\r\n\r\nOK\r\n'
 disconnect
 echo "ok: PUK, --reset-on-connect, --register-after with +CREG URC"
@@ -263,7 +274,7 @@ t0=$EPOCHREALTIME
 send_pdu "$PDU_LEN" "$PDU_HEX"
 t1=$EPOCHREALTIME
 [ "$REPLY_TEXT" = $'\r\n+CMGS: 254\r\n\r\nOK\r\n' ] || fail "send 1: $(printf %q "$REPLY_TEXT")"
-elapsed_ms=$(( (${t1/./} - ${t0/./}) / 1000 ))
+elapsed_ms=$(( (10#${t1//[.,]/} - 10#${t0//[.,]/}) / 1000 ))
 [ "$elapsed_ms" -ge 290 ] || fail "--latency 300 answered after ${elapsed_ms} ms"
 send_pdu "$PDU_LEN" "$PDU_HEX"
 [ "$REPLY_TEXT" = $'\r\n+CMS ERROR: 500\r\n' ] || fail "send 2: $(printf %q "$REPLY_TEXT")"
@@ -309,17 +320,22 @@ expect_reply AT+CNMI=2,1,0,1,0 $'\r\nOK\r\n'
 submit_pdu +491701234567 $'OTAP_IMPNG\nPWD:secret\nAPPDIR:a:/app\nSTART:delete\n' 31
 send_pdu "$PDU_LEN" "$PDU_HEX"
 [ "$REPLY_TEXT" = $'\r\n+CMGS: 0\r\n\r\nOK\r\n' ] || fail "SRR send: $(printf %q "$REPLY_TEXT")"
-IFS= read -r -t 3 -u 3 line && IFS= read -r -t 3 -u 3 line || fail "no +CDS"
-[ "$line" = $'+CDS: 25\r' ] || fail "+CDS header: $(printf %q "$line")"
-IFS= read -r -t 3 -u 3 line || fail "no +CDS PDU line"
-[[ $line =~ ^0006000C91947110325476[0-9]{28}46$'\r'$ ]] || fail "+CDS PDU: $(printf %q "$line")"
+read_line "+CDS"
+read_line "+CDS"
+[ "$LINE" = $'+CDS: 25\r' ] || fail "+CDS header: $(printf %q "$LINE")"
+read_line "the +CDS PDU line"
+[[ $LINE =~ ^0006000C91947110325476[0-9]{28}46$'\r'$ ]] || fail "+CDS PDU: $(printf %q "$LINE")"
 log_has fleet "CDS${TAB}to=+491701234567${TAB}mr=0${TAB}st=46"
 log_has fleet "OTAP${TAB}to=+491701234567${TAB}action=delete${TAB}params=APPDIR${TAB}APPDIR=a:/app"
 # No NOTIFYURL was sent, so the unit cannot report.
 log_has fleet "NOTIFY${TAB}to=+491701234567${TAB}url=${TAB}code=912${TAB}http=error:no NOTIFYURL"
+# A NOTIFYURL nobody listens on: the POST fails and says why.
+submit_pdu +491701234567 $'OTAP_IMPNG\nPWD:secret\nNOTIFYURL:http://127.0.0.1:'"$DEAD_PORT"$'/x\nSTART:\n'
+send_pdu "$PDU_LEN" "$PDU_HEX"
+wait_log fleet "^NOTIFY${TAB}to=\\+491701234567${TAB}url=http://127.0.0.1:$DEAD_PORT/x${TAB}code=900${TAB}http=error:connection refused$"
 submit_pdu +491709999999 $'OTAP_IMPNG\nPWD:secret\nSTART:install\n'
 send_pdu "$PDU_LEN" "$PDU_HEX"
-[ "$REPLY_TEXT" = $'\r\n+CMGS: 1\r\n\r\nOK\r\n' ] || fail "mismatch send: $(printf %q "$REPLY_TEXT")"
+[ "$REPLY_TEXT" = $'\r\n+CMGS: 2\r\n\r\nOK\r\n' ] || fail "mismatch send: $(printf %q "$REPLY_TEXT")"
 log_has fleet "PWD_MISMATCH${TAB}to=+491709999999"
 ! grep -q "^OTAP${TAB}to=+491709999999" "$WORK/fleet.sms" || fail "a unit acted on a wrong PWD"
 submit_pdu +491700000001 $'OTAP_IMPNG\nSTART:install\n'
@@ -327,9 +343,10 @@ send_pdu "$PDU_LEN" "$PDU_HEX"
 [ "$REPLY_TEXT" = $'\r\n+CMS ERROR: 21\r\n' ] || fail "fleet cms=21: $(printf %q "$REPLY_TEXT")"
 disconnect
 ! grep -q 'other' "$WORK/fleet.sms" || fail "a fleet password appeared in the log"
-echo "ok: +CDS status report, fleet cds/password/cms, OTAP delete"
+echo "ok: +CDS status report, fleet cds/password/cms, OTAP delete, refused notify"
 
-# Deterministic --cms-error-rate: the same seed hits the same sends.
+# Deterministic --cms-error-rate: the same seed hits the same sends. (Not
+# run in $(...): the simulator would hold the substitution's pipe open.)
 rate_run() {
 	start_sim "$1" --cms-error-rate 42:0.5 --seed 7
 	submit_pdu +491701234567 $'hello'
@@ -338,11 +355,14 @@ rate_run() {
 	local i
 	for i in $(seq 12); do send_pdu "$PDU_LEN" "$PDU_HEX"; done
 	disconnect
-	grep '^CMS' "$WORK/$1.sms" | cut -f2 | tr '\n' ' '
+	HITS=$(grep '^CMS' "$WORK/$1.sms" | cut -f2 | tr '\n' ' ')
 }
-hits1=$(rate_run rate1)
-hits2=$(rate_run rate2)
-[ -n "$hits1" ] && [ "$hits1" = "$hits2" ] || fail "--cms-error-rate not reproducible: '$hits1' vs '$hits2'"
+rate_run rate1
+hits1=$HITS
+rate_run rate2
+hits2=$HITS
+[ -n "$hits1" ] || fail "--cms-error-rate 0.5 hit none of 12 sends"
+[ "$hits1" = "$hits2" ] || fail "--cms-error-rate not reproducible: '$hits1' vs '$hits2'"
 [ "$(grep -c '^CMS' "$WORK/rate1.sms")" -lt 12 ] || fail "--cms-error-rate 0.5 failed every send"
 echo "ok: --cms-error-rate reproducible with --seed ($hits1)"
 
@@ -362,17 +382,19 @@ for i in 1 2 3; do
 	transcript+=$REPLY_TEXT
 done
 disconnect
-[ "$(grep -c "^SM${TAB}.*body=$SPEC_BODY" "$WORK/garbage.sms" | head -1)" = 3 ] ||
-	grep -qF "body=$SPEC_BODY" "$WORK/garbage.sms" || fail "garbage: PDUs were corrupted"
 [ "$(grep -cF "body=$SPEC_BODY" "$WORK/garbage.sms")" = 3 ] || fail "garbage: expected 3 intact SMs"
 printf '%s' "$transcript" | grep -qE '^(RING|\+CREG: 1|\+CMTI: "SM",3|\+CIEV: signal,3|[#$%&*~!].*)'$'\r''?$' ||
 	fail "garbage: no unsolicited line was seen"
+[ -z "${DEBUG_GARBAGE:-}" ] || printf '%q\n' "$transcript"
 echo "ok: --garbage"
 
 # --- install notification POST ------------------------------------------
-# A one-shot HTTP listener that records the request and answers 200.
+# A one-shot HTTP listener that records the request and answers 200:
+# python3, else socat, else SKIP. MODEMSIM_LISTENER=python3|socat|none
+# forces one (to exercise the fallbacks).
 start_listener() {
-	if command -v python3 >/dev/null 2>&1; then
+	local want=${MODEMSIM_LISTENER:-auto}
+	if [[ $want =~ ^(auto|python3)$ ]] && command -v python3 >/dev/null 2>&1; then
 		python3 - "$WORK" <<'PY' &
 import socket, sys, os
 work = sys.argv[1]
@@ -416,10 +438,17 @@ PY
 		HTTP_PORT=$(cat "$WORK/http.port")
 		return 0
 	fi
-	if command -v socat >/dev/null 2>&1; then
+	if [[ $want =~ ^(auto|socat)$ ]] && command -v socat >/dev/null 2>&1; then
+		# socat cannot report an ephemeral port: pick one at random.
 		HTTP_PORT=$((20000 + RANDOM % 20000))
+		cat >"$WORK/respond.sh" <<'SH'
+exec 3<&0                 # a background job's stdin would be /dev/null
+cat <&3 >"$1" &
+sleep 0.5
+printf 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'
+SH
 		socat -T 5 "TCP-LISTEN:$HTTP_PORT,bind=127.0.0.1,reuseaddr" \
-			SYSTEM:"cat >'$WORK/http.req' & sleep 0.5; printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n'" &
+			EXEC:"bash $WORK/respond.sh $WORK/http.req" &
 		PIDS+=($!)
 		sleep 0.3
 		return 0
@@ -438,6 +467,10 @@ if start_listener; then
 	expect_reply AT $'\r\nOK\r\n'     # the AT loop keeps going during the POST
 	disconnect
 	wait_log notify "^NOTIFY${TAB}to=\\+491701234567${TAB}url=http://127.0.0.1:$HTTP_PORT/n/tok42${TAB}code=900${TAB}http=200$"
+	for i in $(seq 100); do    # the listener may still be writing the file
+		grep -q 'Success' "$WORK/http.req" 2>/dev/null && break
+		sleep 0.05
+	done
 	grep -q $'^POST /n/tok42 HTTP/1.1\r$' "$WORK/http.req" || fail "notify: bad request line"
 	grep -q $'^User-Agent: EHS6/490154203237518 Profile/IMP-NG Configuration/CLDC-1.1\r$' "$WORK/http.req" ||
 		fail "notify: bad User-Agent: $(cat "$WORK/http.req")"
@@ -448,4 +481,11 @@ else
 	echo "SKIP: install notification POST (neither python3 nor socat to listen for it)"
 fi
 
+# Every simulator must stop cleanly on SIGTERM, with no sanitizer report
+# (this script also runs against the ASan/UBSan build).
+for pid in "${SIM_PIDS[@]}"; do
+	kill -TERM "$pid" 2>/dev/null || continue
+	wait "$pid" || fail "simulator $pid exited with status $? after SIGTERM"
+done
+! grep -lE 'Sanitizer|runtime error' "$WORK"/*.err || fail "sanitizer report in the simulator's stderr"
 echo "ok: e2e_modemsim"

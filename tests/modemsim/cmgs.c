@@ -56,6 +56,7 @@ void cmgs_start(struct modem *m, const char *args, int64_t now)
 		return;
 	}
 	unsigned long n = ++m->cmgs_count;
+	m->cmgs_gap_us = m->sm_ok_us ? modem_mono_us() - m->sm_ok_us : -1;
 	m->cur_n = n;
 	m->cur_len = len;
 	m->pdu_len = 0;
@@ -127,8 +128,11 @@ static int validate_pdu(struct modem *m, int64_t now, struct pdu_decoded *d)
 	return 0;
 }
 
-static void log_sm(const struct pdu_decoded *d, uint8_t mr)
+static void log_sm(const struct modem *m, const struct pdu_decoded *d, uint8_t mr)
 {
+	char timing[40] = "";
+	if (m->opt->timing)
+		snprintf(timing, sizeof timing, "\tgap_us=%lld", (long long)m->cmgs_gap_us);
 	char body[4 * sizeof d->ud + 1], to[4 * PDU_ADDR_MAX], vp[4] = "-";
 	/* The body is logged as received, PWD included: the log stands for
 	 * what went over the air, and tests compare it byte for byte. */
@@ -136,8 +140,8 @@ static void log_sm(const struct pdu_decoded *d, uint8_t mr)
 	simlog_escape((const uint8_t *)d->addr, strlen(d->addr), to, sizeof to);
 	if (d->vpf == 2)
 		snprintf(vp, sizeof vp, "%02X", d->vp);
-	simlog_event("SM\tto=%s\tpid=%02X\tdcs=%02X\tsrr=%d\tvp=%s\tmr=%u\tudl=%zu\tbody=%s",
-		     to, d->pid, d->dcs, d->srr ? 1 : 0, vp, mr, d->udl, body);
+	simlog_event("SM\tto=%s\tpid=%02X\tdcs=%02X\tsrr=%d\tvp=%s\tmr=%u\tudl=%zu\tbody=%s%s",
+		     to, d->pid, d->dcs, d->srr ? 1 : 0, vp, mr, d->udl, body, timing);
 }
 
 /* The SM is on its way: MR, log, the unit, maybe a status report. */
@@ -145,13 +149,14 @@ static void accept_sm(struct modem *m, int64_t now, const struct pdu_decoded *d,
 		      const struct unit_profile *prof)
 {
 	uint8_t mr = m->mr_next++;
-	log_sm(d, mr);
+	log_sm(m, d, mr);
 	units_deliver(m->units, d);
 	if (d->srr && m->set.cnmi[3] == 1)
 		modem_queue_cds(m, now + m->opt->latency_ms + m->opt->cds_delay_ms, d->addr, mr,
 				prof->cds_st);
 	modem_reply_line(m, "+CMGS: %u", mr);
 	modem_reply_line(m, "OK");
+	m->reply_ends_sm = true;
 	modem_reply_send(m, now, m->opt->latency_ms, MODEM_COMMAND);
 }
 

@@ -293,12 +293,13 @@ static void trace_line(const struct modem *m, const char *line)
 static void end_of_line(struct modem *m, int64_t now)
 {
 	m->line[m->line_len] = '\0';
-	/* Real modems echo the characters they received, CR included. */
-	if (m->set.echo) {
-		emit(m, m->line, m->line_len);
-		emit(m, "\r", 1);
-	}
+	/* Real modems echo the characters they received, CR included. The
+	 * echo bypasses the tx trace: it may carry the PIN, and trace_line
+	 * shows the line already (masked). */
 	trace_line(m, m->line);
+	if (m->set.echo && (buf_append(&m->out, m->line, m->line_len) < 0
+			    || buf_append(&m->out, "\r", 1) < 0))
+		m->hangup = true;
 	if (m->line_overflow)
 		modem_error(m, now);
 	else if (m->line_len > 0)
@@ -327,6 +328,9 @@ static void finish_busy(struct modem *m)
 {
 	if (m->reply.len)
 		emit(m, m->reply.data, m->reply.len);
+	if (m->reply_ends_sm)
+		m->sm_ok_us = modem_mono_us();
+	m->reply_ends_sm = false;
 	m->reply.len = 0;
 	m->state = m->after_busy;
 }
@@ -440,6 +444,13 @@ int64_t modem_deadline(const struct modem *m)
 	if (m->opt->garbage)
 		d = min64(d, m->garbage_due);
 	return d;
+}
+
+int64_t modem_mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void modem_run(struct modem *m, int64_t now)

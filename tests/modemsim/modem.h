@@ -74,6 +74,9 @@ struct modem {
 	int creg_last;          /* last +CREG stat reported (URC) */
 
 	unsigned long cmgs_count;       /* n of the last AT+CMGS */
+	int64_t sm_ok_us;               /* --timing: when the last SM's OK went out */
+	int64_t cmgs_gap_us;            /* --timing: that OK to this AT+CMGS, -1 first */
+	bool reply_ends_sm;             /* the reply being held is an SM's +CMGS/OK */
 	uint8_t mr_next;
 
 	/* The current connection. */
@@ -118,6 +121,8 @@ size_t modem_input_room(const struct modem *m);
 void modem_receive(struct modem *m, const uint8_t *data, size_t n);
 
 /* Processes buffered input and due timers. */
+/* Monotonic microseconds, for --timing. */
+int64_t modem_mono_us(void);
 void modem_run(struct modem *m, int64_t now);
 /* Monotonic ms at which modem_run must be called next; INT64_MAX if none. */
 int64_t modem_deadline(const struct modem *m);

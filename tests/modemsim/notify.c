@@ -224,17 +224,23 @@ static int post_notification(const struct notify_request *rq, const char **why)
 	int fd = connect_with_timeout(host, port, why);
 	if (fd < 0)
 		return -1;
-	char body[64], req[1536];
+	char body[64], req[1536], hostport[300];
+	/* Host: carries the port unless it is the default; IPv6 in brackets. */
+	bool v6 = strchr(host, ':') != NULL;
+	if (strcmp(port, "80") == 0)
+		snprintf(hostport, sizeof hostport, v6 ? "[%s]" : "%s", host);
+	else
+		snprintf(hostport, sizeof hostport, v6 ? "[%s]:%s" : "%s:%s", host, port);
 	int blen = snprintf(body, sizeof body, "%d %s\n", rq->code, notify_status_text(rq->code));
 	int rlen = snprintf(req, sizeof req,
 			    "POST %s HTTP/1.1\r\n"
-			    "Host: %s%s%s\r\n"
+			    "Host: %s\r\n"
 			    "User-Agent: %s/%s Profile/IMP-NG Configuration/CLDC-1.1\r\n"
 			    "Content-Type: text/plain\r\n"
 			    "Content-Length: %d\r\n"
 			    "Connection: close\r\n"
 			    "\r\n%s",
-			    path, host, strcmp(port, "80") ? ":" : "", strcmp(port, "80") ? port : "",
+			    path, hostport, 
 			    rq->product, rq->imei, blen, body);
 	int status = -1;
 	int64_t deadline = mono_ms() + NOTIFY_REPLY_TIMEOUT_MS;

@@ -27,6 +27,7 @@ static const char usage_text[] =
 "Timing (milliseconds; all non-blocking):\n"
 "  --latency MS             delay before the answer to a PDU (+CMGS/+CMS ERROR)\n"
 "  --cmd-latency MS         delay before the answer to any other command\n"
+"                           (and before the \"> \" prompt)\n"
 "  --cds-delay MS           +CMGS answer to +CDS status report (default 50)\n"
 "\n"
 "SIM and network:\n"
@@ -48,6 +49,8 @@ static const char usage_text[] =
 "                           settings back to defaults, SIM locked again)\n"
 "  --garbage                interleave RING, +CREG: 1, +CMTI, +CIEV and\n"
 "                           random junk lines (never inside the PDU input)\n"
+"  --timing                 add gap_us= to SM lines: microseconds from the\n"
+"                           previous SM's final OK to this AT+CMGS (benchmarks)\n"
 "\n"
 "Units (the phones/modules receiving the SMs):\n"
 "  --fleet FILE             per-number behaviour, lines 'MSISDN key=value...':\n"
@@ -89,7 +92,7 @@ enum opt_id {
 	OPT_LISTEN = 256, OPT_PORT_FILE, OPT_LOG, OPT_LATENCY, OPT_CMD_LATENCY,
 	OPT_CDS_DELAY, OPT_PIN, OPT_NOT_REGISTERED, OPT_REGISTER_AFTER, OPT_IMEI,
 	OPT_MR_START, OPT_CMS_ERROR, OPT_CMS_ERROR_RATE, OPT_SEED, OPT_NO_PROMPT,
-	OPT_DROP, OPT_SYSSTART, OPT_GARBAGE, OPT_FLEET, OPT_DEFAULT_NOTIFY,
+	OPT_DROP, OPT_SYSSTART, OPT_GARBAGE, OPT_TIMING, OPT_FLEET, OPT_DEFAULT_NOTIFY,
 	OPT_NOTIFY_DELAY, OPT_RESET_ON_CONNECT, OPT_VERBOSE,
 };
 
@@ -112,6 +115,7 @@ static const struct option long_options[] = {
 	{ .name = "drop", .has_arg = required_argument, .val = OPT_DROP },
 	{ .name = "sysstart", .has_arg = required_argument, .val = OPT_SYSSTART },
 	{ .name = "garbage", .has_arg = no_argument, .val = OPT_GARBAGE },
+	{ .name = "timing", .has_arg = no_argument, .val = OPT_TIMING },
 	{ .name = "fleet", .has_arg = required_argument, .val = OPT_FLEET },
 	{ .name = "default-notify", .has_arg = required_argument, .val = OPT_DEFAULT_NOTIFY },
 	{ .name = "notify-delay", .has_arg = required_argument, .val = OPT_NOTIFY_DELAY },
@@ -238,6 +242,7 @@ static int apply_option(int id, const char *arg, struct sim_options *o, struct e
 	case OPT_DROP: return nlist_parse(arg, &o->faults.drop, err) < 0 ? errbuf_prefix(err, "--drop") : 0;
 	case OPT_SYSSTART: return nlist_parse(arg, &o->faults.sysstart, err) < 0 ? errbuf_prefix(err, "--sysstart") : 0;
 	case OPT_GARBAGE: o->garbage = true; return 0;
+	case OPT_TIMING: o->timing = true; return 0;
 	case OPT_FLEET: o->fleet_file = arg; return 0;
 	case OPT_DEFAULT_NOTIFY:
 		if (faults_parse_code(arg, &o->default_notify, err) < 0 || o->default_notify < 100)

@@ -26,6 +26,7 @@ struct sim_options {
 	int64_t notify_delay_ms;                /* default for units */
 	bool not_registered;
 	bool garbage;
+	bool timing;                            /* gap_us= on SM lines */
 	bool reset_on_connect;
 	bool verbose;
 	uint64_t seed;

@@ -200,27 +200,57 @@ static const char *param_value(const struct unit_state *s, const char *key)
 	return NULL;
 }
 
-/* Logs the OTAP event: parameter names, then the non-secret values. */
-static void log_start(const struct unit_state *s, const char *action)
+/* PWD is the credential and START the trigger: neither is a parameter. */
+static bool is_reported_param(const char *key)
 {
-	char names[UNIT_PARAMS_MAX * (UNIT_KEY_MAX + 1) + 1] = "";
-	char values[3000] = "";
-	size_t nlen = 0, vlen = 0;
+	return strcmp(key, "PWD") != 0 && strcmp(key, "START") != 0;
+}
+
+/* "JADURL,APPDIR,..." in order of first receipt. */
+static void param_names(const struct unit_state *s, char *out, size_t cap)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < s->nparams; i++) {
+		const char *key = s->params[i].key;
+		if (!is_reported_param(key))
+			continue;
+		int w = snprintf(out + len, cap - len, "%s%s", len ? "," : "", key);
+		if (w < 0 || (size_t)w >= cap - len)
+			return;
+		len += (size_t)w;
+	}
+}
+
+/* "\tKEY=value" for each non-secret parameter; stops before a field that
+ * would not fit, so no field is ever cut in half. */
+static void param_values(const struct unit_state *s, char *out, size_t cap)
+{
+	size_t len = 0;
+	out[0] = '\0';
 	for (size_t i = 0; i < s->nparams; i++) {
 		const struct param *p = &s->params[i];
-		/* PWD is the credential and START the trigger, not parameters. */
-		if (strcmp(p->key, "PWD") == 0 || strcmp(p->key, "START") == 0)
-			continue;
-		nlen += (size_t)snprintf(names + nlen, sizeof names - nlen, "%s%s",
-					 nlen ? "," : "", p->key);
-		if (is_secret_key(p->key, strlen(p->key)) || vlen >= sizeof values - 1)
+		if (!is_reported_param(p->key) || is_secret_key(p->key, strlen(p->key)))
 			continue;
 		char esc[4 * UNIT_VALUE_MAX];
 		simlog_escape((const uint8_t *)p->value, strlen(p->value), esc, sizeof esc);
-		int w = snprintf(values + vlen, sizeof values - vlen, "\t%s=%s", p->key, esc);
-		vlen = w > 0 && (size_t)w < sizeof values - vlen ? vlen + (size_t)w : vlen;
+		int w = snprintf(out + len, cap - len, "\t%s=%s", p->key, esc);
+		if (w < 0 || (size_t)w >= cap - len) {
+			out[len] = '\0';
+			return;
+		}
+		len += (size_t)w;
 	}
+}
+
+/* Logs the OTAP event: parameter names, then the non-secret values. */
+static void log_start(const struct unit_state *s, const char *action)
+{
+	char names[UNIT_PARAMS_MAX * UNIT_KEY_MAX + 1];
+	char values[3000];
 	char act[4 * UNIT_VALUE_MAX];
+	param_names(s, names, sizeof names);
+	param_values(s, values, sizeof values);
 	simlog_escape((const uint8_t *)action, strlen(action), act, sizeof act);
 	simlog_event("OTAP\tto=%s\taction=%s\tparams=%s%s", s->msisdn, act, names, values);
 }
