@@ -54,7 +54,10 @@ static int serial_open(struct link *l, struct errbuf *err)
 	enum sp_return rc = sp_get_port_by_name(real, &l->port);
 	if (rc != SP_OK) {
 		l->port = NULL;
-		return serial_fail(l, "look up port", rc, err);
+		serial_fail(l, "look up port", rc, err);
+		if (rc == SP_ERR_ARG)   /* e.g. a pseudo-terminal: libserialport 0.1.1 refuses those */
+			errbuf_prefix(err, "%s is not a serial port libserialport can open", real);
+		return -1;
 	}
 	rc = sp_open(l->port, SP_MODE_READ_WRITE);
 	if (rc != SP_OK) {

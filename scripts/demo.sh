@@ -70,5 +70,5 @@ echo "== otapctl status"
 ctl status
 if [ -f "$DIR/sim.log" ]; then
 	echo "== what the simulated units received ($DIR/sim.log)"
-	grep '^SM' "$DIR/sim.log" | cut -f2,3,4,9 | cut -c1-110
+	grep '^SM' "$DIR/sim.log" | cut -f2,3,4,9 | sed 's/PWD:[^\\]*/PWD:****/' | cut -c1-110
 fi
