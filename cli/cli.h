@@ -7,8 +7,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "config.h"
 #include "queue.h"
+#include "rollout.h"
 
 enum {
 	EXIT_OK = 0,
@@ -73,6 +75,17 @@ void cli_format_local_time(int64_t ms, char *buf, size_t size);
  * Empty text becomes "-". */
 void cli_cell(const char *text, size_t max_chars, char *buf, size_t size);
 
+/* Additions (rollout): how a rollout looks, shared by rollout status and
+ * watch (cli/rollout_view.c). */
+struct json_writer;
+/* The status frame as text lines; times in the rollout's zone. */
+void rollout_view_text(FILE *f, const struct rollout_status *st, int64_t now);
+/* The status as one JSON object and a newline. Returns 0, or -1 when f failed. */
+int rollout_view_json(FILE *f, const struct rollout_status *st);
+/* The rollout's own members (name, state, profile, waves...) into the
+ * object being written. */
+void rollout_view_json_fields(struct json_writer *w, const struct rollout *r);
+
 /* One per file: cli/cmd_<name>.c */
 int cmd_init(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_enqueue(int argc, char **argv, struct cli_ctx *ctx);
@@ -80,5 +93,8 @@ int cmd_status(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_cancel(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_pdu(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_decode(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_rollout(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_retry(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_watch(int argc, char **argv, struct cli_ctx *ctx);
 
 #endif

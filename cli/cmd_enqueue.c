@@ -7,12 +7,15 @@
 #include "cli.h"
 #include "jobmsg.h"
 #include "msisdn.h"
+#include "notify.h"
+#include "notify_store.h"
 
 #define MAX_ATTEMPTS_LIMIT 1000
 
 static const char enqueue_usage[] =
 	"usage: otapctl [-c FILE] [--db PATH] enqueue --to MSISDN --profile NAME\n"
 	"               [--action install|delete] [--at TIME] [--max-attempts N]\n"
+	"               [--imei IMEI]\n"
 	"\n"
 	"Queues one OTAP job and prints only its id. Everything the daemon will\n"
 	"need is checked first: the number, that the profile exists in the config,\n"
@@ -26,12 +29,14 @@ static const char enqueue_usage[] =
 	"                        local time, with a trailing Z for UTC\n"
 	"      --max-attempts N  tries before the job fails (1-1000; default: the\n"
 	"                        config's retry.max_attempts)\n"
+	"      --imei IMEI       the unit's IMEI (15 digits): matches its install\n"
+	"                        notification when the JAD names a fleet-wide notify URL\n"
 	"  -h, --help            show this help\n"
 	"\n"
 	"Exit status: 0 queued, 1 database error, 2 bad usage or invalid input\n"
 	"(number, profile, action, time, or a message that does not build).\n";
 
-enum { OPT_AT = 256, OPT_MAX_ATTEMPTS };
+enum { OPT_AT = 256, OPT_MAX_ATTEMPTS, OPT_IMEI };
 
 static const struct option enqueue_options[] = {
 	{ "to", required_argument, NULL, 't' },
@@ -39,6 +44,7 @@ static const struct option enqueue_options[] = {
 	{ "action", required_argument, NULL, 'a' },
 	{ "at", required_argument, NULL, OPT_AT },
 	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
+	{ "imei", required_argument, NULL, OPT_IMEI },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -49,6 +55,7 @@ struct enqueue_args {
 	const char *action;
 	const char *at;
 	const char *max_attempts;
+	const char *imei;
 };
 
 static int parse_args(int argc, char **argv, struct enqueue_args *a)
@@ -62,6 +69,7 @@ static int parse_args(int argc, char **argv, struct enqueue_args *a)
 		case 'a': a->action = optarg; break;
 		case OPT_AT: a->at = optarg; break;
 		case OPT_MAX_ATTEMPTS: a->max_attempts = optarg; break;
+		case OPT_IMEI: a->imei = optarg; break;
 		case 'h': break;
 		default: return cli_bad_option("enqueue", argv, enqueue_options, c);
 		}
@@ -99,6 +107,8 @@ static int check_job_fields(const struct enqueue_args *a, int64_t now, struct jo
 		return cli_fail(EXIT_USAGE, "enqueue: invalid --max-attempts '%s' "
 				"(expected a whole number from 1 to %d)", a->max_attempts,
 				MAX_ATTEMPTS_LIMIT);
+	if (a->imei && (why = notify_imei_check(a->imei)))
+		return cli_fail(EXIT_USAGE, "enqueue: invalid --imei '%s': %s", a->imei, why);
 	return EXIT_OK;
 }
 
@@ -114,21 +124,26 @@ static void profile_names(const struct cfg *cfg, char *buf, size_t size)
 		snprintf(buf, size, "none");
 }
 
-/* Builds the message exactly as the daemon will (SIM's SMSC, the profile's
- * own NOTIFYURL), so a job that cannot be sent is refused now, not later. */
+/* Builds the message exactly as the daemon will (SIM's SMSC; the per-job
+ * NOTIFYURL at its longest when a notify listener is configured, else the
+ * profile's own), so a job that cannot be sent is refused now, not later. */
 static int check_profile(const struct cli_ctx *ctx, const struct job_new *job)
 {
 	const struct otap_profile *profile = cfg_profile(&ctx->cfg, job->profile);
 	struct errbuf err = { { 0 } };
 	struct jobmsg msg;
-	char names[512];
+	char names[512], url[512];
+	const char *notify_url = NULL;
 
 	if (!profile) {
 		profile_names(&ctx->cfg, names, sizeof names);
 		return cli_fail(EXIT_USAGE, "enqueue: unknown profile '%s' (configured: %s)",
 				job->profile, names);
 	}
-	if (jobmsg_build(profile, job->action, job->msisdn, NULL, NULL, &msg, &err) < 0)
+	if (ctx->cfg.notify.public_url &&
+	    notify_url_worst_case(ctx->cfg.notify.public_url, url, sizeof url) >= 0)
+		notify_url = url;
+	if (jobmsg_build(profile, job->action, job->msisdn, NULL, notify_url, &msg, &err) < 0)
 		return cli_fail(EXIT_USAGE, "enqueue: profile '%s' cannot be sent to %s: %s",
 				profile->name, job->msisdn, err.msg);
 	if (msg.no_password)
@@ -160,7 +175,7 @@ int cmd_enqueue(int argc, char **argv, struct cli_ctx *ctx)
 		job.max_attempts = ctx->cfg.retry.max_attempts >= 1 ? ctx->cfg.retry.max_attempts : 1;
 	if ((rc = cli_open_queue(ctx, &q)) != EXIT_OK)
 		return rc;
-	if (queue_enqueue(q, &job, now, &id, &err) < 0) {
+	if (notify_enqueue_unit(q, &job, a.imei, now, &id, &err) < 0) {
 		queue_close(q);
 		return cli_fail(EXIT_RUNTIME, "enqueue: %s", err.msg);
 	}

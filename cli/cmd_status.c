@@ -10,6 +10,8 @@
 #include "cms.h"
 #include "json.h"
 #include "msisdn.h"
+#include "notify.h"
+#include "notify_store.h"
 
 #define RECENT_DEFAULT 20
 #define LIMIT_MAX 1000000
@@ -234,8 +236,13 @@ static void print_job_fields(const struct job *j)
 	print_field("action:", otap_action_name(j->action));
 	print_field("state:", job_state_name(j->state));
 	print_field("rollout:", j->rollout);
+	if (j->wave > 0)
+		printf("%-12s %d\n", "wave:", j->wave);
 	printf("%-12s %d/%d\n", "attempts:", j->attempts, j->max_attempts);
-	print_time_field("not before:", j->not_before);
+	if (j->not_before == QUEUE_WAITING_FOR_WAVE)
+		print_field("not before:", "when its wave opens");
+	else
+		print_time_field("not before:", j->not_before);
 	print_field("modem:", j->modem);
 	print_time_field("created:", j->created_at);
 	print_time_field("updated:", j->updated_at);
@@ -256,6 +263,11 @@ static void json_job_fields(struct json_writer *w, const struct job *j)
 	json_member_string(w, "msisdn", j->msisdn);
 	json_member_string(w, "profile", j->profile);
 	json_member_string(w, "action", otap_action_name(j->action));
+	json_key(w, "wave");
+	if (j->wave > 0)
+		json_int(w, j->wave);
+	else
+		json_null(w);
 	json_member_string(w, "state", job_state_name(j->state));
 	json_member_text(w, "rollout", j->rollout);
 	json_member_int(w, "attempts", j->attempts);
@@ -316,11 +328,102 @@ static int load_jobs(struct queue *q, const struct job_filter *f, struct job_vec
 	return EXIT_OK;
 }
 
+/* ---------------------------------------- what the unit reported back */
+
+static void print_optional_time(const char *name, int64_t ms)
+{
+	if (ms)
+		print_time_field(name, ms);
+	else
+		print_field(name, "");
+}
+
+static void print_report_fields(const struct notify_info *n)
+{
+	char code[48] = "";
+	const char *meaning = n->notify_code >= 0 ? notify_code_meaning(n->notify_code) : NULL;
+
+	if (n->notify_code >= 0)
+		snprintf(code, sizeof code, "%03d%s%s%s", n->notify_code, meaning ? " (" : "",
+			 meaning ? meaning : "", meaning ? ")" : "");
+	print_field("imei:", n->imei);
+	print_optional_time("sent:", n->sent_at);
+	print_optional_time("delivered:", n->delivered_at);
+	print_optional_time("confirmed:", n->confirmed_at);
+	print_optional_time("notified:", n->notified_at);
+	print_field("unit code:", code);
+	print_field("unit text:", n->notify_text);
+}
+
+static void json_optional_time(struct json_writer *w, const char *key, int64_t ms)
+{
+	json_key(w, key);
+	if (ms)
+		json_time_ms(w, ms);
+	else
+		json_null(w);
+}
+
+static void json_report_fields(struct json_writer *w, const struct notify_info *n)
+{
+	json_member_text(w, "imei", n->imei);
+	json_optional_time(w, "sent_at", n->sent_at);
+	json_optional_time(w, "delivered_at", n->delivered_at);
+	json_optional_time(w, "confirmed_at", n->confirmed_at);
+	json_optional_time(w, "notified_at", n->notified_at);
+	json_key(w, "notify_code");
+	if (n->notify_code >= 0)
+		json_int(w, n->notify_code);
+	else
+		json_null(w);
+	json_member_text(w, "notify_text", n->notify_text);
+}
+
+/* The unit metadata of a rollout's job (the fleet file's extra columns),
+ * one "name: value" per line. */
+static void print_meta_line(const char *key, const char *value, void *arg)
+{
+	bool *first = arg;
+	char k[40], v[QUEUE_TEXT_MAX];
+	cli_cell(key, 32, k, sizeof k);
+	cli_cell(value, 120, v, sizeof v);
+	printf("%-12s %s: %s\n", *first ? "unit meta:" : "", k, v);
+	*first = false;
+}
+
+struct json_meta {
+	struct json_writer *w;
+	bool opened;
+};
+
+static void json_meta_member(const char *key, const char *value, void *arg)
+{
+	struct json_meta *m = arg;
+	if (!m->opened)
+		json_begin_object(m->w);
+	m->opened = true;
+	json_member_string(m->w, key, value);
+}
+
+/* "meta": {...} or null. */
+static int json_meta(struct json_writer *w, struct queue *q, int64_t id, struct errbuf *err)
+{
+	struct json_meta m = { w, false };
+	json_key(w, "meta");
+	int rc = rollout_job_meta(q, id, json_meta_member, &m, err);
+	if (m.opened)
+		json_end_object(w);
+	else
+		json_null(w);
+	return rc;
+}
+
 static int show_one(struct queue *q, int64_t id, bool json)
 {
 	struct errbuf err = { { 0 } };
 	struct attempt_vec hist = { 0 };
 	struct job job;
+	struct notify_info info;
 
 	int found = queue_get(q, id, &job, &err);
 	if (found < 0)
@@ -332,6 +435,10 @@ static int show_one(struct queue *q, int64_t id, bool json)
 		return cli_fail(EXIT_RUNTIME, "status: %s",
 				hist.oom ? "out of memory reading the history" : err.msg);
 	}
+	if (notify_job_info(q, id, &info, &err) < 0) {
+		free(hist.v);
+		return cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
+	}
 	int rc = EXIT_OK;
 	if (json) {
 		struct json_writer w;
@@ -339,6 +446,9 @@ static int show_one(struct queue *q, int64_t id, bool json)
 		json_begin_array(&w);
 		json_begin_object(&w);
 		json_job_fields(&w, &job);
+		json_report_fields(&w, &info);
+		if (json_meta(&w, q, id, &err) < 0)
+			rc = cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
 		json_key(&w, "history");
 		json_begin_array(&w);
 		for (size_t i = 0; i < hist.n; i++)
@@ -346,11 +456,17 @@ static int show_one(struct queue *q, int64_t id, bool json)
 		json_end_array(&w);
 		json_end_object(&w);
 		json_end_array(&w);
-		rc = json_done(&w);
+		if (json_done(&w) != EXIT_OK)
+			rc = EXIT_RUNTIME;
 	} else {
+		bool first = true;
 		print_job_fields(&job);
+		print_report_fields(&info);
+		if (rollout_job_meta(q, id, print_meta_line, &first, &err) < 0)
+			rc = cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
 		putchar('\n');
-		rc = print_history(&hist);
+		if (rc == EXIT_OK)
+			rc = print_history(&hist);
 	}
 	free(hist.v);
 	return rc;

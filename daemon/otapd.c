@@ -14,7 +14,9 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "notify_server.h"
 #include "queue.h"
+#include "scheduler.h"
 #include "worker.h"
 
 struct otapd_options {
@@ -113,28 +115,56 @@ static int wait_for_signal(void)
 	return sig;
 }
 
+/* Starts the helper threads (scheduler, notify listener) and one worker per
+ * modem; returns the number of workers started or -1 when a helper failed. */
+static int start_threads(struct daemon_ctx *d, struct scheduler *sched,
+			 struct notify_server **notify, struct worker *workers)
+{
+	const struct cfg *cfg = d->cfg;
+	struct errbuf err;
+	if (cfg->notify.listen &&
+	    notify_server_start(notify, cfg, d->db_path, &d->stop, &err) < 0) {
+		log_errorx("notify listener: %s", err.msg);
+		return -1;
+	}
+	if (scheduler_start(sched, d) < 0) {
+		atomic_store(&d->stop, true);
+		notify_server_join(*notify);
+		return -1;
+	}
+	size_t started = 0;
+	while (started < cfg->modem_count &&
+	       worker_start(&workers[started], d, &cfg->modems[started]) == 0)
+		started++;
+	return (int)started;
+}
+
 static int run(struct daemon_ctx *d)
 {
 	const struct cfg *cfg = d->cfg;
 	struct worker *workers = calloc(cfg->modem_count, sizeof *workers);
-	size_t started = 0;
+	struct notify_server *notify = NULL;
+	struct scheduler sched;
 	if (!workers)
 		return -1;
-	for (; started < cfg->modem_count; started++) {
-		if (worker_start(&workers[started], d, &cfg->modems[started]) < 0)
-			break;
+	int started = start_threads(d, &sched, &notify, workers);
+	if (started < 0) {
+		free(workers);
+		return -1;
 	}
 	int rc = 0;
-	if (started == cfg->modem_count) {
-		log_info("started with %zu modem(s), database %s", started, d->db_path);
+	if ((size_t)started == cfg->modem_count) {
+		log_info("started with %d modem(s), database %s", started, d->db_path);
 		int sig = wait_for_signal();
 		log_info("received %s, finishing the current exchanges", strsignal(sig));
 	} else {
 		rc = -1;
 	}
 	atomic_store(&d->stop, true);
-	for (size_t i = 0; i < started; i++)
+	for (int i = 0; i < started; i++)
 		worker_join(&workers[i]);
+	scheduler_join(&sched);
+	notify_server_join(notify);
 	free(workers);
 	return rc;
 }
@@ -163,6 +193,9 @@ int main(int argc, char **argv)
 		log_errorx("%s", err.msg);
 		return 2;
 	}
+	enum log_level level;
+	if (!opts.verbose && cfg.log_level && log_level_parse(cfg.log_level, &level) == 0)
+		log_init("otapd", level);
 	if (opts.check_only) {
 		cfg_dump(&cfg, stdout);
 		cfg_free(&cfg);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include "clock.h"
 #include "log.h"
+#include "notify.h"
+#include "notify_store.h"
 #include "policy.h"
 
 /* Consecutive no-answer failures after which the modem is re-initialised. */
@@ -43,6 +45,9 @@ static void fail_job_now(struct worker *w, struct pending_job *p, const char *de
 		  w->cfg->name, detail);
 }
 
+static void requeue_for_modem(struct worker *w, struct pending_job *p, const char *result,
+			      const char *detail);
+
 void sendjob_start(struct worker *w, const struct job *job)
 {
 	struct pending_job *p = &w->pending[w->pending_count++];
@@ -59,7 +64,20 @@ void sendjob_start(struct worker *w, const struct job *job)
 		pending_remove(w, p);
 		return;
 	}
-	if (jobmsg_build(profile, job->action, job->msisdn, w->cfg->smsc, NULL, &p->msg, &err) < 0) {
+	char url[512];
+	const char *notify_url = NULL;
+	if (w->daemon->cfg->notify.public_url) {
+		if (notify_job_url(w->queue, job->id, w->daemon->cfg->notify.public_url, url,
+				   sizeof url, &err) < 0) {
+			requeue_for_modem(w, p, "modem", "cannot prepare the notify URL");
+			log_errorx("job %lld: %s", (long long)job->id, err.msg);
+			pending_remove(w, p);
+			return;
+		}
+		notify_url = url;
+	}
+	if (jobmsg_build(profile, job->action, job->msisdn, w->cfg->smsc, notify_url, &p->msg,
+			 &err) < 0) {
 		errbuf_prefix(&err, "cannot build the message");
 		fail_job_now(w, p, err.msg);
 		pending_remove(w, p);
@@ -70,10 +88,22 @@ static void record_sent(struct worker *w, struct pending_job *p)
 {
 	struct errbuf err;
 	struct job_outcome o = outcome_for(w, p, "sent", -1, NULL);
-	if (queue_mark_sent(w->queue, p->job.id, &o, &err) < 0)
+	if (queue_mark_sent(w->queue, p->job.id, &o, &err) < 0) {
 		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
-	else
-		log_info("job %lld to %s via %s: sent (%zu SM, mr %s)", (long long)p->job.id,
+		return;
+	}
+	bool all_mrs_known = true;   /* a modem may answer OK without +CMGS: <mr> */
+	for (size_t i = 0; i < p->msg.count; i++)
+		all_mrs_known &= p->mr[i] >= 0;
+	if (all_mrs_known &&
+	    notify_record_parts(w->queue, p->job.id, w->cfg->name, p->mr, p->msg.count,
+				o.finished_at, &err) < 0)
+		log_errorx("job %lld: cannot record message references: %s", (long long)p->job.id,
+			   err.msg);
+	/* A fast unit may have reported before 'sent' was committed. */
+	if (notify_apply_deferred(w->queue, o.finished_at, NULL, &err) < 0)
+		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
+	log_info("job %lld to %s via %s: sent (%zu SM, mr %s)", (long long)p->job.id,
 			 p->job.msisdn, w->cfg->name, p->msg.count, p->mrs);
 }
 
@@ -165,6 +195,13 @@ void sendjob_side_event(struct worker *w, const struct at_event *ev)
 	case AT_EV_SIGNAL:
 		log_info("modem %s: signal rssi %d ber %d", w->cfg->name, ev->rssi, ev->ber);
 		break;
+	case AT_EV_STATUS_REPORT: {
+		struct errbuf err;
+		if (notify_apply_status_report(w->queue, w->cfg->name, ev->text, clock_wall_ms(),
+					       &err) < 0)
+			log_warnx("modem %s: status report: %s", w->cfg->name, err.msg);
+		break;
+	}
 	default:
 		log_debug("modem %s: unsolicited: %s", w->cfg->name, ev->text);
 		break;
@@ -209,6 +246,7 @@ static int await_send(struct worker *w, int *mr, struct send_decision *dec)
 static void append_mr(struct pending_job *p, int mr)
 {
 	size_t len = strlen(p->mrs);
+	p->mr[p->next_part] = mr;
 	snprintf(p->mrs + len, sizeof p->mrs - len, "%s%d", len ? "," : "", mr);
 }
 

@@ -21,7 +21,8 @@ struct pending_job {
 	size_t next_part;
 	int64_t due;                    /* monotonic time the next part may go */
 	int64_t started_at;             /* wall clock, for the attempt row */
-	char mrs[64];
+	char mrs[64];                   /* "17,18" for the attempt row */
+	int mr[OTAP_MAX_PARTS];         /* the same, for status-report matching */
 };
 
 struct worker {

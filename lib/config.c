@@ -13,6 +13,7 @@
 #include "duration.h"
 #include "log.h"
 #include "msisdn.h"
+#include "notify.h"
 
 #define NAME_MAX_LEN 63
 #define PASSWORD_FILE_MAX 4096
@@ -26,6 +27,9 @@
 struct loader {
 	const char *path;
 	struct errbuf *err;
+	/* The longest per-job NOTIFYURL otapd may put in a message (when a
+	 * notify listener is configured): profiles must fit with it. */
+	char notify_url[256];
 };
 
 static const char *const top_keys[] = {
@@ -434,7 +438,7 @@ static int profile_otap_check(const struct loader *ld, const config_setting_t *g
 	int rc = 0;
 
 	for (size_t i = 0; i < 2 && rc == 0; i++) {
-		if (otap_build(p, actions[i], NULL, &msg, &why) < 0)
+		if (otap_build(p, actions[i], ld->notify_url[0] ? ld->notify_url : NULL, &msg, &why) < 0)
 			rc = fail_at(ld, setting_for_reason(g, why.msg), "%s: %s", where, why.msg);
 		wipe(&msg, sizeof msg);
 	}
@@ -760,7 +764,7 @@ static int top_strings_load(const struct loader *ld, const config_setting_t *roo
 	return 0;
 }
 
-static int root_load(const struct loader *ld, const config_setting_t *root, struct cfg *cfg)
+static int root_load(struct loader *ld, const config_setting_t *root, struct cfg *cfg)
 {
 	cfg->split_delay_ms = 5 * 1000;
 	if (keys_check(ld, root, top_keys, "at top level") < 0)
@@ -772,6 +776,10 @@ static int root_load(const struct loader *ld, const config_setting_t *root, stru
 		return -1;
 	if (retry_load(ld, root, &cfg->retry) < 0 || notify_load(ld, root, &cfg->notify) < 0)
 		return -1;
+	if (cfg->notify.public_url &&
+	    notify_url_worst_case(cfg->notify.public_url, ld->notify_url, sizeof ld->notify_url) < 0)
+		return fail_at(ld, member(member(root, "notify"), "public_url"),
+			       "notify: 'public_url' is too long");
 	if (profiles_load(ld, root, cfg) < 0)
 		return -1;
 	return modems_load(ld, root, cfg);

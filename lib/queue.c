@@ -32,14 +32,15 @@
 #define INTERRUPTED_DETAIL "otapd stopped while sending (the unit may receive a duplicate SMS)"
 
 #define JOB_COLUMNS "id, msisdn, profile, action, state, rollout, not_before, attempts, " \
-	"max_attempts, created_at, updated_at, modem, last_error"
+	"max_attempts, created_at, updated_at, modem, last_error, wave"
 #define ATTEMPT_COLUMNS "id, job_id, started_at, finished_at, modem, result, cms_error, mrs, detail"
 
 /* Statements used on hot or frequent paths, prepared on first use and kept
  * until queue_close (the daemon claims and finishes many jobs a second). */
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
-	ST_USER_VERSION, ST_INSERT_JOB, ST_ANY_DUE, ST_CLAIM, ST_GET_JOB, ST_JOB_STATE, ST_FINISH_JOB,
+	ST_USER_VERSION, ST_INSERT_JOB, ST_PICK, ST_CLAIM, ST_RATE_STEP, ST_GET_JOB, ST_JOB_STATE,
+	ST_FINISH_JOB, ST_REVIVE_ROLLOUTS,
 	ST_INSERT_ATTEMPT, ST_CANCEL, ST_RECOVER_ATTEMPTS, ST_RECOVER_JOBS,
 	ST_COUNT_BY_STATE, ST_NEXT_DUE,
 	ST_COUNT
@@ -55,20 +56,48 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_USER_VERSION] = "PRAGMA user_version",
 	[ST_INSERT_JOB] = "INSERT INTO jobs (msisdn, profile, action, rollout, not_before, "
 		"max_attempts, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-	/* A read-only probe, so that idle modems polling for work do not take
-	 * the write lock (and hold up otapctl) when nothing is due. */
-	[ST_ANY_DUE] = "SELECT 1 FROM jobs WHERE state = 'queued' AND not_before <= ?1 LIMIT 1",
-	/* The subquery and the update are one statement inside BEGIN IMMEDIATE:
-	 * no other connection can claim the same row in between. */
+	/* The oldest due job a modem may take: among the jobs outside rollouts
+	 * (one seek in the partial index jobs_loose_due) and, for each rollout
+	 * whose gates are open, the oldest due job of each of its opened waves
+	 * (one seek each in jobs_rollout_wave; 16 = ROLLOUT_WAVES_MAX). Jobs of
+	 * paused, closed or finished rollouts, and of waves not yet opened, are
+	 * never read. Run once read-only (idle modems polling for work must not
+	 * take the write lock and hold up otapctl) and again under the lock. */
+	[ST_PICK] = "WITH RECURSIVE wave(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM wave "
+		"WHERE n < 16) "
+		"SELECT id FROM jobs WHERE id IN ("
+		"SELECT (SELECT id FROM jobs WHERE wave IS NULL AND state = 'queued' "
+		"AND not_before <= ?1 ORDER BY not_before, id LIMIT 1) "
+		"UNION ALL "
+		"SELECT (SELECT j.id FROM jobs j WHERE j.rollout = r.name AND j.wave = w.n "
+		"AND j.state = 'queued' AND j.not_before <= ?1 ORDER BY j.not_before, j.id LIMIT 1) "
+		"FROM rollouts r, wave w WHERE r.state = 'active' AND r.gate_open = 1 "
+		"AND r.next_send_at <= ?1 AND w.n <= r.current_wave) "
+		"ORDER BY not_before, id LIMIT 1",
 	[ST_CLAIM] = "UPDATE jobs SET state = 'sending', modem = ?1, updated_at = ?2 "
-		"WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND not_before <= ?2 "
-		"ORDER BY not_before, id LIMIT 1) RETURNING " JOB_COLUMNS,
+		"WHERE id = ?3 AND state = 'queued' RETURNING " JOB_COLUMNS,
+	/* The rollout's next send is one spacing after the time this one was
+	 * allowed (a modem polling late does not lower the rate), or after
+	 * now when the rollout has been idle for longer than a spacing (no
+	 * burst to catch up). */
+	[ST_RATE_STEP] = "UPDATE rollouts SET next_send_at = 60000 / rate_per_min + "
+		"CASE WHEN ?2 - next_send_at < 60000 / rate_per_min THEN next_send_at ELSE ?2 END "
+		"WHERE name = ?1 AND rate_per_min > 0",
 	[ST_GET_JOB] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
-	[ST_JOB_STATE] = "SELECT state, attempts, max_attempts FROM jobs WHERE id = ?1",
+	/* With the state of the job's rollout: a try that ends after the
+	 * rollout was cancelled must not queue the job again. */
+	[ST_JOB_STATE] = "SELECT j.state, j.attempts, j.max_attempts, r.state FROM jobs j "
+		"LEFT JOIN rollouts r ON j.wave IS NOT NULL AND r.name = j.rollout WHERE j.id = ?1",
 	[ST_FINISH_JOB] = "UPDATE jobs SET state = ?2, attempts = ?3, "
 		"not_before = COALESCE(?4, not_before), modem = COALESCE(?5, modem), "
 		"last_error = CASE WHEN ?6 THEN ?7 ELSE last_error END, updated_at = ?8 "
 		"WHERE id = ?1",
+	/* After a retry: a finished rollout has work again. */
+	[ST_REVIVE_ROLLOUTS] = "WITH RECURSIVE wave(n) AS (SELECT 1 UNION ALL SELECT n + 1 "
+		"FROM wave WHERE n < 16) "
+		"UPDATE rollouts SET state = 'active', updated_at = ?1 WHERE state = 'done' AND "
+		"EXISTS (SELECT 1 FROM wave w, jobs j WHERE j.rollout = rollouts.name AND j.wave = w.n "
+		"AND j.state = 'queued')",
 	[ST_INSERT_ATTEMPT] = "INSERT INTO attempts (job_id, started_at, finished_at, modem, "
 		"result, cms_error, mrs, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_CANCEL] = "UPDATE jobs SET state = 'cancelled', updated_at = ?2 "
@@ -80,7 +109,17 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RECOVER_JOBS] = "UPDATE jobs SET state = 'queued', updated_at = ?1, last_error = ?2 "
 		"WHERE state = 'sending'",
 	[ST_COUNT_BY_STATE] = "SELECT state, count(*) FROM jobs GROUP BY state",
-	[ST_NEXT_DUE] = "SELECT min(not_before) FROM jobs WHERE state = 'queued'",
+	/* The same gates as ST_PICK, minus the rate and the time: when the
+	 * next claim can succeed. */
+	[ST_NEXT_DUE] = "WITH RECURSIVE wave(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM wave "
+		"WHERE n < 16) "
+		"SELECT min(t) FROM ("
+		"SELECT min(not_before) AS t FROM jobs WHERE wave IS NULL AND state = 'queued' "
+		"UNION ALL "
+		"SELECT max(r.next_send_at, (SELECT min(j.not_before) FROM jobs j "
+		"WHERE j.rollout = r.name AND j.wave = w.n AND j.state = 'queued')) "
+		"FROM rollouts r, wave w WHERE r.state = 'active' AND r.gate_open = 1 "
+		"AND w.n <= r.current_wave)",
 };
 
 struct queue {
@@ -258,6 +297,7 @@ static void job_from_row(sqlite3_stmt *st, struct job *out)
 	out->updated_at = sqlite3_column_int64(st, 10);
 	copy_column(out->modem, sizeof out->modem, st, 11);
 	copy_column(out->last_error, sizeof out->last_error, st, 12);
+	out->wave = sqlite3_column_int(st, 13);         /* NULL reads as 0 */
 }
 
 /* Fills *out from a row selected with ATTEMPT_COLUMNS. */
@@ -585,32 +625,35 @@ fail:
 	return -1;
 }
 
-/* Returns 1 when some queued job is due at now, 0 when none, -1 on error. */
-static int any_due(struct queue *q, int64_t now, const char *doing, struct errbuf *err)
+/* Sets *id to the job queue_claim would take at now. Returns 1, 0 when
+ * none is due, -1 on error. */
+static int pick_due(struct queue *q, int64_t now, int64_t *id, const char *doing,
+		    struct errbuf *err)
 {
-	sqlite3_stmt *st = stmt_get(q, ST_ANY_DUE, doing, err);
+	sqlite3_stmt *st = stmt_get(q, ST_PICK, doing, err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
 		db_fail(q, doing, err);
 	stmt_done(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int queue_claim(struct queue *q, const char *modem, int64_t now, struct job *out,
-		struct errbuf *err)
+/* queued -> sending for job id. Returns 1 with *out filled, 0 if it is no
+ * longer queued, -1. */
+static int take_job(struct queue *q, const char *modem, int64_t now, int64_t id,
+		    struct job *out, const char *doing, struct errbuf *err)
 {
-	const char *doing = "claiming a job";
-	int due = any_due(q, now, doing, err);
-	if (due <= 0)
-		return due;
 	sqlite3_stmt *st = stmt_get(q, ST_CLAIM, doing, err);
-	if (!st || tx_begin(q, doing, err) < 0)
+	if (!st)
 		return -1;
 	bind_text(st, 1, modem);
 	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, id);
 	int found = 0;
 	int rc;
 	/* RETURNING rows are produced before the update is final: step to DONE. */
@@ -621,7 +664,39 @@ int queue_claim(struct queue *q, const char *modem, int64_t now, struct job *out
 	if (rc != SQLITE_DONE)
 		db_fail(q, doing, err);
 	stmt_done(st);
-	if (rc != SQLITE_DONE || tx_commit(q, doing, err) < 0) {
+	return rc == SQLITE_DONE ? found : -1;
+}
+
+/* Spaces the next claim of a rate-limited rollout. Returns 0 or -1. */
+static int rate_step(struct queue *q, const char *rollout, int64_t now, const char *doing,
+		     struct errbuf *err)
+{
+	sqlite3_stmt *st = stmt_get(q, ST_RATE_STEP, doing, err);
+	if (!st)
+		return -1;
+	bind_text(st, 1, rollout);
+	sqlite3_bind_int64(st, 2, now);
+	return stmt_run(q, st, doing, err);
+}
+
+int queue_claim(struct queue *q, const char *modem, int64_t now, struct job *out,
+		struct errbuf *err)
+{
+	const char *doing = "claiming a job";
+	int64_t id;
+	int found = pick_due(q, now, &id, doing, err);
+	if (found <= 0)
+		return found;
+	if (tx_begin(q, doing, err) < 0)
+		return -1;
+	/* Again under the write lock: another modem may have taken it, or
+	 * used up the rollout's rate spacing, in between. */
+	found = pick_due(q, now, &id, doing, err);
+	if (found > 0)
+		found = take_job(q, modem, now, id, out, doing, err);
+	if (found > 0 && out->wave > 0 && rate_step(q, out->rollout, now, doing, err) < 0)
+		found = -1;
+	if (found < 0 || tx_commit(q, doing, err) < 0) {
 		tx_rollback(q);
 		return -1;
 	}
@@ -641,10 +716,11 @@ struct transition {
 	char error[QUEUE_TEXT_MAX];
 };
 
-/* Reads the job's state and attempt counters. Returns 1, 0 when there is no
- * such job, or -1. */
+/* Reads the job's state and attempt counters, and whether its rollout
+ * (if any) is cancelled. Returns 1, 0 when there is no such job, or -1. */
 static int load_counters(struct queue *q, int64_t id, enum job_state *state, int *attempts,
-			 int *max_attempts, const char *doing, struct errbuf *err)
+			 int *max_attempts, bool *rollout_cancelled, const char *doing,
+			 struct errbuf *err)
 {
 	sqlite3_stmt *st = stmt_get(q, ST_JOB_STATE, doing, err);
 	if (!st)
@@ -656,6 +732,9 @@ static int load_counters(struct queue *q, int64_t id, enum job_state *state, int
 			*state = JOB_FAILED;    /* unreachable: the CHECK constraint */
 		*attempts = sqlite3_column_int(st, 1);
 		*max_attempts = sqlite3_column_int(st, 2);
+		const unsigned char *rollout_state = sqlite3_column_text(st, 3);
+		*rollout_cancelled = rollout_state &&
+				     strcmp((const char *)rollout_state, "cancelled") == 0;
 	} else if (rc != SQLITE_DONE) {
 		db_fail(q, doing, err);
 	}
@@ -664,7 +743,7 @@ static int load_counters(struct queue *q, int64_t id, enum job_state *state, int
 }
 
 static void plan_transition(enum try_end end, bool count_attempt, int attempts, int max_attempts,
-			    const char *detail, struct transition *t)
+			    bool rollout_cancelled, const char *detail, struct transition *t)
 {
 	memset(t, 0, sizeof *t);
 	t->attempts = count_attempt ? attempts + 1 : attempts;
@@ -683,8 +762,10 @@ static void plan_transition(enum try_end end, bool count_attempt, int attempts, 
 				 t->attempts, detail ? ": " : "", detail ? detail : "");
 			return;
 		}
-		t->state = JOB_QUEUED;
-		t->set_not_before = true;
+		/* Its rollout was cancelled while this try ran: the job
+		 * would wait in the queue forever. */
+		t->state = rollout_cancelled ? JOB_CANCELLED : JOB_QUEUED;
+		t->set_not_before = !rollout_cancelled;
 		break;
 	}
 	t->set_error = true;
@@ -755,7 +836,9 @@ static int finish_try(struct queue *q, int64_t id, enum try_end end, bool count_
 		return -1;
 	enum job_state state;
 	int attempts, max_attempts;
-	int found = load_counters(q, id, &state, &attempts, &max_attempts, doing, err);
+	bool rollout_cancelled;
+	int found = load_counters(q, id, &state, &attempts, &max_attempts, &rollout_cancelled,
+				  doing, err);
 	if (found <= 0) {
 		if (found == 0)
 			errbuf_set(err, "no such job %" PRId64, id);
@@ -766,7 +849,7 @@ static int finish_try(struct queue *q, int64_t id, enum try_end end, bool count_
 		goto fail;
 	}
 	struct transition t;
-	plan_transition(end, count_attempt, attempts, max_attempts, o->detail, &t);
+	plan_transition(end, count_attempt, attempts, max_attempts, rollout_cancelled, o->detail, &t);
 	const char *result = o->result ? o->result : default_result(end, count_attempt);
 	if (write_transition(q, id, not_before, o, &t, doing, err) < 0 ||
 	    insert_attempt(q, id, o, result, doing, err) < 0 ||
@@ -815,7 +898,9 @@ int queue_cancel(struct queue *q, int64_t id, int64_t now, struct errbuf *err)
 		/* Not queued: say why, from the same snapshot we hold the lock on. */
 		enum job_state state;
 		int attempts, max_attempts;
-		int found = load_counters(q, id, &state, &attempts, &max_attempts, doing, err);
+		bool rollout_cancelled;
+		int found = load_counters(q, id, &state, &attempts, &max_attempts,
+					  &rollout_cancelled, doing, err);
 		if (found == 0)
 			errbuf_set(err, "no such job %" PRId64, id);
 		else if (found == 1)
@@ -829,6 +914,97 @@ int queue_cancel(struct queue *q, int64_t id, int64_t now, struct errbuf *err)
 fail:
 	tx_rollback(q);
 	return -1;
+}
+
+/* ---- retrying failed jobs ---- */
+
+/* The UPDATE behind both retries. Parameters: ?1 now, ?2 rollout, ?3 error
+ * code, ?4 job id (each present only when its condition is). A job of a
+ * cancelled rollout stays failed: queued, it would never be claimed. */
+static void retry_sql(const struct retry_filter *f, bool one_job, char *sql, size_t size)
+{
+	snprintf(sql, size, "UPDATE jobs SET state = 'queued', attempts = 0, not_before = ?1, "
+		 "updated_at = ?1 WHERE state = 'failed'%s%s%s AND NOT EXISTS (SELECT 1 FROM "
+		 "rollouts r WHERE jobs.wave IS NOT NULL AND r.name = jobs.rollout AND "
+		 "r.state = 'cancelled')",
+		 one_job ? " AND id = ?4" : "",
+		 f && f->rollout ? " AND rollout = ?2" : "",
+		 f && f->error_code >= 0 ? " AND (notify_code = ?3 OR (SELECT a.cms_error FROM "
+		 "attempts a WHERE a.job_id = jobs.id ORDER BY a.id DESC LIMIT 1) = ?3)" : "");
+}
+
+/* Runs the retry UPDATE and revives finished rollouts, inside the caller's
+ * transaction. *count (may be NULL) gets the number of jobs. */
+static int run_retry(struct queue *q, const struct retry_filter *f, int64_t id, int64_t now,
+		     int64_t *count, const char *doing, struct errbuf *err)
+{
+	char sql[768];
+	sqlite3_stmt *st;
+	retry_sql(f, id > 0, sql, sizeof sql);
+	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(q, doing, err);
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, f ? f->rollout : NULL);
+	sqlite3_bind_int(st, 3, f ? f->error_code : -1);
+	sqlite3_bind_int64(st, 4, id);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_fail(q, doing, err);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (count)
+		*count = sqlite3_changes64(q->db);
+	sqlite3_stmt *revive = stmt_get(q, ST_REVIVE_ROLLOUTS, doing, err);
+	if (!revive)
+		return -1;
+	sqlite3_bind_int64(revive, 1, now);
+	return stmt_run(q, revive, doing, err);
+}
+
+int queue_retry_failed(struct queue *q, const struct retry_filter *f, int64_t now,
+		       int64_t *count, struct errbuf *err)
+{
+	const char *doing = "retrying failed jobs";
+	int64_t n = 0;
+	if (tx_begin(q, doing, err) < 0)
+		return -1;
+	if (run_retry(q, f, 0, now, &n, doing, err) < 0 || tx_commit(q, doing, err) < 0) {
+		tx_rollback(q);
+		return -1;
+	}
+	if (n > 0)
+		log_info("queue: %lld failed jobs queued again%s%s", (long long)n,
+			 f && f->rollout ? " in rollout " : "", f && f->rollout ? f->rollout : "");
+	if (count)
+		*count = n;
+	return 0;
+}
+
+int queue_retry_job(struct queue *q, int64_t id, int64_t now, struct errbuf *err)
+{
+	const char *doing = "retrying a job";
+	enum job_state state;
+	int attempts, max_attempts;
+	bool rollout_cancelled;
+	if (tx_begin(q, doing, err) < 0)
+		return -1;
+	int found = load_counters(q, id, &state, &attempts, &max_attempts, &rollout_cancelled,
+				  doing, err);
+	if (found == 0)
+		errbuf_set(err, "no such job %" PRId64, id);
+	else if (found == 1 && state != JOB_FAILED)
+		errbuf_set(err, "job %" PRId64 " is %s; only failed jobs can be retried", id,
+			   job_state_name(state));
+	else if (found == 1 && rollout_cancelled)
+		errbuf_set(err, "job %" PRId64 " belongs to a cancelled rollout", id);
+	if (found != 1 || state != JOB_FAILED || rollout_cancelled ||
+	    run_retry(q, NULL, id, now, NULL, doing, err) < 0 || tx_commit(q, doing, err) < 0) {
+		tx_rollback(q);
+		return -1;
+	}
+	log_info("queue: job %" PRId64 " queued again", id);
+	return 0;
 }
 
 /* Meant for otapd's start, before its modems claim anything: a job another

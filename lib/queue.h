@@ -24,6 +24,12 @@ enum job_state {
 #define QUEUE_NAME_MAX 64
 #define QUEUE_TEXT_MAX 256
 
+/* not_before of a rollout's job whose wave has not opened yet (4000-01-01
+ * 00:00:00 UTC): never due, so the claim never looks at it. Opening the
+ * wave (lib/rollout_db.c) sets the real time. Below 2^47, so SQLite stores
+ * it in 6 bytes like any real time (a million of them per big rollout). */
+#define QUEUE_WAITING_FOR_WAVE 64060588800000LL
+
 struct job {
 	int64_t id;
 	char msisdn[MSISDN_MAX_LEN + 1];
@@ -38,6 +44,7 @@ struct job {
 	int64_t updated_at;
 	char modem[QUEUE_NAME_MAX];     /* modem of the current/last try, "" if none */
 	char last_error[QUEUE_TEXT_MAX];
+	int wave;                       /* its rollout's wave (1-based); 0 when none */
 };
 
 struct job_new {
@@ -100,7 +107,13 @@ int queue_enqueue(struct queue *q, const struct job_new *job, int64_t now, int64
 		  struct errbuf *err);
 
 /* Atomically moves the oldest due job (queued, not_before <= now) to
- * sending, owned by modem. Returns 1 and fills *out, 0 when none is due, -1. */
+ * sending, owned by modem. Returns 1 and fills *out, 0 when none is due, -1.
+ * Jobs of a rollout's waves (jobs.wave set) are gated per rollout: only
+ * rollouts that are active, inside their window (gate_open) and past their
+ * rate spacing (next_send_at <= now) are looked at, with one index seek per
+ * opened wave; claiming such a job moves its rollout's next_send_at on by
+ * 60000 / rate_per_min ms in the same transaction, so the rate holds across
+ * all modems and processes. */
 int queue_claim(struct queue *q, const char *modem, int64_t now, struct job *out,
 		struct errbuf *err);
 
@@ -108,7 +121,8 @@ int queue_claim(struct queue *q, const char *modem, int64_t now, struct job *out
 int queue_mark_sent(struct queue *q, int64_t id, const struct job_outcome *o, struct errbuf *err);
 
 /* sending -> queued with not_before; when count_attempt, attempts+1 and, if
- * that uses up max_attempts, the job goes to failed instead. *state_out (may be
+ * that uses up max_attempts, the job goes to failed instead; a job whose
+ * rollout was cancelled meanwhile goes to cancelled. *state_out (may be
  * NULL) gets the resulting state. Returns 0 or -1. */
 int queue_retry_later(struct queue *q, int64_t id, int64_t not_before, bool count_attempt,
 		      const struct job_outcome *o, enum job_state *state_out, struct errbuf *err);
@@ -140,8 +154,29 @@ int queue_attempts(struct queue *q, int64_t id,
 /* counts[state] = number of jobs in that state. Returns 0 or -1. */
 int queue_count_by_state(struct queue *q, int64_t counts[JOB_STATE_COUNT], struct errbuf *err);
 
-/* Earliest not_before among queued jobs into *out (INT64_MAX when none). */
+/* Earliest time at which queue_claim may find a job, into *out (INT64_MAX
+ * when none): the earliest not_before of queued jobs outside rollouts, and
+ * for each active rollout inside its window the later of its next_send_at
+ * and its earliest not_before. Read-only and cheap (idle modems poll it). */
 int queue_next_due(struct queue *q, int64_t *out, struct errbuf *err);
+
+/* Which failed jobs queue_retry_failed puts back. */
+struct retry_filter {
+	const char *rollout;            /* NULL = any job */
+	int error_code;                 /* -1 = any; else the +CMS ERROR code of the job's
+					 * last attempt, or its install-notify code */
+};
+
+/* failed -> queued, due now, for every job matching f whose rollout (if
+ * any) is not cancelled: attempts start again from 0 (the budget is
+ * renewed), the attempt history and last_error stay until the next try. A
+ * rollout that was done becomes active again. *count gets the number of
+ * jobs. Returns 0 or -1. */
+int queue_retry_failed(struct queue *q, const struct retry_filter *f, int64_t now,
+		       int64_t *count, struct errbuf *err);
+/* The same for one job. Returns 0, or -1 with a refusal (no such job, not
+ * failed, its rollout is cancelled). */
+int queue_retry_job(struct queue *q, int64_t id, int64_t now, struct errbuf *err);
 
 /* The underlying handle, for modules that add their own tables (rollouts). */
 struct sqlite3 *queue_db(struct queue *q);

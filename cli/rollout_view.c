@@ -1,0 +1,281 @@
+/* rollout_view.c - how a rollout's progress looks to the operator: the text
+ * frame and the JSON object shared by `otapctl rollout status` and `otapctl
+ * watch`, and the rows of `otapctl rollout list`. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+
+/* ---- small formatters ---- */
+
+/* Time of instant ms in the rollout's zone: "2026-03-29 01:00 CET". */
+static void zone_time(const struct rollout *r, int64_t ms, char *buf, size_t size)
+{
+	struct tz *tz;
+	if (tz_load(r->tz, &tz, NULL) < 0) {
+		cli_format_local_time(ms, buf, size);
+		return;
+	}
+	tz_format(tz, ms, buf, size);
+	tz_free(tz);
+}
+
+static const char *zone_name(const struct rollout *r)
+{
+	return r->tz[0] ? r->tz : "local time";
+}
+
+static void window_text(const struct rollout *r, char *buf, size_t size)
+{
+	char w[32];
+	window_format(&r->window, w, sizeof w);
+	if (window_is_always(&r->window))
+		snprintf(buf, size, "always (no window)");
+	else
+		snprintf(buf, size, "%s %s", w, zone_name(r));
+}
+
+/* "3.0%" from a count out of a total. */
+static void percent(int64_t part, int64_t whole, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.1f%%", whole ? 100.0 * (double)part / (double)whole : 0.0);
+}
+
+/* "1, 10, 100" percentages and "400 / 3600 / 36000" units. */
+static void wave_lists(const struct rollout_status *st, char *pcts, size_t psize, char *units,
+		       size_t usize)
+{
+	size_t np = 0, nu = 0;
+	pcts[0] = units[0] = '\0';
+	for (int i = 0; i < st->r.waves.count && np < psize && nu < usize; i++) {
+		char pct[16];
+		rollout_pct_format(st->r.waves.pct[i], pct, sizeof pct);
+		np += (size_t)snprintf(pcts + np, psize - np, "%s%s%%", i ? ", " : "", pct);
+		nu += (size_t)snprintf(units + nu, usize - nu, "%s%" PRId64, i ? " / " : "",
+				       st->wave_sizes[i]);
+	}
+}
+
+/* ---- text ---- */
+
+static void print_window(FILE *f, const struct rollout_status *st, int64_t now)
+{
+	const struct rollout *r = &st->r;
+	char text[96], when[48];
+	window_text(r, text, sizeof text);
+	if (window_is_always(&r->window)) {
+		fprintf(f, "window    %s\n", text);
+	} else if (st->window.open) {
+		zone_time(r, st->window.closes_at, when, sizeof when);
+		fprintf(f, "window    %s: open, closes %s\n", text, when);
+	} else {
+		zone_time(r, st->window.opened_at, when, sizeof when);
+		fprintf(f, "window    %s: closed, next opens %s\n", text, when);
+	}
+	if (r->start_at > now) {
+		zone_time(r, r->start_at, when, sizeof when);
+		fprintf(f, "starts    %s\n", when);
+	}
+}
+
+static void print_wave(FILE *f, const struct rollout_status *st)
+{
+	const struct rollout *r = &st->r;
+	int w = r->current_wave;
+	int64_t size = w >= 1 && w <= r->waves.count ? st->wave_sizes[w - 1] : 0;
+	char failed[16], limit[48] = "";
+	percent(st->wave_failed, size, failed, sizeof failed);
+	if (r->max_failure_pct >= 0) {
+		char max[16];
+		rollout_pct_format(r->max_failure_pct, max, sizeof max);
+		snprintf(limit, sizeof limit, "; pauses above %s%%", max);
+	}
+	fprintf(f, "wave      %d of %d: %" PRId64 " of %" PRId64 " final, %" PRId64 " failed (%s)%s\n",
+		w, r->waves.count, st->wave_final, size, st->wave_failed, failed, limit);
+}
+
+static void print_counts(FILE *f, const struct rollout_status *st)
+{
+	fputs("jobs     ", f);
+	for (int s = 0; s < JOB_STATE_COUNT; s++)
+		fprintf(f, " %s %" PRId64, job_state_name((enum job_state)s), st->counts[s]);
+	fprintf(f, "  (total %" PRId64 ")\n", st->total);
+}
+
+static void print_reasons(FILE *f, const struct rollout_status *st)
+{
+	for (size_t i = 0; i < st->reason_count; i++) {
+		char cell[QUEUE_TEXT_MAX];
+		cli_cell(st->reasons[i].text, 100, cell, sizeof cell);
+		fprintf(f, "%-9s %6" PRId64 "  %s\n", i ? "" : "failures", st->reasons[i].count, cell);
+	}
+}
+
+static void print_eta(FILE *f, const struct rollout_status *st)
+{
+	const struct rollout *r = &st->r;
+	char when[48];
+	if (r->rate_per_min > 0)
+		fprintf(f, "rate      %d per minute\n", r->rate_per_min);
+	else
+		fprintf(f, "rate      unlimited (modems' max_rate only)\n");
+	if (st->remaining == 0)
+		return;
+	if (st->eta) {
+		zone_time(r, st->eta, when, sizeof when);
+		fprintf(f, "eta       %s (%" PRId64 " to send at %d/min, window hours only)\n", when,
+			st->remaining, r->rate_per_min);
+	} else if (r->state != ROLLOUT_ACTIVE) {
+		fprintf(f, "eta       none while %s\n", rollout_state_name(r->state));
+	} else {
+		fprintf(f, "eta       unknown without --rate (%" PRId64 " to send)\n", st->remaining);
+	}
+}
+
+void rollout_view_text(FILE *f, const struct rollout_status *st, int64_t now)
+{
+	const struct rollout *r = &st->r;
+	char pcts[160], units[256], reason[QUEUE_TEXT_MAX];
+	fprintf(f, "rollout   %s: %s\n", r->name, rollout_state_name(r->state));
+	if (r->state == ROLLOUT_PAUSED) {
+		cli_cell(r->pause_reason, 200, reason, sizeof reason);
+		fprintf(f, "paused    %s\n", reason);
+	}
+	fprintf(f, "profile   %s (%s)\n", r->profile, otap_action_name(r->action));
+	wave_lists(st, pcts, sizeof pcts, units, sizeof units);
+	fprintf(f, "units     %" PRId64 " in %d wave%s: %s (%s)\n", r->total_units, r->waves.count,
+		r->waves.count == 1 ? "" : "s", units, pcts);
+	print_wave(f, st);
+	print_counts(f, st);
+	print_reasons(f, st);
+	print_window(f, st, now);
+	print_eta(f, st);
+}
+
+/* ---- JSON ---- */
+
+/* Writes the value of the member whose key was just written: a number with
+ * two decimals from hundredths (json.h writes integers only). */
+static void json_hundredths(struct json_writer *w, int64_t v)
+{
+	/* What json.c's before_value() does right after a key: clear the flag. */
+	w->after_key = false;
+	fprintf(w->f, "%s%" PRId64 ".%02d", v < 0 ? "-" : "", (v < 0 ? -v : v) / 100,
+		(int)((v < 0 ? -v : v) % 100));
+}
+
+static void json_member_hundredths(struct json_writer *w, const char *key, int64_t v)
+{
+	json_key(w, key);
+	json_hundredths(w, v);
+}
+
+static void json_member_time_or_null(struct json_writer *w, const char *key, int64_t ms)
+{
+	if (ms > 0 && ms != INT64_MAX) {
+		json_member_time_ms(w, key, ms);
+	} else {
+		json_key(w, key);
+		json_null(w);
+	}
+}
+
+static void json_window(struct json_writer *w, const struct rollout_status *st)
+{
+	const struct rollout *r = &st->r;
+	char text[32];
+	json_key(w, "window");
+	if (window_is_always(&r->window)) {
+		json_null(w);
+	} else {
+		window_format(&r->window, text, sizeof text);
+		json_string(w, text);
+	}
+	json_member_string(w, "tz", r->tz[0] ? r->tz : NULL);
+	json_key(w, "window_open");
+	json_bool(w, st->window.open);
+	json_member_time_or_null(w, "next_window_at", st->window.open ? 0 : st->window.opened_at);
+	json_member_time_or_null(w, "window_closes_at",
+				 st->window.open ? st->window.closes_at : 0);
+}
+
+/* Members describing the rollout itself (also used by rollout list). */
+void rollout_view_json_fields(struct json_writer *w, const struct rollout *r)
+{
+	json_member_string(w, "name", r->name);
+	json_member_string(w, "state", rollout_state_name(r->state));
+	json_member_string(w, "pause_reason", r->pause_reason[0] ? r->pause_reason : NULL);
+	json_member_string(w, "profile", r->profile);
+	json_member_string(w, "action", otap_action_name(r->action));
+	json_member_int(w, "units", r->total_units);
+	json_member_int(w, "current_wave", r->current_wave);
+	json_member_int(w, "wave_count", r->waves.count);
+	json_key(w, "rate_per_min");
+	if (r->rate_per_min > 0)
+		json_int(w, r->rate_per_min);
+	else
+		json_null(w);
+	json_key(w, "max_failure_rate");
+	if (r->max_failure_pct >= 0)
+		json_hundredths(w, r->max_failure_pct);
+	else
+		json_null(w);
+	json_member_time_ms(w, "start_at", r->start_at);
+	json_member_time_ms(w, "created_at", r->created_at);
+	json_member_time_ms(w, "updated_at", r->updated_at);
+}
+
+static void json_waves(struct json_writer *w, const struct rollout_status *st)
+{
+	json_key(w, "waves");
+	json_begin_array(w);
+	for (int i = 0; i < st->r.waves.count; i++) {
+		json_begin_object(w);
+		json_member_int(w, "wave", i + 1);
+		json_member_hundredths(w, "percent", st->r.waves.pct[i]);
+		json_member_int(w, "units", st->wave_sizes[i]);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_key(w, "wave");
+	json_begin_object(w);
+	json_member_int(w, "final", st->wave_final);
+	json_member_int(w, "failed", st->wave_failed);
+	json_end_object(w);
+}
+
+static void json_counts_and_reasons(struct json_writer *w, const struct rollout_status *st)
+{
+	json_key(w, "counts");
+	json_begin_object(w);
+	for (int s = 0; s < JOB_STATE_COUNT; s++)
+		json_member_int(w, job_state_name((enum job_state)s), st->counts[s]);
+	json_end_object(w);
+	json_member_int(w, "remaining", st->remaining);
+	json_key(w, "failures");
+	json_begin_array(w);
+	for (size_t i = 0; i < st->reason_count; i++) {
+		json_begin_object(w);
+		json_member_string(w, "reason", st->reasons[i].text);
+		json_member_int(w, "count", st->reasons[i].count);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+int rollout_view_json(FILE *f, const struct rollout_status *st)
+{
+	struct json_writer w;
+	json_init(&w, f);
+	json_begin_object(&w);
+	rollout_view_json_fields(&w, &st->r);
+	json_waves(&w, st);
+	json_counts_and_reasons(&w, st);
+	json_window(&w, st);
+	json_member_time_or_null(&w, "eta", st->eta);
+	json_end_object(&w);
+	fputc('\n', f);
+	return json_finish(&w);
+}

@@ -1,0 +1,63 @@
+/* scheduler.c - periodic housekeeping on its own thread and connection,
+ * so that slow bookkeeping never delays a modem's next AT+CMGS. Rollout time
+ * zones are evaluated only here (the TZ switch is process-global). */
+#include "scheduler.h"
+
+#include <time.h>
+#include "clock.h"
+#include "log.h"
+#include "notify_store.h"
+#include "rollout.h"
+
+#define SCHEDULER_PERIOD_MS 1000
+
+static void scheduler_step(struct scheduler *s)
+{
+	struct errbuf err;
+	int64_t now = clock_wall_ms();
+	int count = 0;
+
+	if (rollout_tick(s->queue, now, &err) < 0)
+		log_errorx("rollouts: %s", err.msg);
+	/* Confirmation is expected only where units have somewhere to report to. */
+	if (s->daemon->cfg->notify.listen &&
+	    notify_sweep_unconfirmed(s->queue, s->daemon->cfg, now, &count, &err) < 0)
+		log_errorx("confirmation timeouts: %s", err.msg);
+}
+
+static void *scheduler_main(void *arg)
+{
+	struct scheduler *s = arg;
+	int64_t next = clock_mono_ms();
+	while (!atomic_load(&s->daemon->stop)) {
+		if (clock_mono_ms() >= next) {
+			scheduler_step(s);
+			next = clock_mono_ms() + SCHEDULER_PERIOD_MS;
+		}
+		struct timespec nap = { 0, 100 * 1000000L };
+		nanosleep(&nap, NULL);
+	}
+	return NULL;
+}
+
+int scheduler_start(struct scheduler *s, struct daemon_ctx *daemon)
+{
+	struct errbuf err;
+	s->daemon = daemon;
+	if (queue_open(daemon->db_path, &s->queue, &err) < 0) {
+		log_errorx("scheduler: %s", err.msg);
+		return -1;
+	}
+	if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {
+		log_error("scheduler: cannot start thread");
+		queue_close(s->queue);
+		return -1;
+	}
+	return 0;
+}
+
+void scheduler_join(struct scheduler *s)
+{
+	pthread_join(s->thread, NULL);
+	queue_close(s->queue);
+}

@@ -1,0 +1,22 @@
+/* scheduler.h - the daemon's once-a-second housekeeping thread: rollout
+ * windows, waves and pauses, and the install-confirmation timeout sweep. */
+#ifndef OTAPD_SCHEDULER_H
+#define OTAPD_SCHEDULER_H
+
+#include <pthread.h>
+#include "daemon.h"
+#include "queue.h"
+
+struct scheduler {
+	struct daemon_ctx *daemon;
+	struct queue *queue;
+	pthread_t thread;
+};
+
+/* Opens its own queue connection and starts the thread. Returns 0 or -1
+ * (reason logged). */
+int scheduler_start(struct scheduler *s, struct daemon_ctx *daemon);
+/* Waits for the thread to end (after daemon->stop was set). */
+void scheduler_join(struct scheduler *s);
+
+#endif

@@ -1,0 +1,52 @@
+/* notify_route.h - what the notification listener answers: one parsed HTTP
+ * request in, one response out, the notification applied to the queue in
+ * between. No sockets (daemon/notify_server.c owns those), so the whole
+ * request-to-database path is testable with a temporary database.
+ *
+ *   POST <base>/n/<job id>/<token>  a unit's notification via its job's NOTIFYURL
+ *   POST <base>/notify              fleet-wide: the job is found by the IMEI in
+ *                                   the User-Agent "<product>/<IMEI> Profile/..."
+ *   GET|HEAD <base>/healthz         "ok"
+ * <base> is the path of notify.public_url; the paths work without it too.
+ * Answers: 200 applied or repeated; 404 unknown job, wrong token, unknown
+ * IMEI or path; 405 wrong method; 400 body without a status code; 500
+ * database error.
+ */
+#ifndef OTAP_NOTIFY_ROUTE_H
+#define OTAP_NOTIFY_ROUTE_H
+
+#include <stdint.h>
+#include "http_request.h"
+#include "queue.h"
+
+#define NOTIFY_ROUTE_BASE_MAX 256
+
+/* Per-listener state: the queue connection and the budget for warnings
+ * about rejected notifications (a flood of forgeries must not flood the
+ * log). */
+struct notify_router {
+	struct queue *q;                /* borrowed */
+	char base_path[NOTIFY_ROUTE_BASE_MAX];
+	int64_t warn_window_start;
+	int warns_in_window;
+	long warns_suppressed;
+};
+
+struct notify_reply {
+	int status;
+	const char *allow;              /* value of the Allow header (405), else NULL */
+	char body[128];                 /* text/plain, one line */
+};
+
+/* Sets up r for answering notifications addressed to public_url. q is
+ * borrowed and used only from the caller's thread. Cannot fail. */
+void notify_router_init(struct notify_router *r, struct queue *q, const char *public_url);
+
+/* Answers one complete request (req->phase is DONE). peer (the client's
+ * address, for the log) may be NULL. Logs one line per notification with
+ * the job id, the code and the result, never the token. Never fails: a
+ * database error becomes a 500 and an error log line. */
+void notify_route(struct notify_router *r, const struct http_request *req, const char *peer,
+		  int64_t now, struct notify_reply *out);
+
+#endif

@@ -1,0 +1,60 @@
+/* rollout_db.h - SQL helpers shared by the rollout*.c files (internal; not
+ * for other modules): statements, transactions, and reading a rollouts row. */
+#ifndef OTAP_ROLLOUT_DB_H
+#define OTAP_ROLLOUT_DB_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "errbuf.h"
+#include "rollout.h"
+
+/* The columns rollout_db_read_row() expects, in order. */
+#define ROLLOUT_COLUMNS "name, profile, action, window_start_min, window_end_min, tz, " \
+	"rate_per_min, waves, current_wave, max_failure_rate, waived_wave, await_confirmation, " \
+	"start_at, state, paused_by, pause_reason, total_units, next_send_at, gate_open, " \
+	"next_window_at, created_at, updated_at"
+
+/* Records "doing: <sqlite's reason>" in err. Returns -1. */
+int rollout_db_fail(sqlite3 *db, const char *doing, struct errbuf *err);
+/* Prepares sql; NULL with a reason on error. Finalize with sqlite3_finalize. */
+sqlite3_stmt *rollout_db_prepare(sqlite3 *db, const char *sql, const char *doing,
+				 struct errbuf *err);
+/* Steps a statement that returns no rows, then finalizes it. Returns 0 or -1. */
+int rollout_db_run(sqlite3 *db, sqlite3_stmt *st, const char *doing, struct errbuf *err);
+/* Runs a statement whose first column of the first row is an integer
+ * (NULL reads as fallback, no row too), then finalizes it. Returns 0 or -1. */
+int rollout_db_int(sqlite3 *db, sqlite3_stmt *st, int64_t fallback, int64_t *out,
+		   const char *doing, struct errbuf *err);
+void rollout_db_bind_text(sqlite3_stmt *st, int idx, const char *text);
+
+/* BEGIN IMMEDIATE (the write lock up front, like lib/queue.c). Refuses to
+ * run inside a transaction the caller opened. Returns 0 or -1. */
+int rollout_db_begin(sqlite3 *db, const char *doing, struct errbuf *err);
+int rollout_db_commit(sqlite3 *db, const char *doing, struct errbuf *err);
+/* Rolls back if a transaction is open; never fails (logs). */
+void rollout_db_rollback(sqlite3 *db);
+
+/* Fills *out from a row selected with ROLLOUT_COLUMNS. */
+void rollout_db_read_row(sqlite3_stmt *st, struct rollout *out);
+/* Reads rollout name. Returns 1, 0 when there is none, -1. */
+int rollout_db_load(sqlite3 *db, const char *name, struct rollout *out, struct errbuf *err);
+
+/* The SQL list of non-final job states for r, for "state IN (...)": the
+ * complement of rollout_final_states(r) (an IN list, unlike NOT IN, lets
+ * SQLite seek the index). */
+void rollout_db_open_states(const struct rollout *r, char *buf, size_t size);
+/* 1 when wave (0 = any wave) of r has a job in a non-final state, 0 when
+ * not, -1 on error. */
+int rollout_db_wave_busy(sqlite3 *db, const struct rollout *r, int wave, struct errbuf *err);
+/* Sets r's gate_open/next_window_at from its window at now (no write when
+ * they are unchanged). Returns 0, or -1 (zone gone, database error). */
+int rollout_db_update_gate(sqlite3 *db, struct rollout *r, int64_t now, struct errbuf *err);
+/* Opens wave `wave` of r: its queued jobs become due at now (or start_at,
+ * whichever is later) and current_wave = wave. Inside the caller's
+ * transaction. Returns 0 or -1. */
+int rollout_db_open_wave(sqlite3 *db, struct rollout *r, int wave, int64_t now,
+			 struct errbuf *err);
+
+#endif
