@@ -23,6 +23,8 @@ cleanup() {
 	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+# A write racing the simulator closing the connection must fail, not kill the shell.
+trap '' PIPE
 
 fail() {
 	echo "FAIL: $*" >&2
