@@ -83,7 +83,7 @@ static int need_name(int argc, char **argv, const char *sub, const char **name)
 {
 	if (optind >= argc)
 		return cli_fail(EXIT_USAGE, "rollout %s: expected a rollout NAME (see otapctl rollout "
-				"--help)", sub);
+				"%s--help)", sub, strcmp(sub, "create") == 0 ? "create " : "");
 	if (optind + 1 < argc)
 		return cli_fail(EXIT_USAGE, "rollout %s: unexpected argument '%s'", sub, argv[optind + 1]);
 	*name = argv[optind];
@@ -507,7 +507,7 @@ static int run_list(int argc, char **argv, struct cli_ctx *ctx)
 static int run_status(int argc, char **argv, struct cli_ctx *ctx)
 {
 	bool json = false;
-	const char *name;
+	const char *name = NULL;
 	int rc;
 	if (cli_wants_help(argc, argv, rollout_usage))
 		return EXIT_OK;
@@ -536,7 +536,7 @@ static int run_status(int argc, char **argv, struct cli_ctx *ctx)
 
 static int run_change(int argc, char **argv, struct cli_ctx *ctx, const char *sub)
 {
-	const char *name;
+	const char *name = NULL;
 	bool json = false;
 	int rc;
 	if (cli_wants_help(argc, argv, rollout_usage))

@@ -1,6 +1,5 @@
 /* scheduler.c - periodic housekeeping on its own thread and connection,
- * so that slow bookkeeping never delays a modem's next AT+CMGS. Rollout time
- * zones are evaluated only here (the TZ switch is process-global). */
+ * so that slow bookkeeping never delays a modem's next AT+CMGS. */
 #include "scheduler.h"
 
 #include <time.h>

@@ -109,8 +109,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RECOVER_JOBS] = "UPDATE jobs SET state = 'queued', updated_at = ?1, last_error = ?2 "
 		"WHERE state = 'sending'",
 	[ST_COUNT_BY_STATE] = "SELECT state, count(*) FROM jobs GROUP BY state",
-	/* The same gates as ST_PICK, minus the rate and the time: when the
-	 * next claim can succeed. */
+	/* When the next claim can succeed: the same gates as ST_PICK (state,
+	 * window, opened waves), the time coming from not_before and from
+	 * the rollout's rate spacing (next_send_at). */
 	[ST_NEXT_DUE] = "WITH RECURSIVE wave(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM wave "
 		"WHERE n < 16) "
 		"SELECT min(t) FROM ("

@@ -11,6 +11,10 @@
 #include "notify.h"
 #include "rollout_db.h"
 
+/* The SQL of lib/queue.c (claim, next due time, revival after a retry) and
+ * of rollout_cancel walks the waves 1..16. */
+_Static_assert(ROLLOUT_WAVES_MAX == 16, "wave lists in SQL count up to 16");
+
 static const char *const state_names[ROLLOUT_STATE_COUNT] = {
 	[ROLLOUT_ACTIVE] = "active",
 	[ROLLOUT_PAUSED] = "paused",
@@ -317,6 +321,35 @@ int rollout_resume(struct queue *q, const char *name, int64_t now, struct errbuf
 	return finish_change(db, doing, err);
 }
 
+/* The rollout's queued jobs, waiting for their wave or not: one seek per
+ * wave (16 = ROLLOUT_WAVES_MAX). */
+#define QUEUED_JOBS "WITH RECURSIVE wave(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM wave " \
+	"WHERE n < 16) SELECT j.id FROM wave w, jobs j WHERE j.rollout = ?1 AND j.wave = w.n " \
+	"AND j.state = 'queued'"
+
+/* Cancels up to rollout_release_chunk queued jobs of the rollout. Returns
+ * how many, or -1. */
+static int cancel_chunk(sqlite3 *db, const char *name, int64_t now, struct errbuf *err)
+{
+	const char *doing = "cancelling a rollout's jobs";
+	sqlite3_stmt *st = rollout_db_prepare(db, "UPDATE jobs SET state = 'cancelled', "
+					      "updated_at = ?2 WHERE id IN (" QUEUED_JOBS " LIMIT ?3)",
+					      doing, err);
+	if (!st)
+		return -1;
+	rollout_db_bind_text(st, 1, name);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 3, rollout_release_chunk);
+	if (rollout_db_run(db, st, doing, err) < 0)
+		return -1;
+	return sqlite3_changes(db);
+}
+
+/* The first transaction cancels the rollout (nothing more is claimed from
+ * it, and tries that end in a retry cancel their job) and a first chunk of
+ * jobs; the rest follows a chunk per transaction, so that otapd's modems
+ * are not held up for seconds by a big rollout. Cancelling an already
+ * cancelled rollout finishes an earlier, interrupted cancel. */
 int rollout_cancel(struct queue *q, const char *name, int64_t now, int64_t *jobs,
 		   struct errbuf *err)
 {
@@ -325,28 +358,27 @@ int rollout_cancel(struct queue *q, const char *name, int64_t now, int64_t *jobs
 	struct rollout r;
 	if (begin_change(db, name, doing, &r, err) < 0)
 		return -1;
-	if (r.state == ROLLOUT_CANCELLED)
+	bool was_cancelled = r.state == ROLLOUT_CANCELLED;
+	int n = cancel_chunk(db, name, now, err);
+	if (n < 0 || (!was_cancelled && write_state(db, &r, ROLLOUT_CANCELLED, NULL, NULL, now,
+						    err) < 0)) {
+		rollout_db_rollback(db);
+		return -1;
+	}
+	if (was_cancelled && n == 0)
 		return refuse(db, &r, "nothing to cancel", err);
-	sqlite3_stmt *st = rollout_db_prepare(db, "UPDATE jobs SET state = 'cancelled', "
-					      "updated_at = ?2 WHERE rollout = ?1 AND state = 'queued'",
-					      doing, err);
-	if (!st) {
-		rollout_db_rollback(db);
-		return -1;
-	}
-	rollout_db_bind_text(st, 1, name);
-	sqlite3_bind_int64(st, 2, now);
-	if (rollout_db_run(db, st, doing, err) < 0) {
-		rollout_db_rollback(db);
-		return -1;
-	}
-	int64_t cancelled = sqlite3_changes64(db);
-	if (write_state(db, &r, ROLLOUT_CANCELLED, NULL, NULL, now, err) < 0) {
-		rollout_db_rollback(db);
-		return -1;
-	}
 	if (finish_change(db, doing, err) < 0)
 		return -1;
+	int64_t cancelled = n;
+	while (n == rollout_release_chunk) {
+		if (rollout_db_begin(db, doing, err) < 0)
+			return -1;
+		if ((n = cancel_chunk(db, name, now, err)) < 0 || finish_change(db, doing, err) < 0) {
+			rollout_db_rollback(db);
+			return -1;
+		}
+		cancelled += n;
+	}
 	log_info("rollout %s: cancelled (%" PRId64 " queued jobs)", name, cancelled);
 	if (jobs)
 		*jobs = cancelled;

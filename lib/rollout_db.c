@@ -221,21 +221,49 @@ int rollout_db_update_gate(sqlite3 *db, struct rollout *r, int64_t now, struct e
 	return 0;
 }
 
+int rollout_release_chunk = ROLLOUT_RELEASE_CHUNK;
+
+int rollout_db_release(sqlite3 *db, const struct rollout *r, int wave, int64_t now,
+		       struct errbuf *err)
+{
+	const char *doing = "opening a wave";
+	sqlite3_stmt *st = rollout_db_prepare(db, "UPDATE jobs SET not_before = ?3 WHERE id IN "
+					      "(SELECT id FROM jobs WHERE rollout = ?1 AND wave = ?2 "
+					      "AND state = 'queued' AND not_before = ?4 LIMIT ?5)",
+					      doing, err);
+	if (!st)
+		return -1;
+	rollout_db_bind_text(st, 1, r->name);
+	sqlite3_bind_int(st, 2, wave);
+	sqlite3_bind_int64(st, 3, now > r->start_at ? now : r->start_at);
+	sqlite3_bind_int64(st, 4, QUEUE_WAITING_FOR_WAVE);
+	sqlite3_bind_int(st, 5, rollout_release_chunk);
+	if (rollout_db_run(db, st, doing, err) < 0)
+		return -1;
+	return sqlite3_changes(db);
+}
+
+int rollout_db_parked(sqlite3 *db, const struct rollout *r, int wave, struct errbuf *err)
+{
+	const char *doing = "checking a wave";
+	sqlite3_stmt *st = rollout_db_prepare(db, "SELECT 1 FROM jobs WHERE rollout = ?1 AND "
+					      "wave = ?2 AND state = 'queued' AND not_before = ?3 "
+					      "LIMIT 1", doing, err);
+	if (!st)
+		return -1;
+	rollout_db_bind_text(st, 1, r->name);
+	sqlite3_bind_int(st, 2, wave);
+	sqlite3_bind_int64(st, 3, QUEUE_WAITING_FOR_WAVE);
+	int64_t found;
+	if (rollout_db_int(db, st, 0, &found, doing, err) < 0)
+		return -1;
+	return found ? 1 : 0;
+}
+
 int rollout_db_open_wave(sqlite3 *db, struct rollout *r, int wave, int64_t now,
 			 struct errbuf *err)
 {
 	const char *doing = "opening a wave";
-	sqlite3_stmt *jobs = rollout_db_prepare(db, "UPDATE jobs SET not_before = ?3 "
-						"WHERE rollout = ?1 AND wave = ?2 AND state = 'queued'",
-						doing, err);
-	if (!jobs)
-		return -1;
-	rollout_db_bind_text(jobs, 1, r->name);
-	sqlite3_bind_int(jobs, 2, wave);
-	sqlite3_bind_int64(jobs, 3, now > r->start_at ? now : r->start_at);
-	if (rollout_db_run(db, jobs, doing, err) < 0)
-		return -1;
-	int opened = sqlite3_changes(db);
 	sqlite3_stmt *row = rollout_db_prepare(db, "UPDATE rollouts SET current_wave = ?2, "
 					       "updated_at = ?3 WHERE name = ?1", doing, err);
 	if (!row)
@@ -243,10 +271,13 @@ int rollout_db_open_wave(sqlite3 *db, struct rollout *r, int wave, int64_t now,
 	rollout_db_bind_text(row, 1, r->name);
 	sqlite3_bind_int(row, 2, wave);
 	sqlite3_bind_int64(row, 3, now);
-	if (rollout_db_run(db, row, doing, err) < 0)
+	if (rollout_db_run(db, row, doing, err) < 0 || rollout_db_release(db, r, wave, now, err) < 0)
 		return -1;
 	r->current_wave = wave;
 	r->updated_at = now;
-	log_info("rollout %s: wave %d of %d opened (%d units)", r->name, wave, r->waves.count, opened);
+	int64_t sizes[ROLLOUT_WAVES_MAX];
+	rollout_wave_sizes(&r->waves, r->total_units, sizes);
+	log_info("rollout %s: wave %d of %d opened (%lld units)", r->name, wave, r->waves.count,
+		 (long long)sizes[wave - 1]);
 	return 0;
 }

@@ -51,10 +51,24 @@ int rollout_db_wave_busy(sqlite3 *db, const struct rollout *r, int wave, struct 
 /* Sets r's gate_open/next_window_at from its window at now (no write when
  * they are unchanged). Returns 0, or -1 (zone gone, database error). */
 int rollout_db_update_gate(sqlite3 *db, struct rollout *r, int64_t now, struct errbuf *err);
-/* Opens wave `wave` of r: its queued jobs become due at now (or start_at,
- * whichever is later) and current_wave = wave. Inside the caller's
+/* Jobs made due (or cancelled) per transaction when a wave opens (or a
+ * rollout is cancelled): a wave of 900 000 jobs in one transaction would
+ * hold the write lock, and every modem, for seconds. A variable so that
+ * tests can make it small. */
+#define ROLLOUT_RELEASE_CHUNK 10000
+extern int rollout_release_chunk;
+
+/* Opens wave `wave` of r: current_wave = wave, and the first chunk of its
+ * parked jobs becomes due at now (or start_at, whichever is later); the
+ * tick releases the rest (rollout_db_release). Inside the caller's
  * transaction. Returns 0 or -1. */
 int rollout_db_open_wave(sqlite3 *db, struct rollout *r, int wave, int64_t now,
 			 struct errbuf *err);
+/* Makes up to rollout_release_chunk parked jobs (not_before =
+ * QUEUE_WAITING_FOR_WAVE) of r's wave due. Returns how many, or -1. */
+int rollout_db_release(sqlite3 *db, const struct rollout *r, int wave, int64_t now,
+		       struct errbuf *err);
+/* 1 when r's wave still has parked jobs, 0 when not, -1. */
+int rollout_db_parked(sqlite3 *db, const struct rollout *r, int wave, struct errbuf *err);
 
 #endif

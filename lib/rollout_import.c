@@ -1,7 +1,8 @@
 /* rollout_import.c - creating a rollout from a fleet file (CSV): a check
  * pass that finds every invalid row and repeated number without writing
- * anything, then one transaction that inserts the rollout and its jobs with
- * one prepared statement. See rollout_create() in rollout.h. */
+ * anything, then one transaction that inserts the rollout and its jobs,
+ * 256 units per INSERT. See rollout_create() in rollout.h, and
+ * bench/README.md for what makes it fast. */
 #include "rollout.h"
 
 #include <inttypes.h>
@@ -69,7 +70,7 @@ struct import {
 	uint64_t *skip;         /* bit per data row: invalid or repeated */
 	size_t skip_words;
 	struct profile_verdict *verdicts;       /* one per cfg profile */
-	char *json;             /* the current row's metadata */
+	char *json;             /* header keys, then the current batch's metadata objects */
 	size_t json_len, json_cap;
 };
 

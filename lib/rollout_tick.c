@@ -156,6 +156,26 @@ static int step_waves(sqlite3 *db, const char *name, int64_t now, struct errbuf 
 	return -1;
 }
 
+/* Makes the rest of the current wave's parked jobs due, a chunk per
+ * transaction, so the modems get the write lock in between. Also finishes
+ * an opening that an earlier process could not complete. */
+static int release_parked(sqlite3 *db, const struct rollout *r, int64_t now, struct errbuf *err)
+{
+	const char *doing = "opening a wave";
+	int parked = rollout_db_parked(db, r, r->current_wave, err);
+	while (parked > 0) {
+		if (rollout_db_begin(db, doing, err) < 0)
+			return -1;
+		int released = rollout_db_release(db, r, r->current_wave, now, err);
+		if (released < 0 || rollout_db_commit(db, doing, err) < 0) {
+			rollout_db_rollback(db);
+			return -1;
+		}
+		parked = released == rollout_release_chunk;
+	}
+	return parked;
+}
+
 static int tick_one(sqlite3 *db, struct rollout *r, int64_t now, struct errbuf *err)
 {
 	struct errbuf gate_err = { "" };
@@ -163,10 +183,24 @@ static int tick_one(sqlite3 *db, struct rollout *r, int64_t now, struct errbuf *
 	 * rollout must not stop the others. */
 	if (rollout_db_update_gate(db, r, now, &gate_err) < 0)
 		log_errorx("rollout %s: cannot update the window: %s", r->name, gate_err.msg);
+	if (release_parked(db, r, now, err) < 0)
+		return -1;
 	int busy = rollout_db_wave_busy(db, r, r->current_wave, err);
+	/* In the last wave, retried jobs of earlier waves also keep it open:
+	 * look before taking the write lock, as this repeats every second. */
+	if (busy == 0 && r->current_wave >= r->waves.count)
+		busy = rollout_db_wave_busy(db, r, 0, err);
 	if (busy != 0)
 		return busy < 0 ? -1 : 0;
-	return step_waves(db, r->name, now, err);
+	if (step_waves(db, r->name, now, err) < 0)
+		return -1;
+	/* A wave opened just now: release the rest of it right away. */
+	struct rollout after;
+	int found = rollout_db_load(db, r->name, &after, err);
+	if (found <= 0)
+		return found;
+	return after.state == ROLLOUT_ACTIVE && after.current_wave != r->current_wave ?
+	       release_parked(db, &after, now, err) : 0;
 }
 
 int rollout_tick(struct queue *q, int64_t now, struct errbuf *err)

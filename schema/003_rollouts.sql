@@ -10,7 +10,8 @@
 -- How a modem's claim stays cheap with a million jobs waiting (lib/queue.c):
 -- * Jobs of waves not yet opened have not_before = 64060588800000
 --   (4000-01-01 00:00:00 UTC, QUEUE_WAITING_FOR_WAVE): never due. Opening a
---   wave sets its jobs' not_before to the opening time.
+--   wave sets its jobs' not_before to the opening time, 10 000 jobs per
+--   transaction (rollout_tick() finishes an opening that was cut short).
 -- * Windows, pause and the rate limit are decided per rollout, in this table:
 --   a modem looks only at rollouts with state = 'active' AND gate_open = 1
 --   AND next_send_at <= now, and takes the oldest due job of each opened
@@ -73,5 +74,9 @@ CREATE INDEX jobs_rollout_wave ON jobs (rollout, wave, state, not_before);
 
 -- Due jobs that belong to no rollout, for the claim. Partial: rollout jobs
 -- are gated per rollout instead, and leaving them out costs a million-row
--- import nothing.
+-- import nothing. It takes over jobs_due's claim; jobs_due's other
+-- questions (counts per state, the jobs in 'sending' at start-up, listing
+-- by state) are answered by jobs_unconfirmed (002), which also begins with
+-- state. One index less to maintain per imported unit.
 CREATE INDEX jobs_loose_due ON jobs (state, not_before) WHERE wave IS NULL;
+DROP INDEX jobs_due;
