@@ -6,8 +6,6 @@
 # unconfirmed) -> stays sent.
 . "$(dirname "$0")/testlib.sh"
 
-DB=$WORK/otap.db
-CONF=$WORK/otapd.conf
 num() { printf '+4917200000%02d' "$1"; }
 
 : >"$WORK/fleet.txt"

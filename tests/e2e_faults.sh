@@ -10,14 +10,7 @@ cat >"$WORK/fleet" <<FLEET
 FLEET
 # SM 2 and 3 hit a transient error (500), the connection drops on SM 6.
 start_sim m1 --cms-error 500@2,3 --drop 6 --fleet "$WORK/fleet"
-DB=$WORK/otap.db
-CONF=$WORK/otapd.conf
-cat >"$CONF" <<CONF
-database = "$DB";
-profiles = ( { name = "p"; password = "pw"; jad_url = "http://fw.example.com/a.jad"; } );
-modems = ( { name = "m1"; device = "tcp://127.0.0.1:$SIM_PORT_m1"; } );
-retry = { max_attempts = 4; backoff_initial = "100ms"; backoff_max = "300ms"; };
-CONF
+simple_config 'retry = { max_attempts = 4; backoff_initial = "100ms"; backoff_max = "300ms"; };'
 ctl init >/dev/null
 bad=$(ctl enqueue --to +491710000099 --profile p)
 for i in $(seq -w 1 9); do ctl enqueue --to "+4917100000$i" --profile p >/dev/null; done

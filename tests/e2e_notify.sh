@@ -12,8 +12,6 @@
 # test silently instead of failing one write.
 trap '' PIPE
 
-DB=$WORK/otap.db
-CONF=$WORK/otapd.conf
 FLEET_IMEI=490154203237518
 
 # A free local port for the listener (/dev/tcp connect fails = nobody there).

@@ -3,13 +3,7 @@
 . "$(dirname "$0")/testlib.sh"
 
 start_sim m1
-DB=$WORK/otap.db
-CONF=$WORK/otapd.conf
-cat >"$CONF" <<CONF
-database = "$DB";
-profiles = ( { name = "p"; password = "pw"; jad_url = "http://fw.example.com/a.jad"; } );
-modems = ( { name = "m1"; device = "tcp://127.0.0.1:$SIM_PORT_m1"; } );
-CONF
+simple_config
 ctl init >/dev/null
 start_otapd "$CONF"
 wait_for "the modem to be ready" 10 grep -q 'modem m1: ready' "$WORK/otapd.log"

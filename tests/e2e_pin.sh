@@ -5,8 +5,6 @@
 
 start_sim good --pin 4711
 start_sim bad --pin 4711
-DB=$WORK/otap.db
-CONF=$WORK/otapd.conf
 cat >"$CONF" <<CONF
 database = "$DB";
 profiles = ( { name = "p"; password = "pw"; jad_url = "http://fw.example.com/a.jad"; } );

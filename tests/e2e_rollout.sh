@@ -11,8 +11,6 @@ num() { printf '+4917200%05d' "$1"; }
 : >"$WORK/fleet"
 for i in 2 3; do echo "$(num "$i") cms=1" >>"$WORK/fleet"; done
 start_sim m1 --fleet "$WORK/fleet"
-DB=$WORK/otap.db
-CONF=$WORK/otapd.conf
 cat >"$CONF" <<CONF
 database = "$DB";
 profiles = ( { name = "p"; password = "s3cr3t-pw"; jad_url = "http://fw.example.com/a.jad"; } );

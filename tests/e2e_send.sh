@@ -5,8 +5,6 @@
 . "$(dirname "$0")/testlib.sh"
 
 start_sim m1 --mr-start 250   # MRs wrap past 255 during the run
-DB=$WORK/otap.db
-CONF=$WORK/otapd.conf
 cat >"$CONF" <<CONF
 database = "$DB";
 profiles = (

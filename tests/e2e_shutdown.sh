@@ -4,13 +4,7 @@
 . "$(dirname "$0")/testlib.sh"
 
 start_sim m1 --latency 150
-DB=$WORK/otap.db
-CONF=$WORK/otapd.conf
-cat >"$CONF" <<CONF
-database = "$DB";
-profiles = ( { name = "p"; password = "pw"; jad_url = "http://fw.example.com/a.jad"; } );
-modems = ( { name = "m1"; device = "tcp://127.0.0.1:$SIM_PORT_m1"; } );
-CONF
+simple_config
 ctl init >/dev/null
 for i in $(seq -w 1 30); do ctl enqueue --to "+491710000$i" --profile p >/dev/null; done
 

@@ -4,8 +4,6 @@
 
 start_sim a --latency 20
 start_sim b --latency 20
-DB=$WORK/otap.db
-CONF=$WORK/otapd.conf
 cat >"$CONF" <<CONF
 database = "$DB";
 profiles = ( { name = "p"; password = "pw"; jad_url = "http://fw.example.com/a.jad"; } );

@@ -43,9 +43,18 @@ start_sim() {
 	printf -v "SIM_PORT_$name" '%s' "$(cat "$WORK/$name.port")"
 }
 
-# write_config FILE <<EOF ... : config text from stdin, database in $WORK.
-write_config() {
-	cat >"$1"
+DB=$WORK/otap.db
+CONF=$WORK/otapd.conf
+
+# simple_config [LINE...]: writes $CONF with the database, one profile "p"
+# (one SM) and the simulator m1 as the only modem, plus the given lines.
+simple_config() {
+	{
+		echo "database = \"$DB\";"
+		echo 'profiles = ( { name = "p"; password = "pw"; jad_url = "http://fw.example.com/a.jad"; } );'
+		echo "modems = ( { name = \"m1\"; device = \"tcp://127.0.0.1:$SIM_PORT_m1\"; } );"
+		printf '%s\n' "$@"
+	} >"$CONF"
 }
 
 # start_otapd CONFIG [options]: runs otapd in the background; OTAPD_PID set.
