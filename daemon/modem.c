@@ -96,13 +96,17 @@ int modem_connect(struct modem *m, bool *fatal, struct errbuf *err)
 	at_start_init(&m->at, clock_mono_ms());
 	for (;;) {
 		struct at_event ev;
-		int rc = modem_poll(m, INT64_MAX, &ev, err);
-		if (rc < 0)
-			return -1;
-		if (rc == 0) {  /* shutdown requested */
+		/* No job is involved yet: a shutdown may abandon the init at once
+		 * rather than wait out a slow registration. */
+		if (atomic_load(m->stop)) {
 			modem_disconnect(m);
 			return errbuf_set(err, "shutting down");
 		}
+		int rc = modem_poll(m, clock_mono_ms() + MODEM_READ_SLICE_MS, &ev, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			continue;
 		if (ev.type == AT_EV_READY)
 			return 0;
 		if (ev.type == AT_EV_INIT_FAILED) {

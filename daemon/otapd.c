@@ -104,13 +104,18 @@ static int recover(const char *db_path)
 	return rc;
 }
 
+static void shutdown_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+}
+
 static int wait_for_signal(void)
 {
 	sigset_t set;
 	int sig = 0;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	shutdown_signals(&set);
 	sigwait(&set, &sig);
 	return sig;
 }
@@ -172,9 +177,7 @@ static int run(struct daemon_ctx *d)
 static void block_signals(void)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	shutdown_signals(&set);
 	/* Inherited by the worker threads: only the main thread takes them. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);

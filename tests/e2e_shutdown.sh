@@ -25,4 +25,12 @@ stop_otapd
 [ "$(sql "SELECT count(*) FROM attempts WHERE result='interrupted'")" -ge 1 ] ||
 	fail "the interrupted job must have an 'interrupted' attempt"
 grep -q 'left in .sending.' "$WORK/otapd.log" || fail "recovery must be logged"
-echo "ok: clean SIGTERM, crash recovery with no lost job"
+# A modem that never registers keeps otapd in its init; SIGTERM must still
+# stop it at once (stop_otapd allows 10 s; the registration wait is 30 s).
+start_sim lonely --not-registered
+sed -i "s/$SIM_PORT_m1/$SIM_PORT_lonely/" "$CONF"
+start_otapd "$CONF"
+wait_for "otapd to connect" 10 grep -q '^CONNECT' "$WORK/lonely.sms"
+sleep 1
+stop_otapd
+echo "ok: clean SIGTERM (also mid-init), crash recovery with no lost job"
