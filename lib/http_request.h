@@ -32,7 +32,8 @@ struct http_request {
 	enum http_phase phase;
 	size_t head_len;
 	int blank_state;                /* line-end scanner: 0, 1 after LF, 2 after LF CR */
-	/* results: strings point into head and are valid from the body phase on */
+	/* results: strings point into head (or, for a target with no path, to a
+	 * static "/") and are valid from the body phase on */
 	const char *method;
 	const char *target;             /* origin-form path (absolute-form reduced to it) */
 	int version_minor;              /* HTTP/1.<minor> */

@@ -564,10 +564,10 @@ static const char *const urc_inserts[] = {
 	"< +CIEV: signal,3\n= event URC text=+CIEV: signal,3\n",
 	"< ^SBC: Undervoltage\n= event URC text=^SBC: Undervoltage\n",
 	"< NO CARRIER\n= event URC text=NO CARRIER\n",
-	"< +CDS: 25\n< " "07919471060040340611" "0C91947110325476" "42102191034540"
-	"42102191035540" "00\n= event STATUS_REPORT\n",
-	"< +CMT: ,24\n< 07919471060040340408D0E474D81C0E8700004210219103454004D4F29C0E\n"
-	"= event URC text=+CMT: ,24\n",
+	("< +CDS: 25\n< " "07919471060040340611" "0C91947110325476" "42102191034540"
+	 "42102191035540" "00\n= event STATUS_REPORT\n"),
+	("< +CMT: ,24\n< 07919471060040340408D0E474D81C0E8700004210219103454004D4F29C0E\n"
+	 "= event URC text=+CMT: ,24\n"),
 };
 
 static void sweep_urcs(const char *file)

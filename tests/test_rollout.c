@@ -98,6 +98,7 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
+__attribute__((format(printf, 2, 3)))
 static int64_t sql_int(struct fixture *f, const char *fmt, ...)
 {
 	char sql[512];
@@ -680,16 +681,16 @@ static void test_big_waves_open_and_cancel_in_chunks(void **state)
 	assert_int_equal(send_all(f, T0, 0), 2);
 	tick(f, T0 + 1000);
 	assert_int_equal(get(f, "chunky").current_wave, 2);
-	const char *parked = "SELECT count(*) FROM jobs WHERE wave = 2 AND not_before = %lld";
-	assert_int_equal(sql_int(f, parked, QUEUE_WAITING_FOR_WAVE), 0);
-	assert_int_equal(sql_int(f, parked, T0 + 1000), 18);
+#define PARKED "SELECT count(*) FROM jobs WHERE wave = 2 AND not_before = %lld"
+	assert_int_equal(sql_int(f, PARKED, (long long)(QUEUE_WAITING_FOR_WAVE)), 0);
+	assert_int_equal(sql_int(f, PARKED, (long long)(T0 + 1000)), 18);
 	/* An opening interrupted after some chunks: the next tick finishes it. */
 	assert_int_equal(sqlite3_exec(queue_db(f->q), "UPDATE jobs SET not_before = 64060588800000 "
 				      "WHERE wave = 2 AND id % 3 = 0", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sql_int(f, parked, QUEUE_WAITING_FOR_WAVE), 6);
+	assert_int_equal(sql_int(f, PARKED, (long long)(QUEUE_WAITING_FOR_WAVE)), 6);
 	tick(f, T0 + 2000);
-	assert_int_equal(sql_int(f, parked, QUEUE_WAITING_FOR_WAVE), 0);
-	assert_int_equal(sql_int(f, parked, T0 + 2000), 6);
+	assert_int_equal(sql_int(f, PARKED, (long long)(QUEUE_WAITING_FOR_WAVE)), 0);
+	assert_int_equal(sql_int(f, PARKED, (long long)(T0 + 2000)), 6);
 
 	struct errbuf err = { "" };
 	int64_t n;
