@@ -7,6 +7,8 @@
 
 /* Milliseconds on CLOCK_MONOTONIC: never jumps, meaningless across boots. */
 int64_t clock_mono_ms(void);
+/* Microseconds on CLOCK_MONOTONIC, for measurements (benchmarks). */
+int64_t clock_mono_us(void);
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t clock_wall_ms(void);
 

@@ -1,6 +1,7 @@
 /* cmgs.c - AT+CMGS in PDU mode: the prompt, the hex PDU up to Ctrl-Z, its
  * validation, the fault plan, and the SM log line. */
 #include "modem.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ void cmgs_start(struct modem *m, const char *args, int64_t now)
 		return;
 	}
 	unsigned long n = ++m->cmgs_count;
-	m->cmgs_gap_us = m->sm_ok_us ? modem_mono_us() - m->sm_ok_us : -1;
+	m->cmgs_gap_us = m->sm_ok_us ? clock_mono_us() - m->sm_ok_us : -1;
 	m->cur_n = n;
 	m->cur_len = len;
 	m->pdu_len = 0;

@@ -1,6 +1,7 @@
 /* modem.c - the simulated modem's input, reply framing, timers and
  * unsolicited lines (see modem.h). */
 #include "modem.h"
+#include "clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -329,7 +330,7 @@ static void finish_busy(struct modem *m)
 	if (m->reply.len)
 		emit(m, m->reply.data, m->reply.len);
 	if (m->reply_ends_sm)
-		m->sm_ok_us = modem_mono_us();
+		m->sm_ok_us = clock_mono_us();
 	m->reply_ends_sm = false;
 	m->reply.len = 0;
 	m->state = m->after_busy;
@@ -444,13 +445,6 @@ int64_t modem_deadline(const struct modem *m)
 	if (m->opt->garbage)
 		d = min64(d, m->garbage_due);
 	return d;
-}
-
-int64_t modem_mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void modem_run(struct modem *m, int64_t now)

@@ -121,8 +121,6 @@ size_t modem_input_room(const struct modem *m);
 void modem_receive(struct modem *m, const uint8_t *data, size_t n);
 
 /* Processes buffered input and due timers. */
-/* Monotonic microseconds, for --timing. */
-int64_t modem_mono_us(void);
 void modem_run(struct modem *m, int64_t now);
 /* Monotonic ms at which modem_run must be called next; INT64_MAX if none. */
 int64_t modem_deadline(const struct modem *m);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "simlog.h"
 
 #define NOTIFY_CONNECT_TIMEOUT_MS 3000
@@ -111,18 +112,11 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits until fd is ready for events or the deadline passes. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - clock_mono_ms();
 		if (left <= 0)
 			return -1;
 		struct pollfd p = { .fd = fd, .events = events };
@@ -153,7 +147,7 @@ static int connect_with_timeout(const char *host, const char *port, const char *
 		if (rc < 0 && errno == EINPROGRESS) {
 			int soerr = 0;
 			socklen_t len = sizeof soerr;
-			if (wait_fd(fd, POLLOUT, mono_ms() + NOTIFY_CONNECT_TIMEOUT_MS) < 0) {
+			if (wait_fd(fd, POLLOUT, clock_mono_ms() + NOTIFY_CONNECT_TIMEOUT_MS) < 0) {
 				*why = "connect timeout";
 				rc = -1;
 			} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr) {
@@ -243,7 +237,7 @@ static int post_notification(const struct notify_request *rq, const char **why)
 			    path, hostport, 
 			    rq->product, rq->imei, blen, body);
 	int status = -1;
-	int64_t deadline = mono_ms() + NOTIFY_REPLY_TIMEOUT_MS;
+	int64_t deadline = clock_mono_ms() + NOTIFY_REPLY_TIMEOUT_MS;
 	if (rlen < 0 || (size_t)rlen >= sizeof req)
 		*why = "URL too long";
 	else if (send_all(fd, req, (size_t)rlen, deadline) < 0)
