@@ -7,7 +7,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 JOBS=${1:-10000}
 BIN=$ROOT/build/bin
-[ -x "$BIN/otapd" ] && [ -x "$BIN/otap-modemsim" ] || "$ROOT/scripts/build.sh"
+"$ROOT/scripts/build.sh" >/dev/null   # incremental: never measure a stale binary
 WORK=$(mktemp -d /tmp/otap-bench.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
