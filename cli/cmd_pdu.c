@@ -1,16 +1,19 @@
 /* cmd_pdu.c - `otapctl pdu`: prints the PDUs a job would send, built by the
- * same jobmsg_build() the daemon uses, without touching a modem or the
- * database. */
+ * same jobmsg_build() the daemon uses, without touching a modem. Only
+ * --job reads the database (and gives the job its notify token if it has
+ * none yet, exactly as otapd would before sending). */
 #include <getopt.h>
 #include <stdio.h>
 
 #include "cli.h"
 #include "jobmsg.h"
 #include "msisdn.h"
+#include "notify.h"
 
 static const char pdu_usage[] =
 	"usage: otapctl [-c FILE] pdu --to MSISDN --profile NAME [--action install|delete]\n"
 	"               [--smsc NUMBER] [-v]\n"
+	"       otapctl [-c FILE] pdu --job JOB_ID [--smsc NUMBER] [-v]\n"
 	"\n"
 	"Prints one line of hex per short message, exactly what is written after\n"
 	"the AT+CMGS prompt (without the Ctrl-Z), and nothing else on stdout.\n"
@@ -20,6 +23,11 @@ static const char pdu_usage[] =
 	"builds the same message with the sending modem's configured smsc, which\n"
 	"changes only that field.\n"
 	"\n"
+	"With a notify listener configured, otapd puts each job's own NOTIFYURL\n"
+	"(with its token) into the message: --job shows the PDUs of that queued\n"
+	"job exactly; --to/--profile then leave NOTIFYURL out (and say so).\n"
+	"\n"
+	"      --job JOB_ID      the PDUs of an existing job, NOTIFYURL included\n"
 	"  -t, --to MSISDN       unit's number\n"
 	"  -p, --profile NAME    OTAP profile from the config\n"
 	"  -a, --action ACTION   install (default) or delete\n"
@@ -30,19 +38,21 @@ static const char pdu_usage[] =
 	"Exit status: 0 printed, 2 bad usage or invalid input (number, profile,\n"
 	"action, or a message that does not build).\n";
 
-enum { OPT_SMSC = 256 };
+enum { OPT_SMSC = 256, OPT_JOB };
 
 static const struct option pdu_options[] = {
 	{ "to", required_argument, NULL, 't' },
 	{ "profile", required_argument, NULL, 'p' },
 	{ "action", required_argument, NULL, 'a' },
 	{ "smsc", required_argument, NULL, OPT_SMSC },
+	{ "job", required_argument, NULL, OPT_JOB },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct pdu_args {
+	int64_t job_id;                 /* 0 = none */
 	const char *to;
 	const char *profile;
 	const char *smsc;
@@ -59,6 +69,10 @@ static int parse_args(int argc, char **argv, struct pdu_args *a)
 		case 't': a->to = optarg; break;
 		case 'p': a->profile = optarg; break;
 		case OPT_SMSC: a->smsc = optarg; break;
+		case OPT_JOB:
+			if (cli_parse_id(optarg, &a->job_id) < 0)
+				return cli_fail(EXIT_USAGE, "pdu: invalid job id '%s'", optarg);
+			break;
 		case 'v': a->verbose = true; break;
 		case 'h': break;
 		case 'a':
@@ -73,8 +87,10 @@ static int parse_args(int argc, char **argv, struct pdu_args *a)
 	if (optind < argc)
 		return cli_fail(EXIT_USAGE, "pdu: unexpected argument '%s' (see otapctl pdu --help)",
 				argv[optind]);
-	if (!a->to || !a->profile)
-		return cli_fail(EXIT_USAGE, "pdu: --to MSISDN and --profile NAME are required");
+	if (a->job_id && (a->to || a->profile))
+		return cli_fail(EXIT_USAGE, "pdu: --job cannot be combined with --to/--profile");
+	if (!a->job_id && (!a->to || !a->profile))
+		return cli_fail(EXIT_USAGE, "pdu: --to MSISDN and --profile NAME (or --job ID) are required");
 	return EXIT_OK;
 }
 
@@ -99,6 +115,26 @@ static void print_parts(const struct jobmsg *msg, bool verbose)
 	}
 }
 
+/* Reads job id and, when a notify listener is configured, its NOTIFYURL. */
+static int load_job(struct cli_ctx *ctx, int64_t id, struct job *job, char *url, size_t cap)
+{
+	struct queue *q;
+	struct errbuf err;
+	int rc = cli_open_existing_queue(ctx, &q);
+	if (rc != EXIT_OK)
+		return rc;
+	int found = queue_get(q, id, job, &err);
+	if (found == 0)
+		rc = cli_fail(EXIT_RUNTIME, "pdu: no such job %lld", (long long)id);
+	else if (found < 0)
+		rc = cli_fail(EXIT_RUNTIME, "pdu: %s", err.msg);
+	else if (ctx->cfg.notify.public_url &&
+		 notify_job_url(q, id, ctx->cfg.notify.public_url, url, cap, &err) < 0)
+		rc = cli_fail(EXIT_RUNTIME, "pdu: %s", err.msg);
+	queue_close(q);
+	return rc;
+}
+
 int cmd_pdu(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct pdu_args a = { .action = OTAP_ACTION_INSTALL };
@@ -110,14 +146,25 @@ int cmd_pdu(int argc, char **argv, struct cli_ctx *ctx)
 		return EXIT_OK;
 	if ((rc = parse_args(argc, argv, &a)) != EXIT_OK)
 		return rc;
-	if ((rc = check_numbers(&a)) != EXIT_OK)
-		return rc;
 	if ((rc = cli_load_config(ctx)) != EXIT_OK)
+		return rc;
+	char url[512] = "";
+	struct job job;
+	if (a.job_id && (rc = load_job(ctx, a.job_id, &job, url, sizeof url)) != EXIT_OK)
+		return rc;
+	if (a.job_id) {
+		a.to = job.msisdn;
+		a.profile = job.profile;
+		a.action = job.action;
+	} else if (ctx->cfg.notify.public_url) {
+		cli_warn("otapd adds each job's own NOTIFYURL; use --job ID to see a job's exact PDUs");
+	}
+	if ((rc = check_numbers(&a)) != EXIT_OK)
 		return rc;
 	const struct otap_profile *profile = cfg_profile(&ctx->cfg, a.profile);
 	if (!profile)
 		return cli_fail(EXIT_USAGE, "pdu: unknown profile '%s'", a.profile);
-	if (jobmsg_build(profile, a.action, a.to, a.smsc, NULL, &msg, &err) < 0)
+	if (jobmsg_build(profile, a.action, a.to, a.smsc, url[0] ? url : NULL, &msg, &err) < 0)
 		return cli_fail(EXIT_USAGE, "pdu: profile '%s' cannot be sent to %s: %s",
 				profile->name, a.to, err.msg);
 	if (msg.no_password)

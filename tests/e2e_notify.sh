@@ -145,6 +145,11 @@ ctl status "$ID46" | grep -qE '^unit code: +909 \(Application authentication fai
 ctl status "$ID46" | grep -qE '^unit text: +Application authentication failure$' ||
 	fail "otapctl status lacks the unit's text"
 ctl status "$FLEET_JOB" | grep -qE "^imei: +$FLEET_IMEI\$" || fail "otapctl status lacks the IMEI"
+# otapctl pdu --job shows exactly what the unit got, the job's own NOTIFYURL included.
+want=$(awk -F'\t' -v to="to=$(num 46)" '$1 == "SM" && $2 == to { b = $9 } END { sub(/^body=/, "", b); print b }' "$WORK/m1.sms")
+got=$(ctl pdu --job "$ID46" | tail -n 1 | xargs "$BIN/otapctl" decode --show-secrets | sed -n 's/^body: //p')
+[ -n "$want" ] && [ "$got" = "$want" ] || fail "pdu --job differs from what the unit got: '$got' vs '$want'"
+printf '%s' "$got" | grep -q "NOTIFYURL:http://127.0.0.1:$PORT/n/$ID46/" || fail "pdu --job lacks the job's NOTIFYURL"
 ctl status "$FLEET_JOB" | grep -qE '^confirmed: +[0-9]{4}-' || fail "otapctl status lacks the confirmation time"
 ctl status "$FLEET_JOB" --json | grep -q '"confirmed_at":"20.*"notify_code":900,"notify_text":"Success"' ||
 	fail "otapctl status --json lacks confirmed_at/notify_code/notify_text"
