@@ -11,28 +11,13 @@
 
 /* ---- SQLite helpers ---- */
 
-int notify_db_fail(sqlite3 *db, const char *doing, struct errbuf *err)
-{
-	return errbuf_set(err, "%s: %s", doing, sqlite3_errmsg(db));
-}
 
-sqlite3_stmt *notify_db_prepare(sqlite3 *db, const char *sql, const char *doing,
-				struct errbuf *err)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		notify_db_fail(db, doing, err);
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return st;
-}
 
 int notify_db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *doing, struct errbuf *err)
 {
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
-		notify_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -42,18 +27,11 @@ int notify_db_exists(sqlite3 *db, sqlite3_stmt *st, const char *doing, struct er
 {
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		notify_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-void notify_db_bind_text(sqlite3_stmt *st, int idx, const char *text)
-{
-	if (text)
-		sqlite3_bind_text(st, idx, text, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, idx);
-}
 
 void notify_db_copy_column(char *dst, size_t cap, sqlite3_stmt *st, int col)
 {
@@ -74,7 +52,7 @@ int notify_tx_begin(struct notify_tx *t, sqlite3 *db, const char *doing, struct 
 	t->nested = !sqlite3_get_autocommit(db);
 	if (sqlite3_exec(db, t->nested ? "SAVEPOINT notify_op" : "BEGIN IMMEDIATE", NULL, NULL,
 			 NULL) != SQLITE_OK)
-		return notify_db_fail(db, doing, err);
+		return db_fail(db, doing, err);
 	return 0;
 }
 
@@ -82,7 +60,7 @@ int notify_tx_commit(struct notify_tx *t, const char *doing, struct errbuf *err)
 {
 	if (sqlite3_exec(t->db, t->nested ? "RELEASE notify_op" : "COMMIT", NULL, NULL,
 			 NULL) != SQLITE_OK)
-		return notify_db_fail(t->db, doing, err);
+		return db_fail(t->db, doing, err);
 	return 0;
 }
 
@@ -125,7 +103,7 @@ int notify_job_load(sqlite3 *db, sqlite3_stmt *st, struct notify_job *j, const c
 	if (rc == SQLITE_ROW)
 		notify_job_from_row(st, 0, j);
 	else if (rc != SQLITE_DONE)
-		notify_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
@@ -133,7 +111,7 @@ int notify_job_load(sqlite3 *db, sqlite3_stmt *st, struct notify_job *j, const c
 int notify_job_by_id(sqlite3 *db, int64_t id, struct notify_job *j, struct errbuf *err)
 {
 	const char *doing = "reading a job";
-	sqlite3_stmt *st = notify_db_prepare(db, "SELECT " NOTIFY_JOB_COLUMNS " FROM jobs j "
+	sqlite3_stmt *st = db_prepare(db, "SELECT " NOTIFY_JOB_COLUMNS " FROM jobs j "
 					     "WHERE j.id = ?1", doing, err);
 	if (!st)
 		return -1;
@@ -149,7 +127,7 @@ int notify_jobs_load(sqlite3 *db, sqlite3_stmt *st, struct notify_job *rows, int
 		notify_job_from_row(st, 0, &rows[n++]);
 	bool failed = rc != SQLITE_ROW && rc != SQLITE_DONE;
 	if (failed)
-		notify_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_finalize(st);
 	return failed ? -1 : n;
 }
@@ -162,7 +140,7 @@ static int write_change(sqlite3 *db, int64_t id, int64_t now, const struct notif
 	const char *doing = "recording a report on a job";
 	/* Right-hand sides see the row before the update: updated_at moves
 	 * only with a state change (it means "last state change"). */
-	sqlite3_stmt *st = notify_db_prepare(db, "UPDATE jobs SET state = ?2, "
+	sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET state = ?2, "
 		"updated_at = CASE WHEN state <> ?2 THEN ?3 ELSE updated_at END, "
 		"not_before = CASE WHEN ?4 THEN ?3 ELSE not_before END, "
 		"last_error = CASE WHEN ?5 THEN ?6 ELSE last_error END, "
@@ -176,15 +154,15 @@ static int write_change(sqlite3 *db, int64_t id, int64_t now, const struct notif
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	notify_db_bind_text(st, 2, job_state_name(c->state));
+	db_bind_text(st, 2, job_state_name(c->state));
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int(st, 4, c->requeue);
 	sqlite3_bind_int(st, 5, c->set_error);
-	notify_db_bind_text(st, 6, c->error);
+	db_bind_text(st, 6, c->error);
 	sqlite3_bind_int(st, 7, c->report != NULL);
 	if (c->report) {
 		sqlite3_bind_int(st, 8, c->report->code);
-		notify_db_bind_text(st, 9, c->report->text[0] ? c->report->text : NULL);
+		db_bind_text(st, 9, c->report->text[0] ? c->report->text : NULL);
 	}
 	sqlite3_bind_int(st, 10, c->confirmed);
 	sqlite3_bind_int(st, 11, c->delivered);
@@ -199,17 +177,17 @@ static int insert_history(sqlite3 *db, int64_t id, int64_t now, const struct not
 			  struct errbuf *err)
 {
 	const char *doing = "recording a report in the attempt history";
-	sqlite3_stmt *st = notify_db_prepare(db, "INSERT INTO attempts (job_id, started_at, "
+	sqlite3_stmt *st = db_prepare(db, "INSERT INTO attempts (job_id, started_at, "
 					     "finished_at, modem, result, mrs, detail) "
 					     "VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)", doing, err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, now);
-	notify_db_bind_text(st, 3, h->modem);
-	notify_db_bind_text(st, 4, h->result);
-	notify_db_bind_text(st, 5, h->mrs);
-	notify_db_bind_text(st, 6, h->detail);
+	db_bind_text(st, 3, h->modem);
+	db_bind_text(st, 4, h->result);
+	db_bind_text(st, 5, h->mrs);
+	db_bind_text(st, 6, h->detail);
 	int rc = notify_db_step_done(db, st, doing, err);
 	sqlite3_finalize(st);
 	return rc;

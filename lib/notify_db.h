@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "db.h"
 #include "errbuf.h"
 #include "notify.h"
 #include "queue.h"
@@ -71,17 +72,10 @@ struct notify_tx {
 	bool nested;
 };
 
-/* "doing: SQLite's reason" into err. Returns -1. */
-int notify_db_fail(sqlite3 *db, const char *doing, struct errbuf *err);
-/* Prepares sql; NULL (reason in err) on failure. The caller finalizes. */
-sqlite3_stmt *notify_db_prepare(sqlite3 *db, const char *sql, const char *doing,
-				struct errbuf *err);
 /* Steps a statement that returns no rows, then resets it for reuse. Returns 0 or -1. */
 int notify_db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *doing, struct errbuf *err);
 /* Steps st once and finalizes it: 1 when it gave a row, 0 when not, -1 on error. */
 int notify_db_exists(sqlite3 *db, sqlite3_stmt *st, const char *doing, struct errbuf *err);
-/* Binds text (copied), or NULL for a NULL text. */
-void notify_db_bind_text(sqlite3_stmt *st, int idx, const char *text);
 /* Copies a text column ("" for NULL) into dst. */
 void notify_db_copy_column(char *dst, size_t cap, sqlite3_stmt *st, int col);
 /* A time column, 0 for NULL. */

@@ -24,21 +24,21 @@ static int insert_parts(sqlite3 *db, int64_t job_id, int attempt, const char *mo
 			const int *mrs, size_t count, int64_t now, struct errbuf *err)
 {
 	const char *doing = "recording the parts of a send";
-	sqlite3_stmt *prune = notify_db_prepare(db, "DELETE FROM sent_parts WHERE modem = ?1 "
+	sqlite3_stmt *prune = db_prepare(db, "DELETE FROM sent_parts WHERE modem = ?1 "
 						"AND mr = ?2 AND sent_at < ?3", doing, err);
-	sqlite3_stmt *insert = prune ? notify_db_prepare(db, "INSERT INTO sent_parts (job_id, "
+	sqlite3_stmt *insert = prune ? db_prepare(db, "INSERT INTO sent_parts (job_id, "
 				       "attempt, part, part_count, modem, mr, sent_at) "
 				       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", doing, err) : NULL;
 	int rc = insert ? 0 : -1;
 	for (size_t i = 0; i < count && rc == 0; i++) {
-		notify_db_bind_text(prune, 1, modem);
+		db_bind_text(prune, 1, modem);
 		sqlite3_bind_int(prune, 2, mrs[i]);
 		sqlite3_bind_int64(prune, 3, now - NOTIFY_REPORT_HORIZON_MS);
 		sqlite3_bind_int64(insert, 1, job_id);
 		sqlite3_bind_int(insert, 2, attempt);
 		sqlite3_bind_int(insert, 3, (int)i + 1);
 		sqlite3_bind_int(insert, 4, (int)count);
-		notify_db_bind_text(insert, 5, modem);
+		db_bind_text(insert, 5, modem);
 		sqlite3_bind_int(insert, 6, mrs[i]);
 		sqlite3_bind_int64(insert, 7, now);
 		if (notify_db_step_done(db, prune, doing, err) < 0 ||
@@ -175,7 +175,7 @@ static int find_part(sqlite3 *db, const char *modem, const struct pdu_decoded *d
 		     struct part_match *m, struct errbuf *err)
 {
 	const char *doing = "matching a status report";
-	sqlite3_stmt *st = notify_db_prepare(db, "SELECT p.attempt, p.part, p.part_count, "
+	sqlite3_stmt *st = db_prepare(db, "SELECT p.attempt, p.part, p.part_count, "
 					     NOTIFY_JOB_COLUMNS " FROM sent_parts p "
 					     "JOIN jobs j ON j.id = p.job_id WHERE p.modem = ?1 "
 					     "AND p.mr = ?2 AND p.sent_at >= ?3 "
@@ -183,7 +183,7 @@ static int find_part(sqlite3 *db, const char *modem, const struct pdu_decoded *d
 					     doing, err);
 	if (!st)
 		return -1;
-	notify_db_bind_text(st, 1, modem);
+	db_bind_text(st, 1, modem);
 	sqlite3_bind_int(st, 2, d->mr);
 	sqlite3_bind_int64(st, 3, now - NOTIFY_REPORT_HORIZON_MS);
 	sqlite3_bind_int(st, 4, MATCH_CANDIDATES);
@@ -197,7 +197,7 @@ static int find_part(sqlite3 *db, const char *modem, const struct pdu_decoded *d
 		found = numbers_agree(m->job.msisdn, d->addr);
 	}
 	if (!found && rc != SQLITE_DONE)
-		notify_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_finalize(st);
 	return found ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }

@@ -86,13 +86,13 @@ static int load_by_id(sqlite3 *db, const void *key, struct notify_job *j, struct
 static int load_by_imei(sqlite3 *db, const void *key, struct notify_job *j, struct errbuf *err)
 {
 	const char *doing = "finding the job of an IMEI";
-	sqlite3_stmt *st = notify_db_prepare(db, "SELECT " NOTIFY_JOB_COLUMNS " FROM jobs j "
+	sqlite3_stmt *st = db_prepare(db, "SELECT " NOTIFY_JOB_COLUMNS " FROM jobs j "
 					     "WHERE j.imei = ?1 AND j.sent_at IS NOT NULL "
 					     "ORDER BY j.state IN (" OPEN_STATES ") DESC, "
 					     "j.sent_at DESC, j.id DESC LIMIT 1", doing, err);
 	if (!st)
 		return -1;
-	notify_db_bind_text(st, 1, key);
+	db_bind_text(st, 1, key);
 	return notify_job_load(db, st, j, doing, err);
 }
 
@@ -222,7 +222,7 @@ static int apply_deferred_batch(sqlite3 *db, struct notify_job *rows, int64_t no
 	struct notify_tx t;
 	if (notify_tx_begin(&t, db, doing, err) < 0)
 		return -1;
-	sqlite3_stmt *st = notify_db_prepare(db, "SELECT " NOTIFY_JOB_COLUMNS DEFERRED_WHERE,
+	sqlite3_stmt *st = db_prepare(db, "SELECT " NOTIFY_JOB_COLUMNS DEFERRED_WHERE,
 					     doing, err);
 	int n = st ? notify_jobs_load(db, st, rows, NOTIFY_BATCH, doing, err) : -1;
 	if (n < 0 || apply_deferred_rows(db, rows, n, now, err) < 0 ||
@@ -240,7 +240,7 @@ int notify_apply_deferred(struct queue *q, int64_t now, int *count, struct errbu
 	if (count)
 		*count = 0;
 	/* A read-only probe first, so an idle sweep never takes the write lock. */
-	sqlite3_stmt *st = notify_db_prepare(db, "SELECT 1" DEFERRED_WHERE " LIMIT 1", doing, err);
+	sqlite3_stmt *st = db_prepare(db, "SELECT 1" DEFERRED_WHERE " LIMIT 1", doing, err);
 	int any = st ? notify_db_exists(db, st, doing, err) : -1;
 	if (any <= 0)
 		return any;
@@ -265,12 +265,12 @@ int notify_set_imei(struct queue *q, int64_t job_id, const char *imei, struct er
 	const char *why = notify_imei_check(imei);
 	if (why)
 		return errbuf_set(err, "invalid IMEI '%.20s': %s", imei, why);
-	sqlite3_stmt *st = notify_db_prepare(db, "UPDATE jobs SET imei = ?2 WHERE id = ?1", doing,
+	sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET imei = ?2 WHERE id = ?1", doing,
 					     err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, job_id);
-	notify_db_bind_text(st, 2, imei);
+	db_bind_text(st, 2, imei);
 	int rc = notify_db_step_done(db, st, doing, err);
 	sqlite3_finalize(st);
 	if (rc == 0 && sqlite3_changes(db) == 0)
@@ -307,7 +307,7 @@ int notify_job_info(struct queue *q, int64_t job_id, struct notify_info *out,
 {
 	const char *doing = "reading a job's reports";
 	sqlite3 *db = queue_db(q);
-	sqlite3_stmt *st = notify_db_prepare(db, "SELECT imei, sent_at, delivered_at, "
+	sqlite3_stmt *st = db_prepare(db, "SELECT imei, sent_at, delivered_at, "
 					     "confirmed_at, notified_at, notify_code, notify_text "
 					     "FROM jobs WHERE id = ?1", doing, err);
 	if (!st)
@@ -326,7 +326,7 @@ int notify_job_info(struct queue *q, int64_t job_id, struct notify_info *out,
 			out->notify_code = sqlite3_column_int(st, 5);
 		notify_db_copy_column(out->notify_text, sizeof out->notify_text, st, 6);
 	} else if (rc != SQLITE_DONE) {
-		notify_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;

@@ -19,9 +19,9 @@
 static sqlite3_stmt *prepare_unconfirmed(sqlite3 *db, const char *sql, const char *profile,
 					 int64_t cutoff, const char *doing, struct errbuf *err)
 {
-	sqlite3_stmt *st = notify_db_prepare(db, sql, doing, err);
+	sqlite3_stmt *st = db_prepare(db, sql, doing, err);
 	if (st) {
-		notify_db_bind_text(st, 1, profile);
+		db_bind_text(st, 1, profile);
 		sqlite3_bind_int64(st, 2, cutoff);
 	}
 	return st;

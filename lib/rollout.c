@@ -174,7 +174,7 @@ int rollout_list(struct queue *q, int (*cb)(const struct rollout *r, void *arg),
 {
 	sqlite3 *db = queue_db(q);
 	const char *doing = "listing rollouts";
-	sqlite3_stmt *st = rollout_db_prepare(db, "SELECT " ROLLOUT_COLUMNS " FROM rollouts "
+	sqlite3_stmt *st = db_prepare(db, "SELECT " ROLLOUT_COLUMNS " FROM rollouts "
 					      "ORDER BY created_at DESC, name", doing, err);
 	if (!st)
 		return -1;
@@ -188,7 +188,7 @@ int rollout_list(struct queue *q, int (*cb)(const struct rollout *r, void *arg),
 		}
 	}
 	if (rc != SQLITE_DONE)
-		rollout_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -199,7 +199,7 @@ int rollout_job_meta(struct queue *q, int64_t id,
 {
 	sqlite3 *db = queue_db(q);
 	const char *doing = "reading unit metadata";
-	sqlite3_stmt *st = rollout_db_prepare(db, "SELECT key, value FROM json_each("
+	sqlite3_stmt *st = db_prepare(db, "SELECT key, value FROM json_each("
 					      "(SELECT meta FROM jobs WHERE id = ?1))", doing, err);
 	if (!st)
 		return -1;
@@ -211,7 +211,7 @@ int rollout_job_meta(struct queue *q, int64_t id,
 		cb(key ? key : "", value ? value : "", arg);
 	}
 	if (rc != SQLITE_DONE)
-		rollout_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -245,15 +245,15 @@ static int write_state(sqlite3 *db, struct rollout *r, enum rollout_state state,
 		       const char *paused_by, const char *reason, int64_t now, struct errbuf *err)
 {
 	const char *doing = "changing a rollout's state";
-	sqlite3_stmt *st = rollout_db_prepare(db, "UPDATE rollouts SET state = ?2, paused_by = ?3, "
+	sqlite3_stmt *st = db_prepare(db, "UPDATE rollouts SET state = ?2, paused_by = ?3, "
 					      "pause_reason = ?4, waived_wave = ?5, updated_at = ?6 "
 					      "WHERE name = ?1", doing, err);
 	if (!st)
 		return -1;
-	rollout_db_bind_text(st, 1, r->name);
-	rollout_db_bind_text(st, 2, rollout_state_name(state));
-	rollout_db_bind_text(st, 3, paused_by);
-	rollout_db_bind_text(st, 4, reason);
+	db_bind_text(st, 1, r->name);
+	db_bind_text(st, 2, rollout_state_name(state));
+	db_bind_text(st, 3, paused_by);
+	db_bind_text(st, 4, reason);
 	sqlite3_bind_int(st, 5, r->waived_wave);
 	sqlite3_bind_int64(st, 6, now);
 	if (rollout_db_run(db, st, doing, err) < 0)
@@ -332,12 +332,12 @@ int rollout_resume(struct queue *q, const char *name, int64_t now, struct errbuf
 static int cancel_chunk(sqlite3 *db, const char *name, int64_t now, struct errbuf *err)
 {
 	const char *doing = "cancelling a rollout's jobs";
-	sqlite3_stmt *st = rollout_db_prepare(db, "UPDATE jobs SET state = 'cancelled', "
+	sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET state = 'cancelled', "
 					      "updated_at = ?2 WHERE id IN (" QUEUED_JOBS " LIMIT ?3)",
 					      doing, err);
 	if (!st)
 		return -1;
-	rollout_db_bind_text(st, 1, name);
+	db_bind_text(st, 1, name);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int(st, 3, rollout_release_chunk);
 	if (rollout_db_run(db, st, doing, err) < 0)

@@ -8,28 +8,13 @@
 
 #include "log.h"
 
-int rollout_db_fail(sqlite3 *db, const char *doing, struct errbuf *err)
-{
-	return errbuf_set(err, "%s: %s", doing, sqlite3_errmsg(db));
-}
 
-sqlite3_stmt *rollout_db_prepare(sqlite3 *db, const char *sql, const char *doing,
-				 struct errbuf *err)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		rollout_db_fail(db, doing, err);
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return st;
-}
 
 int rollout_db_run(sqlite3 *db, sqlite3_stmt *st, const char *doing, struct errbuf *err)
 {
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		rollout_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
@@ -42,32 +27,25 @@ int rollout_db_int(sqlite3 *db, sqlite3_stmt *st, int64_t fallback, int64_t *out
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		*out = sqlite3_column_int64(st, 0);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		rollout_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-void rollout_db_bind_text(sqlite3_stmt *st, int idx, const char *text)
-{
-	if (text)
-		sqlite3_bind_text(st, idx, text, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, idx);
-}
 
 int rollout_db_begin(sqlite3 *db, const char *doing, struct errbuf *err)
 {
 	if (!sqlite3_get_autocommit(db))
 		return errbuf_set(err, "%s: already inside a transaction", doing);
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return rollout_db_fail(db, doing, err);
+		return db_fail(db, doing, err);
 	return 0;
 }
 
 int rollout_db_commit(sqlite3 *db, const char *doing, struct errbuf *err)
 {
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		return rollout_db_fail(db, doing, err);
+		return db_fail(db, doing, err);
 	return 0;
 }
 
@@ -130,16 +108,16 @@ void rollout_db_read_row(sqlite3_stmt *st, struct rollout *out)
 int rollout_db_load(sqlite3 *db, const char *name, struct rollout *out, struct errbuf *err)
 {
 	const char *doing = "reading a rollout";
-	sqlite3_stmt *st = rollout_db_prepare(db, "SELECT " ROLLOUT_COLUMNS " FROM rollouts "
+	sqlite3_stmt *st = db_prepare(db, "SELECT " ROLLOUT_COLUMNS " FROM rollouts "
 					      "WHERE name = ?1", doing, err);
 	if (!st)
 		return -1;
-	rollout_db_bind_text(st, 1, name);
+	db_bind_text(st, 1, name);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		rollout_db_read_row(st, out);
 	else if (rc != SQLITE_DONE)
-		rollout_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
@@ -166,10 +144,10 @@ static int one_wave_busy(sqlite3 *db, const struct rollout *r, int wave, const c
 	char sql[256];
 	snprintf(sql, sizeof sql, "SELECT 1 FROM jobs WHERE rollout = ?1 AND wave = ?2 AND "
 		 "state IN (%s) LIMIT 1", states);
-	sqlite3_stmt *st = rollout_db_prepare(db, sql, "checking a rollout's wave", err);
+	sqlite3_stmt *st = db_prepare(db, sql, "checking a rollout's wave", err);
 	if (!st)
 		return -1;
-	rollout_db_bind_text(st, 1, r->name);
+	db_bind_text(st, 1, r->name);
 	sqlite3_bind_int(st, 2, wave);
 	int64_t found;
 	if (rollout_db_int(db, st, 0, &found, "checking a rollout's wave", err) < 0)
@@ -204,11 +182,11 @@ int rollout_db_update_gate(sqlite3 *db, struct rollout *r, int64_t now, struct e
 	if (gate == r->gate_open && next == r->next_window_at)
 		return 0;
 	const char *doing = "updating a rollout's window";
-	sqlite3_stmt *st = rollout_db_prepare(db, "UPDATE rollouts SET gate_open = ?2, "
+	sqlite3_stmt *st = db_prepare(db, "UPDATE rollouts SET gate_open = ?2, "
 					      "next_window_at = ?3 WHERE name = ?1", doing, err);
 	if (!st)
 		return -1;
-	rollout_db_bind_text(st, 1, r->name);
+	db_bind_text(st, 1, r->name);
 	sqlite3_bind_int(st, 2, gate);
 	if (next)
 		sqlite3_bind_int64(st, 3, next);
@@ -227,13 +205,13 @@ int rollout_db_release(sqlite3 *db, const struct rollout *r, int wave, int64_t n
 		       struct errbuf *err)
 {
 	const char *doing = "opening a wave";
-	sqlite3_stmt *st = rollout_db_prepare(db, "UPDATE jobs SET not_before = ?3 WHERE id IN "
+	sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET not_before = ?3 WHERE id IN "
 					      "(SELECT id FROM jobs WHERE rollout = ?1 AND wave = ?2 "
 					      "AND state = 'queued' AND not_before = ?4 LIMIT ?5)",
 					      doing, err);
 	if (!st)
 		return -1;
-	rollout_db_bind_text(st, 1, r->name);
+	db_bind_text(st, 1, r->name);
 	sqlite3_bind_int(st, 2, wave);
 	sqlite3_bind_int64(st, 3, now > r->start_at ? now : r->start_at);
 	sqlite3_bind_int64(st, 4, QUEUE_WAITING_FOR_WAVE);
@@ -246,12 +224,12 @@ int rollout_db_release(sqlite3 *db, const struct rollout *r, int wave, int64_t n
 int rollout_db_parked(sqlite3 *db, const struct rollout *r, int wave, struct errbuf *err)
 {
 	const char *doing = "checking a wave";
-	sqlite3_stmt *st = rollout_db_prepare(db, "SELECT 1 FROM jobs WHERE rollout = ?1 AND "
+	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM jobs WHERE rollout = ?1 AND "
 					      "wave = ?2 AND state = 'queued' AND not_before = ?3 "
 					      "LIMIT 1", doing, err);
 	if (!st)
 		return -1;
-	rollout_db_bind_text(st, 1, r->name);
+	db_bind_text(st, 1, r->name);
 	sqlite3_bind_int(st, 2, wave);
 	sqlite3_bind_int64(st, 3, QUEUE_WAITING_FOR_WAVE);
 	int64_t found;
@@ -264,11 +242,11 @@ int rollout_db_open_wave(sqlite3 *db, struct rollout *r, int wave, int64_t now,
 			 struct errbuf *err)
 {
 	const char *doing = "opening a wave";
-	sqlite3_stmt *row = rollout_db_prepare(db, "UPDATE rollouts SET current_wave = ?2, "
+	sqlite3_stmt *row = db_prepare(db, "UPDATE rollouts SET current_wave = ?2, "
 					       "updated_at = ?3 WHERE name = ?1", doing, err);
 	if (!row)
 		return -1;
-	rollout_db_bind_text(row, 1, r->name);
+	db_bind_text(row, 1, r->name);
 	sqlite3_bind_int(row, 2, wave);
 	sqlite3_bind_int64(row, 3, now);
 	if (rollout_db_run(db, row, doing, err) < 0 || rollout_db_release(db, r, wave, now, err) < 0)

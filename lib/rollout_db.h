@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "db.h"
 #include "errbuf.h"
 #include "rollout.h"
 
@@ -16,18 +17,12 @@
 	"start_at, state, paused_by, pause_reason, total_units, next_send_at, gate_open, " \
 	"next_window_at, created_at, updated_at"
 
-/* Records "doing: <sqlite's reason>" in err. Returns -1. */
-int rollout_db_fail(sqlite3 *db, const char *doing, struct errbuf *err);
-/* Prepares sql; NULL with a reason on error. Finalize with sqlite3_finalize. */
-sqlite3_stmt *rollout_db_prepare(sqlite3 *db, const char *sql, const char *doing,
-				 struct errbuf *err);
 /* Steps a statement that returns no rows, then finalizes it. Returns 0 or -1. */
 int rollout_db_run(sqlite3 *db, sqlite3_stmt *st, const char *doing, struct errbuf *err);
 /* Runs a statement whose first column of the first row is an integer
  * (NULL reads as fallback, no row too), then finalizes it. Returns 0 or -1. */
 int rollout_db_int(sqlite3 *db, sqlite3_stmt *st, int64_t fallback, int64_t *out,
 		   const char *doing, struct errbuf *err);
-void rollout_db_bind_text(sqlite3_stmt *st, int idx, const char *text);
 
 /* BEGIN IMMEDIATE (the write lock up front, like lib/queue.c). Refuses to
  * run inside a transaction the caller opened. Returns 0 or -1. */

@@ -564,22 +564,22 @@ static int insert_rollout(struct import *imp, int64_t now, struct errbuf *err)
 	const char *doing = "creating the rollout";
 	char waves[128];
 	rollout_waves_format(&s->waves, waves, sizeof waves);
-	sqlite3_stmt *st = rollout_db_prepare(imp->db, "INSERT INTO rollouts (name, profile, action, "
+	sqlite3_stmt *st = db_prepare(imp->db, "INSERT INTO rollouts (name, profile, action, "
 		"window_start_min, window_end_min, tz, rate_per_min, waves, max_failure_rate, "
 		"await_confirmation, start_at, total_units, created_at, updated_at) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)", doing, err);
 	if (!st)
 		return -1;
-	rollout_db_bind_text(st, 1, s->name);
-	rollout_db_bind_text(st, 2, s->profile);
-	rollout_db_bind_text(st, 3, s->action == OTAP_ACTION_DELETE ? "delete" : "install");
+	db_bind_text(st, 1, s->name);
+	db_bind_text(st, 2, s->profile);
+	db_bind_text(st, 3, s->action == OTAP_ACTION_DELETE ? "delete" : "install");
 	if (!window_is_always(&s->window)) {
 		sqlite3_bind_int(st, 4, s->window.start_min);
 		sqlite3_bind_int(st, 5, s->window.end_min);
 	}
-	rollout_db_bind_text(st, 6, s->tz && *s->tz ? s->tz : NULL);
+	db_bind_text(st, 6, s->tz && *s->tz ? s->tz : NULL);
 	sqlite3_bind_int(st, 7, s->rate_per_min);
-	rollout_db_bind_text(st, 8, waves);
+	db_bind_text(st, 8, waves);
 	if (s->max_failure_pct >= 0)
 		sqlite3_bind_double(st, 9, s->max_failure_pct / (double)ROLLOUT_PCT_SCALE);
 	sqlite3_bind_int(st, 10, s->await_confirmation);
@@ -607,13 +607,13 @@ static sqlite3_stmt *prepare_insert(struct import *imp, size_t rows, int64_t now
 		n += (size_t)snprintf(sql + n, size - n, "%s(?%zu,?%zu,?1,?2,?%zu,?3,?4,?4,?%zu,?%zu,?%zu)",
 				      i ? "," : "", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6);
 	}
-	sqlite3_stmt *st = rollout_db_prepare(imp->db, sql, "importing units", err);
+	sqlite3_stmt *st = db_prepare(imp->db, sql, "importing units", err);
 	free(sql);
 	if (!st)
 		return NULL;
 	/* Bindings survive sqlite3_reset: these stay for every batch. */
-	rollout_db_bind_text(st, 1, imp->spec->action == OTAP_ACTION_DELETE ? "delete" : "install");
-	rollout_db_bind_text(st, 2, imp->spec->name);
+	db_bind_text(st, 1, imp->spec->action == OTAP_ACTION_DELETE ? "delete" : "install");
+	db_bind_text(st, 2, imp->spec->name);
 	sqlite3_bind_int(st, 3, imp->spec->max_attempts);
 	sqlite3_bind_int64(st, 4, now);
 	return st;

@@ -24,11 +24,11 @@ static int count_jobs(sqlite3 *db, const struct rollout *r, struct rollout_statu
 		      struct errbuf *err)
 {
 	const char *doing = "counting a rollout's jobs";
-	sqlite3_stmt *st = rollout_db_prepare(db, "SELECT count(*) FROM jobs WHERE rollout = ?1 "
+	sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM jobs WHERE rollout = ?1 "
 					      "AND wave = ?2 AND state = ?3", doing, err);
 	if (!st)
 		return -1;
-	rollout_db_bind_text(st, 1, r->name);
+	db_bind_text(st, 1, r->name);
 	int rc = SQLITE_ROW;
 	for (int w = 1; w <= r->waves.count && rc == SQLITE_ROW; w++) {
 		for (int s = 0; s < JOB_STATE_COUNT && rc == SQLITE_ROW; s++) {
@@ -49,7 +49,7 @@ static int count_jobs(sqlite3 *db, const struct rollout *r, struct rollout_statu
 		}
 	}
 	if (rc != SQLITE_ROW)
-		rollout_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -67,10 +67,10 @@ static int top_reasons(sqlite3 *db, const struct rollout *r, struct rollout_stat
 	snprintf(sql, sizeof sql, "SELECT coalesce(last_error, ''), count(*) AS n FROM jobs "
 		 "WHERE rollout = ?1 AND wave IN (%s) AND state = 'failed' "
 		 "GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?2", waves);
-	sqlite3_stmt *st = rollout_db_prepare(db, sql, doing, err);
+	sqlite3_stmt *st = db_prepare(db, sql, doing, err);
 	if (!st)
 		return -1;
-	rollout_db_bind_text(st, 1, r->name);
+	db_bind_text(st, 1, r->name);
 	sqlite3_bind_int(st, 2, ROLLOUT_REASONS_MAX);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->reason_count < ROLLOUT_REASONS_MAX) {
@@ -80,7 +80,7 @@ static int top_reasons(sqlite3 *db, const struct rollout *r, struct rollout_stat
 		reason->count = sqlite3_column_int64(st, 1);
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		rollout_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }

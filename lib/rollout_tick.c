@@ -16,7 +16,7 @@
 static int load_active(sqlite3 *db, struct rollout **out, size_t *count, struct errbuf *err)
 {
 	const char *doing = "reading active rollouts";
-	sqlite3_stmt *st = rollout_db_prepare(db, "SELECT " ROLLOUT_COLUMNS " FROM rollouts "
+	sqlite3_stmt *st = db_prepare(db, "SELECT " ROLLOUT_COLUMNS " FROM rollouts "
 					      "WHERE state = 'active' ORDER BY name", doing, err);
 	*out = NULL;
 	*count = 0;
@@ -37,7 +37,7 @@ static int load_active(sqlite3 *db, struct rollout **out, size_t *count, struct 
 		rollout_db_read_row(st, &(*out)[(*count)++]);
 	}
 	if (rc != SQLITE_DONE)
-		rollout_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -47,19 +47,19 @@ static int wave_failures(sqlite3 *db, const struct rollout *r, int wave, int64_t
 			 int64_t *total, struct errbuf *err)
 {
 	const char *doing = "counting a wave's failures";
-	sqlite3_stmt *st = rollout_db_prepare(db, "SELECT count(*), total(state = 'failed') "
+	sqlite3_stmt *st = db_prepare(db, "SELECT count(*), total(state = 'failed') "
 					      "FROM jobs WHERE rollout = ?1 AND wave = ?2 "
 					      "AND state <> 'cancelled'", doing, err);
 	if (!st)
 		return -1;
-	rollout_db_bind_text(st, 1, r->name);
+	db_bind_text(st, 1, r->name);
 	sqlite3_bind_int(st, 2, wave);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*total = sqlite3_column_int64(st, 0);
 		*failed = (int64_t)sqlite3_column_double(st, 1);
 	} else {
-		rollout_db_fail(db, doing, err);
+		db_fail(db, doing, err);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
@@ -69,15 +69,15 @@ static int set_state(sqlite3 *db, struct rollout *r, const char *state, const ch
 		     const char *reason, int64_t now, struct errbuf *err)
 {
 	const char *doing = "changing a rollout's state";
-	sqlite3_stmt *st = rollout_db_prepare(db, "UPDATE rollouts SET state = ?2, paused_by = ?3, "
+	sqlite3_stmt *st = db_prepare(db, "UPDATE rollouts SET state = ?2, paused_by = ?3, "
 					      "pause_reason = ?4, updated_at = ?5 WHERE name = ?1",
 					      doing, err);
 	if (!st)
 		return -1;
-	rollout_db_bind_text(st, 1, r->name);
-	rollout_db_bind_text(st, 2, state);
-	rollout_db_bind_text(st, 3, paused_by);
-	rollout_db_bind_text(st, 4, reason);
+	db_bind_text(st, 1, r->name);
+	db_bind_text(st, 2, state);
+	db_bind_text(st, 3, paused_by);
+	db_bind_text(st, 4, reason);
 	sqlite3_bind_int64(st, 5, now);
 	return rollout_db_run(db, st, doing, err);
 }
