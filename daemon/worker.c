@@ -53,19 +53,13 @@ static void note_send(struct worker *w)
 		w->next_send = clock_mono_ms() + 60000 / w->cfg->max_rate;
 }
 
-/* Claims a due job if there is one. Returns true when one was started. */
+/* Claims a due job if there is one (queue_claim looks read-only first, so
+ * an idle poll takes no write lock). Returns true when one was started. */
 static bool try_claim(struct worker *w, int64_t now)
 {
 	struct errbuf err;
 	struct job job;
-	int64_t wall = clock_wall_ms();
-	int64_t next_due;
-
-	if (queue_next_due(w->queue, &next_due, &err) < 0 || next_due > wall) {
-		w->next_queue_poll = now + QUEUE_POLL_MS;
-		return false;
-	}
-	int rc = queue_claim(w->queue, w->cfg->name, wall, &job, &err);
+	int rc = queue_claim(w->queue, w->cfg->name, clock_wall_ms(), &job, &err);
 	if (rc < 0)
 		log_errorx("modem %s: cannot claim a job: %s", w->cfg->name, err.msg);
 	if (rc <= 0) {
