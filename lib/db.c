@@ -19,6 +19,16 @@ sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql, const char *doing, struct
 	return st;
 }
 
+int db_step(sqlite3 *db, sqlite3_stmt *st, const char *doing, struct errbuf *err)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_fail(db, doing, err);
+}
+
 void db_bind_text(sqlite3_stmt *st, int idx, const char *text)
 {
 	if (text)

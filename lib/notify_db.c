@@ -25,11 +25,9 @@ int notify_db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *doing, struct
 
 int notify_db_exists(sqlite3 *db, sqlite3_stmt *st, const char *doing, struct errbuf *err)
 {
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		db_fail(db, doing, err);
+	int found = db_step(db, st, doing, err);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return found;
 }
 
 
@@ -99,13 +97,11 @@ void notify_job_from_row(sqlite3_stmt *st, int col, struct notify_job *j)
 int notify_job_load(sqlite3 *db, sqlite3_stmt *st, struct notify_job *j, const char *doing,
 		    struct errbuf *err)
 {
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	int found = db_step(db, st, doing, err);
+	if (found > 0)
 		notify_job_from_row(st, 0, j);
-	else if (rc != SQLITE_DONE)
-		db_fail(db, doing, err);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return found;
 }
 
 int notify_job_by_id(sqlite3 *db, int64_t id, struct notify_job *j, struct errbuf *err)

@@ -12,24 +12,20 @@
 
 int rollout_db_run(sqlite3 *db, sqlite3_stmt *st, const char *doing, struct errbuf *err)
 {
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		db_fail(db, doing, err);
+	int found = db_step(db, st, doing, err);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	return found < 0 ? -1 : 0;
 }
 
 int rollout_db_int(sqlite3 *db, sqlite3_stmt *st, int64_t fallback, int64_t *out,
 		   const char *doing, struct errbuf *err)
 {
-	int rc = sqlite3_step(st);
+	int found = db_step(db, st, doing, err);
 	*out = fallback;
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+	if (found > 0 && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		*out = sqlite3_column_int64(st, 0);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		db_fail(db, doing, err);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return found < 0 ? -1 : 0;
 }
 
 
@@ -113,13 +109,11 @@ int rollout_db_load(sqlite3 *db, const char *name, struct rollout *out, struct e
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, name);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	int found = db_step(db, st, doing, err);
+	if (found > 0)
 		rollout_db_read_row(st, out);
-	else if (rc != SQLITE_DONE)
-		db_fail(db, doing, err);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return found;
 }
 
 void rollout_db_open_states(const struct rollout *r, char *buf, size_t size)
