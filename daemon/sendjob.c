@@ -46,7 +46,16 @@ static void fail_job_now(struct worker *w, struct pending_job *p, const char *de
 }
 
 static void requeue_for_modem(struct worker *w, struct pending_job *p, const char *result,
-			      const char *detail);
+			      const char *detail)
+{
+	struct errbuf err;
+	struct job_outcome o = outcome_for(w, p, result, -1, detail);
+	if (queue_retry_later(w->queue, p->job.id, clock_wall_ms(), false, &o, NULL, &err) < 0)
+		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
+	else
+		log_info("job %lld to %s via %s: back to the queue (%s)", (long long)p->job.id,
+			 p->job.msisdn, w->cfg->name, detail);
+}
 
 void sendjob_start(struct worker *w, const struct job *job)
 {
@@ -127,18 +136,6 @@ static void record_retry(struct worker *w, struct pending_job *p, const struct s
 		log_info("job %lld to %s via %s: %s, retry in %llds (attempt %d of %d)",
 			 (long long)p->job.id, p->job.msisdn, w->cfg->name, dec->detail,
 			 (long long)(delay / 1000), attempts_done, p->job.max_attempts);
-}
-
-static void requeue_for_modem(struct worker *w, struct pending_job *p, const char *result,
-			      const char *detail)
-{
-	struct errbuf err;
-	struct job_outcome o = outcome_for(w, p, result, -1, detail);
-	if (queue_retry_later(w->queue, p->job.id, clock_wall_ms(), false, &o, NULL, &err) < 0)
-		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
-	else
-		log_info("job %lld to %s via %s: back to the queue (%s)", (long long)p->job.id,
-			 p->job.msisdn, w->cfg->name, detail);
 }
 
 static void record_failure(struct worker *w, struct pending_job *p, const struct send_decision *dec)
@@ -283,6 +280,8 @@ void sendjob_continue(struct worker *w, struct pending_job *p)
 
 void sendjob_requeue_all(struct worker *w, const char *result, const char *why)
 {
-	while (w->pending_count > 0)
-		requeue_for_modem(w, &w->pending[0], result, why), pending_remove(w, &w->pending[0]);
+	while (w->pending_count > 0) {
+		requeue_for_modem(w, &w->pending[0], result, why);
+		pending_remove(w, &w->pending[0]);
+	}
 }
