@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <dirent.h>
 #include <sqlite3.h>
@@ -59,17 +60,7 @@ static int teardown_db(void **state)
 {
 	struct fixture *f = *state;
 	queue_close(f->q);
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL) {
-		char path[512];
-		snprintf(path, sizeof path, "%s/%s", f->dir, e->d_name);
-		if (e->d_name[0] != '.')
-			unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
+	test_remove_dir(f->dir);
 	free(f);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -31,23 +32,6 @@ struct fixture {
 
 /* ---- helpers ---- */
 
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		char path[512];
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int setup_dir(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
@@ -73,7 +57,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	queue_close(f->q);
-	remove_dir(f->dir);
+	test_remove_dir(f->dir);
 	free(f);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <dirent.h>
 #include <sqlite3.h>
@@ -80,18 +81,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	queue_close(f->q);
 	cfg_free(&f->cfg);
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL) {
-		char path[512];
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", f->dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
+	test_remove_dir(f->dir);
 	free(f);
 	return 0;
 }
