@@ -9,6 +9,7 @@
 #include "jobmsg.h"
 #include "msisdn.h"
 #include "notify.h"
+#include "notify_store.h"
 
 static const char pdu_usage[] =
 	"usage: otapctl [-c FILE] pdu --to MSISDN --profile NAME [--action install|delete]\n"

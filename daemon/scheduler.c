@@ -5,7 +5,7 @@
 #include <time.h>
 #include "clock.h"
 #include "log.h"
-#include "notify_store.h"
+#include "notify_sweep.h"
 #include "rollout.h"
 
 #define SCHEDULER_PERIOD_MS 1000

@@ -122,7 +122,9 @@ static void record_retry(struct worker *w, struct pending_job *p, const struct s
 	enum job_state state;
 	int attempts_done = p->job.attempts + 1;
 	double r = (double)rand_r(&w->rand_state) / ((double)RAND_MAX + 1.0);
-	int64_t delay = policy_backoff_ms(&w->daemon->cfg->retry, attempts_done, dec->long_backoff, r);
+	int64_t delay = policy_backoff_ms(w->daemon->cfg->retry.backoff_initial_ms,
+					  w->daemon->cfg->retry.backoff_max_ms, attempts_done,
+					  dec->long_backoff, r);
 	struct job_outcome o = outcome_for(w, p, dec->result, dec->cms_error, dec->detail);
 
 	if (queue_retry_later(w->queue, p->job.id, clock_wall_ms() + delay, true, &o, &state, &err) < 0) {

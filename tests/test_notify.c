@@ -23,7 +23,7 @@
 #include "log.h"
 #include "notify.h"
 #include "notify_route.h"
-#include "notify_store.h"
+#include "notify_sweep.h"
 #include "pdu.h"
 #include "queue.h"
 

@@ -68,13 +68,13 @@ void policy_link_lost(const char *reason, struct send_decision *out)
 	snprintf(out->detail, sizeof out->detail, "modem link lost during the send: %.150s", reason);
 }
 
-int64_t policy_backoff_ms(const struct cfg_retry *retry, int attempts_done, bool long_backoff,
-			  double rand01)
+int64_t policy_backoff_ms(int64_t backoff_initial_ms, int64_t backoff_max_ms, int attempts_done,
+			  bool long_backoff, double rand01)
 {
-	int64_t delay = retry->backoff_initial_ms;
-	for (int i = 1; i < attempts_done && delay < retry->backoff_max_ms; i++)
+	int64_t delay = backoff_initial_ms;
+	for (int i = 1; i < attempts_done && delay < backoff_max_ms; i++)
 		delay *= 2;
-	if (long_backoff || delay > retry->backoff_max_ms)
-		delay = retry->backoff_max_ms;
+	if (long_backoff || delay > backoff_max_ms)
+		delay = backoff_max_ms;
 	return delay / 2 + (int64_t)((double)(delay / 2) * rand01);
 }

@@ -2,7 +2,7 @@
  * unit has not reported within the profile's confirm_timeout are queued
  * again or failed (see notify_store.h). Run every few seconds by otapd's
  * scheduler when a notify listener is configured. */
-#include "notify_store.h"
+#include "notify_sweep.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -42,7 +42,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "config.h"
 #include "errbuf.h"
 #include "notify.h"
 #include "queue.h"
@@ -132,13 +131,18 @@ int notify_apply_status_report(struct queue *q, const char *modem, const char *p
  * apply them sooner. *count (may be NULL) gets how many. Returns 0 or -1. */
 int notify_apply_deferred(struct queue *q, int64_t now, int *count, struct errbuf *err);
 
-/* The confirmation-timeout sweep; run it every few seconds when a notify
- * listener is configured. First applies notifications deferred while their
- * job was in 'sending', then times out the unconfirmed jobs. Handles at
- * most 256 jobs of each kind (per profile) per call;
- * jobs whose profile is no longer configured are left alone. *count (may
- * be NULL) gets the number of jobs requeued or failed. Returns 0 or -1. */
-int notify_sweep_unconfirmed(struct queue *q, const struct cfg *cfg, int64_t now, int *count,
-			     struct errbuf *err);
+/* Ensures job_id has a token (a new one from getrandom() the first time;
+ * an existing one is kept, so resends carry the same URL) and writes the
+ * job's NOTIFYURL "<public_url>/n/<id>/<token>" to url (a trailing '/' of
+ * public_url is dropped). Returns 0, or -1 with a reason (no such job,
+ * database error, url too small) that never contains the token. */
+int notify_job_url(struct queue *q, int64_t job_id, const char *public_url, char *url,
+		   size_t cap, struct errbuf *err);
+
+/* The job states in which a job is finished, as an SQL list for
+ * "state IN (...)": with confirmation expected (a notify listener is
+ * configured) 'confirmed','failed','cancelled'; without one 'sent' and
+ * 'delivered' are as final as it gets. Static string. */
+const char *notify_final_states_sql(bool confirmation_expected);
 
 #endif

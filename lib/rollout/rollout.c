@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "notify_store.h"
 #include "rollout_db.h"
 
 /* The SQL of lib/queue.c (claim, next due time, revival after a retry) and

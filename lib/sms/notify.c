@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -94,46 +93,7 @@ static bool token_valid(const char *s, size_t len)
 	return true;
 }
 
-/* ---- the job's URL ---- */
-
-/* Reads the job's token into token ("" when it has none yet). Returns 1,
- * 0 when there is no such job, -1 on a database error. */
-static int read_token(sqlite3 *db, int64_t job_id, char *token, size_t cap, struct errbuf *err)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT notify_token FROM jobs WHERE id = ?1", -1, &st,
-			       NULL) != SQLITE_OK)
-		return errbuf_set(err, "reading a notify token: %s", sqlite3_errmsg(db));
-	sqlite3_bind_int64(st, 1, job_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *text = sqlite3_column_text(st, 0);
-		snprintf(token, cap, "%s", text ? (const char *)text : "");
-	} else if (rc != SQLITE_DONE) {
-		errbuf_set(err, "reading a notify token: %s", sqlite3_errmsg(db));
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Stores token unless the job got one meanwhile (then that one wins, and
- * the caller reads it back). One statement: atomic without a transaction. */
-static int store_token(sqlite3 *db, int64_t job_id, const char *token, struct errbuf *err)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "UPDATE jobs SET notify_token = ?2 WHERE id = ?1 AND "
-			       "notify_token IS NULL", -1, &st, NULL) != SQLITE_OK)
-		return errbuf_set(err, "storing a notify token: %s", sqlite3_errmsg(db));
-	sqlite3_bind_int64(st, 1, job_id);
-	sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		errbuf_set(err, "storing a notify token: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int format_url(const char *public_url, int64_t job_id, const char *token, char *url,
+int notify_format_job_url(const char *public_url, int64_t job_id, const char *token, char *url,
 		      size_t cap)
 {
 	int base = (int)strlen(public_url);
@@ -144,35 +104,12 @@ static int format_url(const char *public_url, int64_t job_id, const char *token,
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
-int notify_job_url(struct queue *q, int64_t job_id, const char *public_url, char *url,
-		   size_t cap, struct errbuf *err)
-{
-	sqlite3 *db = queue_db(q);
-	char token[NOTIFY_TOKEN_LEN + 8];
-	int found = read_token(db, job_id, token, sizeof token, err);
-	if (found == 0)
-		return errbuf_set(err, "no such job %" PRId64, job_id);
-	if (found < 0)
-		return -1;
-	if (!token[0]) {
-		if (notify_token_new(token, err) < 0 || store_token(db, job_id, token, err) < 0 ||
-		    read_token(db, job_id, token, sizeof token, err) < 0)
-			return -1;
-	}
-	int n = format_url(public_url, job_id, token, url, cap);
-	explicit_bzero(token, sizeof token);
-	if (n < 0)
-		return errbuf_set(err, "job %" PRId64 ": the NOTIFYURL does not fit in %zu bytes",
-				  job_id, cap);
-	return 0;
-}
-
 int notify_url_worst_case(const char *public_url, char *url, size_t cap)
 {
 	char token[NOTIFY_TOKEN_LEN + 1];
 	memset(token, 'z', NOTIFY_TOKEN_LEN);
 	token[NOTIFY_TOKEN_LEN] = '\0';
-	return format_url(public_url, WORST_CASE_JOB_ID, token, url, cap);
+	return notify_format_job_url(public_url, WORST_CASE_JOB_ID, token, url, cap);
 }
 
 /* ---- listener paths ---- */
@@ -335,10 +272,4 @@ int notify_user_agent_imei(const char *user_agent, char imei[NOTIFY_IMEI_LEN + 1
 	memcpy(imei, digits, n);
 	imei[n] = '\0';
 	return 0;
-}
-
-const char *notify_final_states_sql(bool confirmation_expected)
-{
-	return confirmation_expected ? "'confirmed','failed','cancelled'"
-				     : "'sent','delivered','confirmed','failed','cancelled'";
 }

@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "at.h"
-#include "config.h"
 
 enum send_verdict {
 	VERDICT_RETRY,          /* unit-side or unknown trouble: queued again, attempt used */
@@ -35,7 +34,7 @@ void policy_link_lost(const char *reason, struct send_decision *out);
  * attempt already used, capped at backoff_max (straight to the cap when
  * long_backoff), then "equal jitter": scaled by 0.5 + rand01/2 so that units
  * failing together do not retry together. rand01 in [0,1). */
-int64_t policy_backoff_ms(const struct cfg_retry *retry, int attempts_done, bool long_backoff,
-			  double rand01);
+int64_t policy_backoff_ms(int64_t backoff_initial_ms, int64_t backoff_max_ms, int attempts_done,
+			  bool long_backoff, double rand01);
 
 #endif

@@ -2,8 +2,8 @@
  * token, the listener's URL paths, the MIDP status-code table, and the
  * unit identity (IMEI) used by fleet-wide notifications.
  *
- * Everything here is pure except notify_job_url (reads/writes the job's
- * token) and notify_token_new (reads the kernel's random source).
+ * Everything here is pure except notify_token_new (reads the kernel's
+ * random source).
  */
 #ifndef OTAP_NOTIFY_H
 #define OTAP_NOTIFY_H
@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include "errbuf.h"
 #include "otap.h"
-#include "queue.h"
 
 /* 16 base32 characters = 80 bits from getrandom(): unguessable, and short,
  * since every octet of the URL counts against the 140-octet SM. */
@@ -51,13 +50,10 @@ struct notify_path {
 	char token[NOTIFY_TOKEN_LEN + 1];
 };
 
-/* Ensures job_id has a token (a new one from getrandom() the first time;
- * an existing one is kept, so resends carry the same URL) and writes the
- * job's NOTIFYURL "<public_url>/n/<id>/<token>" to url (a trailing '/' of
- * public_url is dropped). Returns 0, or -1 with a reason (no such job,
- * database error, url too small) that never contains the token. */
-int notify_job_url(struct queue *q, int64_t job_id, const char *public_url, char *url,
-		   size_t cap, struct errbuf *err);
+/* Writes "<public_url>/n/<job_id>/<token>" to url (a trailing '/' of
+ * public_url is dropped). Returns the length, or -1 when cap is too small. */
+int notify_format_job_url(const char *public_url, int64_t job_id, const char *token, char *url,
+			  size_t cap);
 
 /* Writes the longest URL notify_job_url can produce for public_url (the
  * largest job id), so that otapctl enqueue and the config check can make
@@ -109,11 +105,5 @@ const char *notify_imei_check(const char *imei);
  * the digits after the last '/' of the first word, exactly 15 of them.
  * Returns 0 and fills imei (16 bytes), or -1. */
 int notify_user_agent_imei(const char *user_agent, char imei[NOTIFY_IMEI_LEN + 1]);
-
-/* The job states in which a job is finished, as an SQL list for
- * "state IN (...)": with confirmation expected (a notify listener is
- * configured) 'confirmed','failed','cancelled'; without one 'sent' and
- * 'delivered' are as final as it gets. Static string. */
-const char *notify_final_states_sql(bool confirmation_expected);
 
 #endif

@@ -1,0 +1,18 @@
+/* notify_sweep.h - the confirmation-timeout sweep over the configured
+ * profiles (lib/notify/notify_sweep.c). */
+#ifndef OTAP_NOTIFY_SWEEP_H
+#define OTAP_NOTIFY_SWEEP_H
+
+#include "config.h"
+#include "notify_store.h"
+
+/* The confirmation-timeout sweep; run it every few seconds when a notify
+ * listener is configured. First applies notifications deferred while their
+ * job was in 'sending', then times out the unconfirmed jobs. Handles at
+ * most 256 jobs of each kind (per profile) per call;
+ * jobs whose profile is no longer configured are left alone. *count (may
+ * be NULL) gets the number of jobs requeued or failed. Returns 0 or -1. */
+int notify_sweep_unconfirmed(struct queue *q, const struct cfg *cfg, int64_t now, int *count,
+			     struct errbuf *err);
+
+#endif
