@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "config.h"
-#include "queue.h"
+#include "store.h"
 #include "rollout.h"
 
 enum {
@@ -36,7 +36,7 @@ struct cli_command {
 int cli_load_config(struct cli_ctx *ctx);
 /* Opens the queue at --db or the config's database. Uses the config only
  * when --db is not given. Returns EXIT_OK or prints and returns an exit code. */
-int cli_open_queue(struct cli_ctx *ctx, struct queue **q);
+int cli_open_queue(struct cli_ctx *ctx, struct store **q);
 /* True when argv has -h/--help; prints usage to stdout. */
 bool cli_wants_help(int argc, char **argv, const char *usage);
 /* Prints "otapctl: <msg>" to stderr and returns code. */
@@ -60,7 +60,7 @@ int cli_bad_option(const char *cmd, char **argv, const struct option *longopts, 
 int cli_db_path(struct cli_ctx *ctx, const char **path);
 /* Like cli_open_queue but refuses a database file that does not exist yet
  * (read/modify commands must not silently create an empty one). */
-int cli_open_existing_queue(struct cli_ctx *ctx, struct queue **q);
+int cli_open_existing_queue(struct cli_ctx *ctx, struct store **q);
 /* Parses a schedule time: "now", "+DURATION" (relative to now_ms),
  * "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM[:SS]" in local time, or the
  * same with a trailing "Z" for UTC. Returns 0 and sets *out (ms since the

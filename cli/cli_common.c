@@ -183,19 +183,19 @@ static int check_parent_dir(const char *path)
 	return EXIT_OK;
 }
 
-static int open_queue_at(const char *path, struct queue **q)
+static int open_queue_at(const char *path, struct store **q)
 {
 	struct errbuf err = { { 0 } };
 
 	int rc = check_parent_dir(path);
 	if (rc != EXIT_OK)
 		return rc;
-	if (queue_open(path, q, &err) < 0)
+	if (store_open(path, q, &err) < 0)
 		return cli_fail(EXIT_RUNTIME, "%s", err.msg);
 	return EXIT_OK;
 }
 
-int cli_open_queue(struct cli_ctx *ctx, struct queue **q)
+int cli_open_queue(struct cli_ctx *ctx, struct store **q)
 {
 	const char *path = NULL;
 	int rc = cli_db_path(ctx, &path);
@@ -204,7 +204,7 @@ int cli_open_queue(struct cli_ctx *ctx, struct queue **q)
 	return open_queue_at(path, q);
 }
 
-int cli_open_existing_queue(struct cli_ctx *ctx, struct queue **q)
+int cli_open_existing_queue(struct cli_ctx *ctx, struct store **q)
 {
 	const char *path = NULL;
 	struct stat st;

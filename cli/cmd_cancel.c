@@ -55,12 +55,12 @@ static int parse_args(int argc, char **argv, int64_t *id, const char **rollout)
 	return EXIT_OK;
 }
 
-static int cancel_rollout(struct queue *q, const char *name)
+static int cancel_rollout(struct store *q, const char *name)
 {
 	struct errbuf err = { { 0 } };
 	int64_t jobs = 0;
 
-	if (rollout_cancel(q, name, cli_now_ms(), &jobs, &err) < 0)
+	if (store_rollout_cancel(q, name, cli_now_ms(), &jobs, &err) < 0)
 		return cli_fail(EXIT_RUNTIME, "cannot cancel rollout %s: %s", name, err.msg);
 	printf("cancelled rollout %s (%" PRId64 " queued jobs)\n", name, jobs);
 	return EXIT_OK;
@@ -69,7 +69,7 @@ static int cancel_rollout(struct queue *q, const char *name)
 int cmd_cancel(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct errbuf err = { { 0 } };
-	struct queue *q;
+	struct store *q;
 	const char *rollout = NULL;
 	int64_t id = 0;
 	int rc;
@@ -82,10 +82,10 @@ int cmd_cancel(int argc, char **argv, struct cli_ctx *ctx)
 		return rc;
 	if (rollout)
 		rc = cancel_rollout(q, rollout);
-	else if (queue_cancel(q, id, cli_now_ms(), &err) < 0)
+	else if (store_cancel(q, id, cli_now_ms(), &err) < 0)
 		rc = cli_fail(EXIT_RUNTIME, "cannot cancel job %lld: %s", (long long)id, err.msg);
 	else
 		printf("cancelled job %lld\n", (long long)id);
-	queue_close(q);
+	store_close(q);
 	return rc;
 }

@@ -8,7 +8,7 @@
 #include "jobmsg.h"
 #include "msisdn.h"
 #include "notify.h"
-#include "notify_store.h"
+#include "notify_apply.h"
 
 #define MAX_ATTEMPTS_LIMIT 1000
 
@@ -112,18 +112,6 @@ static int check_job_fields(const struct enqueue_args *a, int64_t now, struct jo
 	return EXIT_OK;
 }
 
-/* "a, b, c" for the unknown-profile message (names are not secret). */
-static void profile_names(const struct cfg *cfg, char *buf, size_t size)
-{
-	buf[0] = '\0';
-	for (size_t i = 0; i < cfg->profile_count; i++) {
-		size_t used = strlen(buf);
-		snprintf(buf + used, size - used, "%s%s", i ? ", " : "", cfg->profiles[i].name);
-	}
-	if (!buf[0])
-		snprintf(buf, size, "none");
-}
-
 /* Builds the message exactly as the daemon will (SIM's SMSC; the per-job
  * NOTIFYURL at its longest when a notify listener is configured, else the
  * profile's own), so a job that cannot be sent is refused now, not later. */
@@ -136,7 +124,7 @@ static int check_profile(const struct cli_ctx *ctx, const struct job_new *job)
 	const char *notify_url = NULL;
 
 	if (!profile) {
-		profile_names(&ctx->cfg, names, sizeof names);
+		cfg_profile_names(&ctx->cfg, names, sizeof names);
 		return cli_fail(EXIT_USAGE, "enqueue: unknown profile '%s' (configured: %s)",
 				job->profile, names);
 	}
@@ -157,7 +145,7 @@ int cmd_enqueue(int argc, char **argv, struct cli_ctx *ctx)
 	struct enqueue_args a = { 0 };
 	struct job_new job = { .action = OTAP_ACTION_INSTALL };
 	struct errbuf err = { { 0 } };
-	struct queue *q;
+	struct store *q;
 	int64_t now = cli_now_ms(), id;
 	int rc;
 
@@ -173,13 +161,14 @@ int cmd_enqueue(int argc, char **argv, struct cli_ctx *ctx)
 		return rc;
 	if (!a.max_attempts)
 		job.max_attempts = ctx->cfg.retry.max_attempts >= 1 ? ctx->cfg.retry.max_attempts : 1;
+	job.imei = a.imei;
 	if ((rc = cli_open_queue(ctx, &q)) != EXIT_OK)
 		return rc;
-	if (notify_enqueue_unit(q, &job, a.imei, now, &id, &err) < 0) {
-		queue_close(q);
+	if (store_enqueue(q, &job, now, &id, &err) < 0) {
+		store_close(q);
 		return cli_fail(EXIT_RUNTIME, "enqueue: %s", err.msg);
 	}
-	queue_close(q);
+	store_close(q);
 	printf("%lld\n", (long long)id);
 	return EXIT_OK;
 }

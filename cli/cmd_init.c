@@ -24,7 +24,7 @@ static const struct option init_options[] = {
 
 int cmd_init(int argc, char **argv, struct cli_ctx *ctx)
 {
-	struct queue *q;
+	struct store *q;
 	const char *path = NULL;
 	int c, rc;
 
@@ -41,7 +41,7 @@ int cmd_init(int argc, char **argv, struct cli_ctx *ctx)
 		return rc;
 	if ((rc = cli_open_queue(ctx, &q)) != EXIT_OK)
 		return rc;
-	printf("initialised %s (schema version %d)\n", path, queue_schema_version(q));
-	queue_close(q);
+	printf("initialised %s (schema version %d)\n", path, store_schema_version(q));
+	store_close(q);
 	return EXIT_OK;
 }

@@ -9,7 +9,7 @@
 #include "jobmsg.h"
 #include "msisdn.h"
 #include "notify.h"
-#include "notify_store.h"
+#include "notify_apply.h"
 
 static const char pdu_usage[] =
 	"usage: otapctl [-c FILE] pdu --to MSISDN --profile NAME [--action install|delete]\n"
@@ -119,12 +119,12 @@ static void print_parts(const struct jobmsg *msg, bool verbose)
 /* Reads job id and, when a notify listener is configured, its NOTIFYURL. */
 static int load_job(struct cli_ctx *ctx, int64_t id, struct job *job, char *url, size_t cap)
 {
-	struct queue *q;
+	struct store *q;
 	struct errbuf err;
 	int rc = cli_open_existing_queue(ctx, &q);
 	if (rc != EXIT_OK)
 		return rc;
-	int found = queue_get(q, id, job, &err);
+	int found = store_get(q, id, job, &err);
 	if (found == 0)
 		rc = cli_fail(EXIT_RUNTIME, "pdu: no such job %lld", (long long)id);
 	else if (found < 0)
@@ -132,7 +132,7 @@ static int load_job(struct cli_ctx *ctx, int64_t id, struct job *job, char *url,
 	else if (ctx->cfg.notify.public_url &&
 		 notify_job_url(q, id, ctx->cfg.notify.public_url, url, cap, &err) < 0)
 		rc = cli_fail(EXIT_RUNTIME, "pdu: %s", err.msg);
-	queue_close(q);
+	store_close(q);
 	return rc;
 }
 

@@ -74,11 +74,11 @@ static int parse_args(int argc, char **argv, struct retry_args *a)
 
 /* A named rollout must exist and not be cancelled: say so rather than
  * report "0 jobs". */
-static int check_rollout(struct queue *q, const char *name)
+static int check_rollout(struct store *q, const char *name)
 {
 	struct rollout r;
 	struct errbuf err = { { 0 } };
-	int found = rollout_get(q, name, &r, &err);
+	int found = store_rollout_get(q, name, &r, &err);
 	if (found < 0)
 		return cli_fail(EXIT_RUNTIME, "retry: %s", err.msg);
 	if (found == 0)
@@ -89,14 +89,14 @@ static int check_rollout(struct queue *q, const char *name)
 	return EXIT_OK;
 }
 
-static int retry_failed(struct queue *q, const struct retry_args *a)
+static int retry_failed(struct store *q, const struct retry_args *a)
 {
 	struct errbuf err = { { 0 } };
 	int64_t count = 0;
 	int rc;
 	if (a->filter.rollout && (rc = check_rollout(q, a->filter.rollout)) != EXIT_OK)
 		return rc;
-	if (queue_retry_failed(q, &a->filter, cli_now_ms(), &count, &err) < 0)
+	if (store_retry_failed(q, &a->filter, cli_now_ms(), &count, &err) < 0)
 		return cli_fail(EXIT_RUNTIME, "retry: %s", err.msg);
 	printf("%" PRId64 " failed job%s queued again\n", count, count == 1 ? "" : "s");
 	return EXIT_OK;
@@ -106,7 +106,7 @@ int cmd_retry(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct retry_args a = { 0 };
 	struct errbuf err = { { 0 } };
-	struct queue *q;
+	struct store *q;
 	int rc;
 	if (cli_wants_help(argc, argv, retry_usage))
 		return EXIT_OK;
@@ -116,10 +116,10 @@ int cmd_retry(int argc, char **argv, struct cli_ctx *ctx)
 		return rc;
 	if (!a.id)
 		rc = retry_failed(q, &a);
-	else if (queue_retry_job(q, a.id, cli_now_ms(), &err) < 0)
+	else if (store_retry_job(q, a.id, cli_now_ms(), &err) < 0)
 		rc = cli_fail(EXIT_RUNTIME, "retry: %s", err.msg);
 	else
 		printf("job %" PRId64 " queued again\n", a.id);
-	queue_close(q);
+	store_close(q);
 	return rc;
 }

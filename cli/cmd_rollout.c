@@ -373,7 +373,7 @@ static int run_create(int argc, char **argv, struct cli_ctx *ctx)
 	if (!a.max_attempts)
 		a.spec.max_attempts = ctx->cfg.retry.max_attempts >= 1 ? ctx->cfg.retry.max_attempts : 1;
 	a.spec.await_confirmation = ctx->cfg.notify.listen != NULL;
-	struct queue *q;
+	struct store *q;
 	if ((rc = cli_open_queue(ctx, &q)) != EXIT_OK)
 		return rc;
 	struct import_view view = { .file = a.file, .tty = isatty(STDERR_FILENO) == 1 };
@@ -384,7 +384,7 @@ static int run_create(int argc, char **argv, struct cli_ctx *ctx)
 	struct errbuf err = { { 0 } };
 	int created = rollout_create(q, &ctx->cfg, &a.spec, a.file, now, &hooks, &res, &err);
 	clear_bar(&view);
-	queue_close(q);
+	store_close(q);
 	if (created < 0)
 		return report_failure(&view, &res, &a, err.msg);
 	if (view.hidden)
@@ -476,14 +476,14 @@ static int run_list(int argc, char **argv, struct cli_ctx *ctx)
 		return rc;
 	if (optind < argc)
 		return cli_fail(EXIT_USAGE, "rollout list: unexpected argument '%s'", argv[optind]);
-	struct queue *q;
+	struct store *q;
 	if ((rc = cli_open_existing_queue(ctx, &q)) != EXIT_OK)
 		return rc;
 	struct list_rows rows = { 0 };
 	struct errbuf err = { { 0 } };
-	if (rollout_list(q, collect_rollout, &rows, &err) < 0 || rows.oom)
+	if (store_rollout_list(q, -1, collect_rollout, &rows, &err) < 0 || rows.oom)
 		rc = cli_fail(EXIT_RUNTIME, "rollout list: %s", rows.oom ? "out of memory" : err.msg);
-	queue_close(q);
+	store_close(q);
 	if (rc == EXIT_OK && json) {
 		struct json_writer w;
 		json_init(&w, stdout);
@@ -514,14 +514,14 @@ static int run_status(int argc, char **argv, struct cli_ctx *ctx)
 	if ((rc = parse_simple(argc, argv, "status", true, &json)) != EXIT_OK ||
 	    (rc = need_name(argc, argv, "status", &name)) != EXIT_OK)
 		return rc;
-	struct queue *q;
+	struct store *q;
 	if ((rc = cli_open_existing_queue(ctx, &q)) != EXIT_OK)
 		return rc;
 	struct rollout_status st;
 	struct errbuf err = { { 0 } };
 	int64_t now = cli_now_ms();
 	int found = rollout_status(q, name, now, &st, &err);
-	queue_close(q);
+	store_close(q);
 	if (found < 0)
 		return cli_fail(EXIT_RUNTIME, "rollout status: %s", err.msg);
 	if (found == 0)
@@ -544,19 +544,19 @@ static int run_change(int argc, char **argv, struct cli_ctx *ctx, const char *su
 	if ((rc = parse_simple(argc, argv, sub, false, &json)) != EXIT_OK ||
 	    (rc = need_name(argc, argv, sub, &name)) != EXIT_OK)
 		return rc;
-	struct queue *q;
+	struct store *q;
 	if ((rc = cli_open_existing_queue(ctx, &q)) != EXIT_OK)
 		return rc;
 	struct errbuf err = { { 0 } };
 	int64_t now = cli_now_ms(), jobs = 0;
 	int done;
 	if (strcmp(sub, "pause") == 0)
-		done = rollout_pause(q, name, now, &err);
+		done = store_rollout_pause(q, name, now, &err);
 	else if (strcmp(sub, "resume") == 0)
 		done = rollout_resume(q, name, now, &err);
 	else
-		done = rollout_cancel(q, name, now, &jobs, &err);
-	queue_close(q);
+		done = store_rollout_cancel(q, name, now, &jobs, &err);
+	store_close(q);
 	if (done < 0)
 		return cli_fail(EXIT_RUNTIME, "rollout %s: %s", sub, err.msg);
 	if (strcmp(sub, "cancel") == 0)

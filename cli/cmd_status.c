@@ -11,7 +11,7 @@
 #include "json.h"
 #include "msisdn.h"
 #include "notify.h"
-#include "notify_store.h"
+#include "notify_apply.h"
 
 #define RECENT_DEFAULT 20
 #define LIMIT_MAX 1000000
@@ -216,7 +216,7 @@ static int print_history(const struct attempt_vec *h)
 
 static void print_field(const char *name, const char *value)
 {
-	char cell[QUEUE_TEXT_MAX + 4];
+	char cell[STORE_TEXT_MAX + 4];
 	cli_cell(value, sizeof cell - 1, cell, sizeof cell);
 	printf("%-12s %s\n", name, cell);
 }
@@ -239,7 +239,7 @@ static void print_job_fields(const struct job *j)
 	if (j->wave > 0)
 		printf("%-12s %d\n", "wave:", j->wave);
 	printf("%-12s %d/%d\n", "attempts:", j->attempts, j->max_attempts);
-	if (j->not_before == QUEUE_WAITING_FOR_WAVE)
+	if (j->not_before == STORE_WAITING_FOR_WAVE)
 		print_field("not before:", "when its wave opens");
 	else
 		print_time_field("not before:", j->not_before);
@@ -318,10 +318,10 @@ static int json_done(struct json_writer *w)
 
 /* ----------------------------------------------------------------- modes */
 
-static int load_jobs(struct queue *q, const struct job_filter *f, struct job_vec *jobs)
+static int load_jobs(struct store *q, const struct job_filter *f, struct job_vec *jobs)
 {
 	struct errbuf err = { { 0 } };
-	if (queue_list(q, f, collect_job, jobs, &err) < 0)
+	if (store_list(q, f, collect_job, jobs, &err) < 0)
 		return cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
 	if (jobs->oom)
 		return cli_fail(EXIT_RUNTIME, "status: out of memory listing jobs");
@@ -384,7 +384,7 @@ static void json_report_fields(struct json_writer *w, const struct notify_info *
 static void print_meta_line(const char *key, const char *value, void *arg)
 {
 	bool *first = arg;
-	char k[40], v[QUEUE_TEXT_MAX];
+	char k[40], v[STORE_TEXT_MAX];
 	cli_cell(key, 32, k, sizeof k);
 	cli_cell(value, 120, v, sizeof v);
 	printf("%-12s %s: %s\n", *first ? "unit meta:" : "", k, v);
@@ -406,11 +406,11 @@ static void json_meta_member(const char *key, const char *value, void *arg)
 }
 
 /* "meta": {...} or null. */
-static int json_meta(struct json_writer *w, struct queue *q, int64_t id, struct errbuf *err)
+static int json_meta(struct json_writer *w, struct store *q, int64_t id, struct errbuf *err)
 {
 	struct json_meta m = { w, false };
 	json_key(w, "meta");
-	int rc = rollout_job_meta(q, id, json_meta_member, &m, err);
+	int rc = store_job_meta(q, id, json_meta_member, &m, err);
 	if (m.opened)
 		json_end_object(w);
 	else
@@ -418,24 +418,24 @@ static int json_meta(struct json_writer *w, struct queue *q, int64_t id, struct 
 	return rc;
 }
 
-static int show_one(struct queue *q, int64_t id, bool json)
+static int show_one(struct store *q, int64_t id, bool json)
 {
 	struct errbuf err = { { 0 } };
 	struct attempt_vec hist = { 0 };
 	struct job job;
 	struct notify_info info;
 
-	int found = queue_get(q, id, &job, &err);
+	int found = store_get(q, id, &job, &err);
 	if (found < 0)
 		return cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
 	if (found == 0)
 		return cli_fail(EXIT_RUNTIME, "no such job %lld", (long long)id);
-	if (queue_attempts(q, id, collect_attempt, &hist, &err) < 0 || hist.oom) {
+	if (store_attempts(q, id, collect_attempt, &hist, &err) < 0 || hist.oom) {
 		free(hist.v);
 		return cli_fail(EXIT_RUNTIME, "status: %s",
 				hist.oom ? "out of memory reading the history" : err.msg);
 	}
-	if (notify_job_info(q, id, &info, &err) < 0) {
+	if (store_job_info(q, id, &info, &err) < 0) {
 		free(hist.v);
 		return cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
 	}
@@ -462,7 +462,7 @@ static int show_one(struct queue *q, int64_t id, bool json)
 		bool first = true;
 		print_job_fields(&job);
 		print_report_fields(&info);
-		if (rollout_job_meta(q, id, print_meta_line, &first, &err) < 0)
+		if (store_job_meta(q, id, print_meta_line, &first, &err) < 0)
 			rc = cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
 		putchar('\n');
 		if (rc == EXIT_OK)
@@ -492,7 +492,7 @@ static void json_counts(struct json_writer *w, const int64_t counts[JOB_STATE_CO
 	json_end_object(w);
 }
 
-static int show_summary(struct queue *q, const struct status_args *a)
+static int show_summary(struct store *q, const struct status_args *a)
 {
 	struct errbuf err = { { 0 } };
 	struct job_filter f = a->filter;
@@ -500,7 +500,7 @@ static int show_summary(struct queue *q, const struct status_args *a)
 	int64_t counts[JOB_STATE_COUNT] = { 0 };
 	int rc;
 
-	if (queue_count_by_state(q, counts, &err) < 0)
+	if (store_count_by_state(q, counts, &err) < 0)
 		return cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
 	if (f.limit == 0)
 		f.limit = RECENT_DEFAULT;
@@ -530,7 +530,7 @@ static int show_summary(struct queue *q, const struct status_args *a)
 	return rc;
 }
 
-static int show_filtered(struct queue *q, const struct status_args *a)
+static int show_filtered(struct store *q, const struct status_args *a)
 {
 	struct job_vec jobs = { 0 };
 	int rc = load_jobs(q, &a->filter, &jobs);
@@ -630,7 +630,7 @@ static int parse_args(int argc, char **argv, struct status_args *a)
 int cmd_status(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct status_args a = { 0 };
-	struct queue *q;
+	struct store *q;
 	int rc;
 
 	if (cli_wants_help(argc, argv, status_usage))
@@ -645,6 +645,6 @@ int cmd_status(int argc, char **argv, struct cli_ctx *ctx)
 		rc = show_filtered(q, &a);
 	else
 		rc = show_summary(q, &a);
-	queue_close(q);
+	store_close(q);
 	return rc;
 }

@@ -81,7 +81,7 @@ static void sleep_ms(int64_t ms)
 
 /* Prints one frame. Returns 1 when the rollout is finished (last frame),
  * 0 to go on, or an exit code < 0 (negated) on error. */
-static int frame(struct queue *q, const struct watch_args *a, bool tty)
+static int frame(struct store *q, const struct watch_args *a, bool tty)
 {
 	struct rollout_status st;
 	struct errbuf err = { { 0 } };
@@ -110,7 +110,7 @@ static int frame(struct queue *q, const struct watch_args *a, bool tty)
 int cmd_watch(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct watch_args a = { 0 };
-	struct queue *q;
+	struct store *q;
 	int rc;
 	if (cli_wants_help(argc, argv, watch_usage))
 		return EXIT_OK;
@@ -129,6 +129,6 @@ int cmd_watch(int argc, char **argv, struct cli_ctx *ctx)
 			break;
 		sleep_ms(a.interval_ms);
 	}
-	queue_close(q);
+	store_close(q);
 	return rc;
 }

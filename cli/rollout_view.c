@@ -107,7 +107,7 @@ static void print_counts(FILE *f, const struct rollout_status *st)
 static void print_reasons(FILE *f, const struct rollout_status *st)
 {
 	for (size_t i = 0; i < st->reason_count; i++) {
-		char cell[QUEUE_TEXT_MAX];
+		char cell[STORE_TEXT_MAX];
 		cli_cell(st->reasons[i].text, 100, cell, sizeof cell);
 		fprintf(f, "%-9s %6" PRId64 "  %s\n", i ? "" : "failures", st->reasons[i].count, cell);
 	}
@@ -137,7 +137,7 @@ static void print_eta(FILE *f, const struct rollout_status *st)
 void rollout_view_text(FILE *f, const struct rollout_status *st, int64_t now)
 {
 	const struct rollout *r = &st->r;
-	char pcts[160], units[256], reason[QUEUE_TEXT_MAX];
+	char pcts[160], units[256], reason[STORE_TEXT_MAX];
 	fprintf(f, "rollout   %s: %s\n", r->name, rollout_state_name(r->state));
 	if (r->state == ROLLOUT_PAUSED) {
 		cli_cell(r->pause_reason, 200, reason, sizeof reason);

@@ -22,7 +22,7 @@
 #include "http_request.h"
 #include "log.h"
 #include "notify_route.h"
-#include "queue.h"
+#include "store.h"
 
 #define LISTEN_BACKLOG 128
 #define POLL_MS 200                     /* how often *stop is looked at */
@@ -52,7 +52,7 @@ struct notify_server {
 	const atomic_bool *stop;
 	int listen_fd;
 	int64_t accept_paused_until;
-	struct queue *q;
+	struct store *q;
 	struct notify_router router;
 	pthread_t thread;
 	struct conn *conns;             /* NOTIFY_SERVER_MAX_CONNS slots */
@@ -398,7 +398,7 @@ static void server_free(struct notify_server *s)
 {
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
-	queue_close(s->q);
+	store_close(s->q);
 	free(s->conns);
 	free(s);
 }
@@ -416,7 +416,7 @@ int notify_server_start(struct notify_server **out, const struct cfg *cfg, const
 	s->conns = calloc(NOTIFY_SERVER_MAX_CONNS, sizeof *s->conns);
 	s->listen_fd = s->conns ? bind_listener(cfg->notify.listen, err)
 				: errbuf_set(err, "out of memory");
-	if (s->listen_fd < 0 || queue_open(db_path, &s->q, err) < 0) {
+	if (s->listen_fd < 0 || store_open(db_path, &s->q, err) < 0) {
 		server_free(s);
 		return -1;
 	}

@@ -15,7 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "notify_server.h"
-#include "queue.h"
+#include "store.h"
 #include "scheduler.h"
 #include "worker.h"
 
@@ -87,20 +87,20 @@ static int lock_database(const char *db_path)
 
 static int recover(const char *db_path)
 {
-	struct queue *q;
+	struct store *q;
 	struct errbuf err;
 	int count = 0;
-	if (queue_open(db_path, &q, &err) < 0) {
+	if (store_open(db_path, &q, &err) < 0) {
 		log_errorx("%s", err.msg);
 		return -1;
 	}
-	int rc = queue_recover_interrupted(q, clock_wall_ms(), &count, &err);
+	int rc = store_recover_interrupted(q, clock_wall_ms(), &count, &err);
 	if (rc < 0)
 		log_errorx("%s", err.msg);
 	else if (count > 0)
 		log_warnx("%d job(s) were left in 'sending' by an earlier run; queued again "
 			  "(a unit may receive a duplicate SMS)", count);
-	queue_close(q);
+	store_close(q);
 	return rc;
 }
 

@@ -43,13 +43,13 @@ int scheduler_start(struct scheduler *s, struct daemon_ctx *daemon)
 {
 	struct errbuf err;
 	s->daemon = daemon;
-	if (queue_open(daemon->db_path, &s->queue, &err) < 0) {
+	if (store_open(daemon->db_path, &s->queue, &err) < 0) {
 		log_errorx("scheduler: %s", err.msg);
 		return -1;
 	}
 	if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {
 		log_error("scheduler: cannot start thread");
-		queue_close(s->queue);
+		store_close(s->queue);
 		return -1;
 	}
 	return 0;
@@ -58,5 +58,5 @@ int scheduler_start(struct scheduler *s, struct daemon_ctx *daemon)
 void scheduler_join(struct scheduler *s)
 {
 	pthread_join(s->thread, NULL);
-	queue_close(s->queue);
+	store_close(s->queue);
 }

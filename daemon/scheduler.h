@@ -5,11 +5,11 @@
 
 #include <pthread.h>
 #include "daemon.h"
-#include "queue.h"
+#include "store.h"
 
 struct scheduler {
 	struct daemon_ctx *daemon;
-	struct queue *queue;
+	struct store *queue;
 	pthread_t thread;
 };
 

@@ -9,7 +9,7 @@
 #include "clock.h"
 #include "log.h"
 #include "notify.h"
-#include "notify_store.h"
+#include "notify_apply.h"
 #include "policy.h"
 
 /* Consecutive no-answer failures after which the modem is re-initialised. */
@@ -39,7 +39,7 @@ static void fail_job_now(struct worker *w, struct pending_job *p, const char *de
 {
 	struct errbuf err;
 	struct job_outcome o = outcome_for(w, p, "permanent", -1, detail);
-	if (queue_mark_failed(w->queue, p->job.id, &o, &err) < 0)
+	if (store_mark_failed(w->queue, p->job.id, &o, &err) < 0)
 		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
 	log_warnx("job %lld to %s via %s: failed: %s", (long long)p->job.id, p->job.msisdn,
 		  w->cfg->name, detail);
@@ -50,7 +50,7 @@ static void requeue_for_modem(struct worker *w, struct pending_job *p, const cha
 {
 	struct errbuf err;
 	struct job_outcome o = outcome_for(w, p, result, -1, detail);
-	if (queue_retry_later(w->queue, p->job.id, clock_wall_ms(), false, &o, NULL, &err) < 0)
+	if (store_retry_later(w->queue, p->job.id, clock_wall_ms(), false, &o, NULL, &err) < 0)
 		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
 	else
 		log_info("job %lld to %s via %s: back to the queue (%s)", (long long)p->job.id,
@@ -97,18 +97,16 @@ static void record_sent(struct worker *w, struct pending_job *p)
 {
 	struct errbuf err;
 	struct job_outcome o = outcome_for(w, p, "sent", -1, NULL);
-	if (queue_mark_sent(w->queue, p->job.id, &o, &err) < 0) {
-		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
-		return;
-	}
 	bool all_mrs_known = true;   /* a modem may answer OK without +CMGS: <mr> */
 	for (size_t i = 0; i < p->msg.count; i++)
 		all_mrs_known &= p->mr[i] >= 0;
-	if (all_mrs_known &&
-	    notify_record_parts(w->queue, p->job.id, w->cfg->name, p->mr, p->msg.count,
-				o.finished_at, &err) < 0)
-		log_errorx("job %lld: cannot record message references: %s", (long long)p->job.id,
-			   err.msg);
+	/* The parts go in with 'sent', in one transaction: a status report
+	 * can always be matched to a job the store says was sent. */
+	struct sent_parts parts = { p->mr, all_mrs_known ? p->msg.count : 0 };
+	if (store_mark_sent(w->queue, p->job.id, &o, &parts, &err) < 0) {
+		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
+		return;
+	}
 	/* A fast unit may have reported before 'sent' was committed. */
 	if (notify_apply_deferred(w->queue, o.finished_at, NULL, &err) < 0)
 		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
@@ -127,7 +125,7 @@ static void record_retry(struct worker *w, struct pending_job *p, const struct s
 					  dec->long_backoff, r);
 	struct job_outcome o = outcome_for(w, p, dec->result, dec->cms_error, dec->detail);
 
-	if (queue_retry_later(w->queue, p->job.id, clock_wall_ms() + delay, true, &o, &state, &err) < 0) {
+	if (store_retry_later(w->queue, p->job.id, clock_wall_ms() + delay, true, &o, &state, &err) < 0) {
 		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
 		return;
 	}
@@ -149,7 +147,7 @@ static void record_failure(struct worker *w, struct pending_job *p, const struct
 		break;
 	case VERDICT_FAIL: {
 		struct job_outcome o = outcome_for(w, p, dec->result, dec->cms_error, dec->detail);
-		if (queue_mark_failed(w->queue, p->job.id, &o, &err) < 0)
+		if (store_mark_failed(w->queue, p->job.id, &o, &err) < 0)
 			log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
 		else
 			log_warnx("job %lld to %s via %s: failed: %s", (long long)p->job.id,

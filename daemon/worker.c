@@ -59,7 +59,7 @@ static bool try_claim(struct worker *w, int64_t now)
 {
 	struct errbuf err;
 	struct job job;
-	int rc = queue_claim(w->queue, w->cfg->name, clock_wall_ms(), &job, &err);
+	int rc = store_claim(w->queue, w->cfg->name, clock_wall_ms(), &job, &err);
 	if (rc < 0)
 		log_errorx("modem %s: cannot claim a job: %s", w->cfg->name, err.msg);
 	if (rc <= 0) {
@@ -182,13 +182,13 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_m
 	for (size_t i = 0; i < daemon->cfg->profile_count; i++)
 		status_reports |= daemon->cfg->profiles[i].status_report;
 	modem_setup(&w->modem, cfg, status_reports, &daemon->stop);
-	if (queue_open(daemon->db_path, &w->queue, &err) < 0) {
+	if (store_open(daemon->db_path, &w->queue, &err) < 0) {
 		log_errorx("modem %s: %s", cfg->name, err.msg);
 		return -1;
 	}
 	int rc = pthread_create(&w->thread, NULL, worker_main, w);
 	if (rc != 0) {
-		queue_close(w->queue);
+		store_close(w->queue);
 		return -1;
 	}
 	return 0;
@@ -197,5 +197,5 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_m
 void worker_join(struct worker *w)
 {
 	pthread_join(w->thread, NULL);
-	queue_close(w->queue);
+	store_close(w->queue);
 }

@@ -9,7 +9,7 @@
 #include "daemon.h"
 #include "jobmsg.h"
 #include "modem.h"
-#include "queue.h"
+#include "store.h"
 
 /* Jobs whose START part waits for the split delay while the modem serves
  * other jobs. */
@@ -29,7 +29,7 @@ struct worker {
 	struct daemon_ctx *daemon;
 	const struct cfg_modem *cfg;
 	struct modem modem;
-	struct queue *queue;
+	struct store *queue;
 	pthread_t thread;
 	struct pending_job pending[WORKER_MAX_PENDING];
 	size_t pending_count;

@@ -23,9 +23,11 @@
 #include "log.h"
 #include "notify.h"
 #include "notify_route.h"
+#include "notify_apply.h"
 #include "notify_sweep.h"
 #include "pdu.h"
-#include "queue.h"
+#include "sqlite_engine.h"
+#include "store.h"
 
 #define T0 1700000000000LL      /* an arbitrary "now", ms since the epoch */
 #define SEC 1000LL
@@ -37,7 +39,7 @@
 struct fixture {
 	char dir[64];
 	char path[128];
-	struct queue *q;
+	struct store *q;
 };
 
 /* ---- fixture and helpers ---- */
@@ -50,7 +52,7 @@ static int setup_db(void **state)
 	snprintf(f->dir, sizeof f->dir, "/tmp/test_notify.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof f->path, "%s/queue.db", f->dir);
-	if (queue_open(f->path, &f->q, &err) < 0)
+	if (store_open(f->path, &f->q, &err) < 0)
 		fail_msg("queue_open: %s", err.msg);
 	*state = f;
 	return 0;
@@ -59,7 +61,7 @@ static int setup_db(void **state)
 static int teardown_db(void **state)
 {
 	struct fixture *f = *state;
-	queue_close(f->q);
+	store_close(f->q);
 	test_remove_dir(f->dir);
 	free(f);
 	return 0;
@@ -72,38 +74,44 @@ static int64_t add_job(struct fixture *f, const char *msisdn, enum otap_action a
 			      .not_before = T0, .max_attempts = max_attempts };
 	struct errbuf err = { "" };
 	int64_t id = 0;
-	if (queue_enqueue(f->q, &jn, T0, &id, &err) < 0)
+	if (store_enqueue(f->q, &jn, T0, &id, &err) < 0)
 		fail_msg("enqueue: %s", err.msg);
 	return id;
 }
 
-/* Claims the next due job (it must be id) and marks it sent at `at`. */
-static void send_job(struct fixture *f, int64_t id, const char *modem, int64_t at)
+/* Marks job id (in sending) sent at `at` with the parts' MRs. */
+static int mark_sent_parts(struct fixture *f, int64_t id, const char *modem, const int *mrs,
+			   size_t count, int64_t at, struct errbuf *err)
 {
-	struct errbuf err = { "" };
-	struct job job;
-	assert_int_equal(queue_claim(f->q, modem, at, &job, &err), 1);
-	assert_int_equal(job.id, id);
 	struct job_outcome o = { .modem = modem, .started_at = at, .finished_at = at,
 				 .result = "sent", .cms_error = -1 };
-	if (queue_mark_sent(f->q, id, &o, &err) < 0)
-		fail_msg("mark_sent: %s", err.msg);
+	struct sent_parts parts = { mrs, count };
+	return store_mark_sent(f->q, id, &o, &parts, err);
 }
 
+/* Claims the next due job (it must be id) and marks it sent at `at` with
+ * the parts' MRs (count 0: none known). */
 static void send_with_parts(struct fixture *f, int64_t id, const char *modem, const int *mrs,
 			    size_t count, int64_t at)
 {
 	struct errbuf err = { "" };
-	send_job(f, id, modem, at);
-	if (notify_record_parts(f->q, id, modem, mrs, count, at, &err) < 0)
-		fail_msg("record_parts: %s", err.msg);
+	struct job job;
+	assert_int_equal(store_claim(f->q, modem, at, &job, &err), 1);
+	assert_int_equal(job.id, id);
+	if (mark_sent_parts(f, id, modem, mrs, count, at, &err) < 0)
+		fail_msg("mark_sent: %s", err.msg);
+}
+
+static void send_job(struct fixture *f, int64_t id, const char *modem, int64_t at)
+{
+	send_with_parts(f, id, modem, NULL, 0, at);
 }
 
 static struct job get_job(struct fixture *f, int64_t id)
 {
 	struct errbuf err = { "" };
 	struct job job;
-	assert_int_equal(queue_get(f->q, id, &job, &err), 1);
+	assert_int_equal(store_get(f->q, id, &job, &err), 1);
 	return job;
 }
 
@@ -111,14 +119,14 @@ static struct notify_info get_info(struct fixture *f, int64_t id)
 {
 	struct errbuf err = { "" };
 	struct notify_info info;
-	assert_int_equal(notify_job_info(f->q, id, &info, &err), 1);
+	assert_int_equal(store_job_info(f->q, id, &info, &err), 1);
 	return info;
 }
 
 static int count_sql(struct fixture *f, const char *sql, int64_t id)
 {
 	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(queue_db(f->q), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(store_sqlite_db(f->q), sql, -1, &st, NULL), SQLITE_OK);
 	sqlite3_bind_int64(st, 1, id);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	int n = sqlite3_column_int(st, 0);
@@ -289,7 +297,7 @@ static void bodies(void **state)
 static void codes(void **state)
 {
 	(void)state;
-	char buf[QUEUE_TEXT_MAX];
+	char buf[STORE_TEXT_MAX];
 	assert_int_equal(notify_verdict_for(900, OTAP_ACTION_INSTALL), NOTIFY_CONFIRM);
 	assert_int_equal(notify_verdict_for(900, OTAP_ACTION_DELETE), NOTIFY_CONFIRM);
 	assert_int_equal(notify_verdict_for(912, OTAP_ACTION_DELETE), NOTIFY_CONFIRM);
@@ -334,8 +342,8 @@ static void imeis(void **state)
 	assert_int_equal(notify_user_agent_imei("ELS61/4901542032375180 x", imei), -1);
 	assert_int_equal(notify_user_agent_imei("ELS61/" IMEI_A "x", imei), -1);
 	assert_int_equal(notify_user_agent_imei(NULL, imei), -1);
-	assert_string_equal(notify_final_states_sql(true), "'confirmed','failed','cancelled'");
-	assert_string_equal(notify_final_states_sql(false),
+	assert_string_equal(sqlite_final_states(true), "'confirmed','failed','cancelled'");
+	assert_string_equal(sqlite_final_states(false),
 			    "'sent','delivered','confirmed','failed','cancelled'");
 }
 
@@ -515,7 +523,7 @@ static void late_and_cancelled(void **state)
 	assert_int_equal(apply(f, a, t1, 900, T0 + 4 * SEC), NOTIFY_APPLIED);
 	assert_int_equal(get_job(f, a).state, JOB_CONFIRMED);
 	/* A cancelled job stays cancelled but keeps what the unit said. */
-	assert_int_equal(queue_cancel(f->q, b, T0 + 4 * SEC, &err), 0);
+	assert_int_equal(store_cancel(f->q, b, T0 + 4 * SEC, &err), 0);
 	assert_int_equal(apply(f, b, t2, 900, T0 + 5 * SEC), NOTIFY_APPLIED);
 	assert_int_equal(get_job(f, b).state, JOB_CANCELLED);
 	assert_int_equal(get_info(f, b).confirmed_at, T0 + 5 * SEC);
@@ -536,8 +544,8 @@ static void notification_while_sending(void **state)
 	int64_t b = add_job(f, "+491700000002", OTAP_ACTION_INSTALL, 3);
 	token_of(f, a, t1);
 	token_of(f, b, t2);
-	assert_int_equal(queue_claim(f->q, "m1", T0, &job, &err), 1);
-	assert_int_equal(queue_claim(f->q, "m1", T0, &job, &err), 1);
+	assert_int_equal(store_claim(f->q, "m1", T0, &job, &err), 1);
+	assert_int_equal(store_claim(f->q, "m1", T0, &job, &err), 1);
 	struct notify_report ok = report(900, "Success");
 	struct notify_applied res;
 	assert_int_equal(notify_apply_job(f->q, a, t1, &ok, T0 + 10, &res, &err), 0);
@@ -551,9 +559,9 @@ static void notification_while_sending(void **state)
 	/* a is recorded as sent (well after the timeout), b's send fails. */
 	struct job_outcome o = { .modem = "m1", .started_at = T0, .finished_at = T0 + 100,
 				 .result = "sent", .cms_error = -1 };
-	assert_int_equal(queue_mark_sent(f->q, a, &o, &err), 0);
+	assert_int_equal(store_mark_sent(f->q, a, &o, NULL, &err), 0);
 	o.result = "transient";
-	assert_int_equal(queue_retry_later(f->q, b, T0 + 9 * SEC, true, &o, NULL, &err), 0);
+	assert_int_equal(store_retry_later(f->q, b, T0 + 9 * SEC, true, &o, NULL, &err), 0);
 	assert_int_equal(notify_sweep_unconfirmed(f->q, &cfg, T0 + 5 * SEC, NULL, &err), 0);
 	job = get_job(f, a);
 	assert_int_equal(job.state, JOB_CONFIRMED);
@@ -595,13 +603,13 @@ static void imei_matching(void **state)
 	int64_t recent = add_job(f, "+491700000001", OTAP_ACTION_INSTALL, 3);
 	int64_t unsent = add_job(f, "+491700000001", OTAP_ACTION_INSTALL, 3);
 	int64_t other = add_job(f, "+491700000002", OTAP_ACTION_INSTALL, 3);
-	assert_int_equal(notify_set_imei(f->q, old, IMEI_A, &err), 0);
-	assert_int_equal(notify_set_imei(f->q, recent, IMEI_A, &err), 0);
-	assert_int_equal(notify_set_imei(f->q, unsent, IMEI_A, &err), 0);
-	assert_int_equal(notify_set_imei(f->q, other, IMEI_B, &err), 0);
-	assert_int_equal(notify_set_imei(f->q, other, "490154203237519", &err), -1);
+	assert_int_equal(store_set_imei(f->q, old, IMEI_A, &err), 0);
+	assert_int_equal(store_set_imei(f->q, recent, IMEI_A, &err), 0);
+	assert_int_equal(store_set_imei(f->q, unsent, IMEI_A, &err), 0);
+	assert_int_equal(store_set_imei(f->q, other, IMEI_B, &err), 0);
+	assert_int_equal(store_set_imei(f->q, other, "490154203237519", &err), -1);
 	assert_non_null(strstr(err.msg, "check digit"));
-	assert_int_equal(notify_set_imei(f->q, 999, IMEI_A, &err), -1);
+	assert_int_equal(store_set_imei(f->q, 999, IMEI_A, &err), -1);
 	send_job(f, old, "m1", T0);
 	send_job(f, recent, "m1", T0 + HOUR);
 	int64_t hit = 0;
@@ -758,11 +766,15 @@ static void record_parts_checks(void **state)
 	struct fixture *f = *state;
 	struct errbuf err;
 	int64_t id = add_job(f, "+491700000001", OTAP_ACTION_INSTALL, 3);
-	assert_int_equal(notify_record_parts(f->q, id, "m1", (int[]){ 256 }, 1, T0, &err), -1);
-	assert_int_equal(notify_record_parts(f->q, id, "m1", (int[]){ -1 }, 1, T0, &err), -1);
-	assert_int_equal(notify_record_parts(f->q, 999, "m1", (int[]){ 1 }, 1, T0, &err), -1);
-	assert_int_equal(notify_record_parts(f->q, id, "", (int[]){ 1 }, 1, T0, &err), -1);
-	assert_int_equal(notify_record_parts(f->q, id, "m1", (int[]){ 1, 255 }, 2, T0, &err), 0);
+	struct job job;
+	assert_int_equal(store_claim(f->q, "m1", T0, &job, &err), 1);
+	/* The parts are recorded with 'sent': a refused part refuses the send. */
+	assert_int_equal(mark_sent_parts(f, id, "m1", (int[]){ 256 }, 1, T0, &err), -1);
+	assert_int_equal(mark_sent_parts(f, id, "m1", (int[]){ -1 }, 1, T0, &err), -1);
+	assert_int_equal(mark_sent_parts(f, 999, "m1", (int[]){ 1 }, 1, T0, &err), -1);
+	assert_int_equal(mark_sent_parts(f, id, "", (int[]){ 1 }, 1, T0, &err), -1);
+	assert_int_equal(get_job(f, id).state, JOB_SENDING);
+	assert_int_equal(mark_sent_parts(f, id, "m1", (int[]){ 1, 255 }, 2, T0, &err), 0);
 	assert_int_equal(count_sql(f, "SELECT count(*) FROM sent_parts WHERE job_id = ?1", id), 2);
 }
 
@@ -782,7 +794,7 @@ static void sweep(void **state)
 	struct job_new slow = { .msisdn = "+491700000003", .profile = "slow", .not_before = T0,
 				.max_attempts = 2 };
 	int64_t c = 0;
-	assert_int_equal(queue_enqueue(f->q, &slow, T0, &c, &err), 0);
+	assert_int_equal(store_enqueue(f->q, &slow, T0, &c, &err), 0);
 	send_with_parts(f, a, "m1", (int[]){ 1 }, 1, T0);
 	send_with_parts(f, b, "m1", (int[]){ 2 }, 1, T0);
 	send_job(f, c, "m1", T0);
@@ -818,7 +830,7 @@ static void sweep_uses_the_index(void **state)
 {
 	struct fixture *f = *state;
 	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(queue_db(f->q), "EXPLAIN QUERY PLAN SELECT id FROM jobs j "
+	assert_int_equal(sqlite3_prepare_v2(store_sqlite_db(f->q), "EXPLAIN QUERY PLAN SELECT id FROM jobs j "
 					    "WHERE j.state IN ('sent', 'delivered') AND j.profile = ?1 "
 					    "AND j.sent_at < ?2", -1, &st, NULL), SQLITE_OK);
 	bool indexed = false;
@@ -887,7 +899,7 @@ static void routing(void **state)
 	int64_t id = add_job(f, "+491700000001", OTAP_ACTION_INSTALL, 3);
 	int64_t fleet = add_job(f, "+491700000002", OTAP_ACTION_INSTALL, 3);
 	token_of(f, id, token);
-	assert_int_equal(notify_set_imei(f->q, fleet, IMEI_B, &err), 0);
+	assert_int_equal(store_set_imei(f->q, fleet, IMEI_B, &err), 0);
 	send_job(f, id, "m1", T0);
 	send_job(f, fleet, "m1", T0);
 

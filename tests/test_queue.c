@@ -19,7 +19,8 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "queue.h"
+#include "sqlite_engine.h"
+#include "store.h"
 #include "schema.h"
 
 #define T0 1700000000000LL      /* an arbitrary "now", ms since the epoch */
@@ -27,7 +28,7 @@
 struct fixture {
 	char dir[64];
 	char path[128];
-	struct queue *q;
+	struct store *q;
 };
 
 /* ---- helpers ---- */
@@ -48,7 +49,7 @@ static int setup_open(void **state)
 	setup_dir(state);
 	struct fixture *f = *state;
 	struct errbuf err = { "" };
-	if (queue_open(f->path, &f->q, &err) < 0)
+	if (store_open(f->path, &f->q, &err) < 0)
 		fail_msg("queue_open: %s", err.msg);
 	return 0;
 }
@@ -56,13 +57,13 @@ static int setup_open(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	queue_close(f->q);
+	store_close(f->q);
 	test_remove_dir(f->dir);
 	free(f);
 	return 0;
 }
 
-static int64_t add_job(struct queue *q, const char *msisdn, int64_t not_before, int max_attempts,
+static int64_t add_job(struct store *q, const char *msisdn, int64_t not_before, int max_attempts,
 		       const char *rollout)
 {
 	struct job_new job = {
@@ -75,25 +76,25 @@ static int64_t add_job(struct queue *q, const char *msisdn, int64_t not_before, 
 	};
 	struct errbuf err = { "" };
 	int64_t id = 0;
-	if (queue_enqueue(q, &job, T0, &id, &err) < 0)
+	if (store_enqueue(q, &job, T0, &id, &err) < 0)
 		fail_msg("queue_enqueue: %s", err.msg);
 	return id;
 }
 
-static struct job get_job(struct queue *q, int64_t id)
+static struct job get_job(struct store *q, int64_t id)
 {
 	struct job job;
 	struct errbuf err = { "" };
-	if (queue_get(q, id, &job, &err) != 1)
+	if (store_get(q, id, &job, &err) != 1)
 		fail_msg("queue_get %lld: %s", (long long)id, err.msg);
 	return job;
 }
 
-static int64_t claim_one(struct queue *q, int64_t now)
+static int64_t claim_one(struct store *q, int64_t now)
 {
 	struct job job;
 	struct errbuf err = { "" };
-	int rc = queue_claim(q, "m1", now, &job, &err);
+	int rc = store_claim(q, "m1", now, &job, &err);
 	if (rc < 0)
 		fail_msg("queue_claim: %s", err.msg);
 	return rc == 1 ? job.id : 0;
@@ -113,20 +114,20 @@ static struct job_outcome outcome(const char *result, int cms, const char *detai
 	return o;
 }
 
-static int64_t sql_int(struct queue *q, const char *sql)
+static int64_t sql_int(struct store *q, const char *sql)
 {
 	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(queue_db(q), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(store_sqlite_db(q), sql, -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	int64_t v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
 }
 
-static void sql_text(struct queue *q, const char *sql, char *out, size_t size)
+static void sql_text(struct store *q, const char *sql, char *out, size_t size)
 {
 	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(queue_db(q), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(store_sqlite_db(q), sql, -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
@@ -156,11 +157,11 @@ static int collect_job(const struct job *job, void *arg)
 	return c->stop_after && c->n >= c->stop_after;
 }
 
-static struct collected_jobs list(struct queue *q, const struct job_filter *filter, int stop_after)
+static struct collected_jobs list(struct store *q, const struct job_filter *filter, int stop_after)
 {
 	struct collected_jobs c = { .stop_after = stop_after };
 	struct errbuf err = { "" };
-	if (queue_list(q, filter, collect_job, &c, &err) < 0)
+	if (store_list(q, filter, collect_job, &c, &err) < 0)
 		fail_msg("queue_list: %s", err.msg);
 	return c;
 }
@@ -179,11 +180,11 @@ static int collect_attempt(const struct attempt *a, void *arg)
 	return 0;
 }
 
-static struct collected_attempts history(struct queue *q, int64_t id)
+static struct collected_attempts history(struct store *q, int64_t id)
 {
 	struct collected_attempts c = { 0 };
 	struct errbuf err = { "" };
-	if (queue_attempts(q, id, collect_attempt, &c, &err) < 0)
+	if (store_attempts(q, id, collect_attempt, &c, &err) < 0)
 		fail_msg("queue_attempts: %s", err.msg);
 	return c;
 }
@@ -222,7 +223,7 @@ static void test_open_creates_private_wal_database(void **state)
 	/* With umask 0 SQLite alone would create the file 0644: 0600 must come
 	 * from queue_open itself. */
 	mode_t old_umask = umask(0);
-	int rc = queue_open(f->path, &f->q, &err);
+	int rc = store_open(f->path, &f->q, &err);
 	umask(old_umask);
 	if (rc < 0)
 		fail_msg("queue_open: %s", err.msg);
@@ -238,8 +239,8 @@ static void test_open_creates_private_wal_database(void **state)
 	assert_int_equal(sql_int(f->q, "PRAGMA synchronous"), 1);       /* NORMAL */
 	assert_int_equal(sql_int(f->q, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(sql_int(f->q, "PRAGMA busy_timeout"), 10000);
-	assert_int_equal(queue_schema_version(f->q), schema_migration_count);
-	assert_int_equal(queue_schema_version(f->q),
+	assert_int_equal(store_schema_version(f->q), schema_migration_count);
+	assert_int_equal(store_schema_version(f->q),
 			 schema_migrations[schema_migration_count - 1].version);
 }
 
@@ -251,7 +252,7 @@ static void test_open_keeps_mode_of_existing_file(void **state)
 	assert_int_equal(fchmod(fd, 0640), 0);
 	close(fd);
 	struct errbuf err = { "" };
-	if (queue_open(f->path, &f->q, &err) < 0)
+	if (store_open(f->path, &f->q, &err) < 0)
 		fail_msg("queue_open: %s", err.msg);
 	assert_int_equal(file_mode(f->path), 0640);
 }
@@ -261,13 +262,13 @@ static void test_reopen_keeps_data_and_version(void **state)
 	struct fixture *f = *state;
 	int64_t id = add_job(f->q, "+491701234567", T0, 3, NULL);
 	int64_t objects = sql_int(f->q, "SELECT count(*) FROM sqlite_master");
-	queue_close(f->q);
+	store_close(f->q);
 	f->q = NULL;
 
 	struct errbuf err = { "" };
-	if (queue_open(f->path, &f->q, &err) < 0)
+	if (store_open(f->path, &f->q, &err) < 0)
 		fail_msg("reopen: %s", err.msg);
-	assert_int_equal(queue_schema_version(f->q), schema_migration_count);
+	assert_int_equal(store_schema_version(f->q), schema_migration_count);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM sqlite_master"), objects);
 	assert_string_equal(get_job(f->q, id).msisdn, "+491701234567");
 }
@@ -277,11 +278,11 @@ static void test_reopen_keeps_data_and_version(void **state)
  * SQLite's in-memory record of the parent's locks and never really try. */
 static int open_and_close(const char *path)
 {
-	struct queue *q;
+	struct store *q;
 	struct errbuf err = { "" };
-	if (queue_open(path, &q, &err) < 0)
+	if (store_open(path, &q, &err) < 0)
 		return child_fail("open", &err);
-	queue_close(q);         /* checkpoints and deletes the WAL if it is the last user */
+	store_close(q);         /* checkpoints and deletes the WAL if it is the last user */
 	return 0;
 }
 
@@ -293,9 +294,9 @@ static void test_second_open_keeps_first_connections_locks(void **state)
 {
 	struct fixture *f = *state;
 	add_job(f->q, "+491700000001", T0, 3, NULL);
-	struct queue *second;
+	struct store *second;
 	struct errbuf err = { "" };
-	if (queue_open(f->path, &second, &err) < 0)
+	if (store_open(f->path, &second, &err) < 0)
 		fail_msg("second open: %s", err.msg);
 
 	pid_t pid = fork();
@@ -313,7 +314,7 @@ static void test_second_open_keeps_first_connections_locks(void **state)
 	snprintf(wal, sizeof wal, "%s-wal", f->path);
 	assert_int_equal(access(wal, F_OK), 0);
 	assert_int_equal(add_job(second, "+491700000002", T0, 3, NULL), 2);
-	queue_close(second);
+	store_close(second);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM jobs"), 2);
 	char check[16];
 	sql_text(f->q, "PRAGMA integrity_check", check, sizeof check);
@@ -323,13 +324,13 @@ static void test_second_open_keeps_first_connections_locks(void **state)
 static void test_open_refuses_newer_schema(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(sqlite3_exec(queue_db(f->q), "PRAGMA user_version = 999", NULL, NULL, NULL),
+	assert_int_equal(sqlite3_exec(store_sqlite_db(f->q), "PRAGMA user_version = 999", NULL, NULL, NULL),
 			 SQLITE_OK);
-	queue_close(f->q);
+	store_close(f->q);
 	f->q = NULL;
 
 	struct errbuf err = { "" };
-	assert_int_equal(queue_open(f->path, &f->q, &err), -1);
+	assert_int_equal(store_open(f->path, &f->q, &err), -1);
 	assert_null(f->q);
 	char expected[128];
 	snprintf(expected, sizeof expected,
@@ -345,15 +346,15 @@ static void test_open_reports_bad_paths(void **state)
 	struct errbuf err = { "" };
 	char missing[160];
 	snprintf(missing, sizeof missing, "%s/no/such/dir/queue.db", f->dir);
-	assert_int_equal(queue_open(missing, &f->q, &err), -1);
+	assert_int_equal(store_open(missing, &f->q, &err), -1);
 	assert_non_null(strstr(err.msg, missing));
 
-	assert_int_equal(queue_open(f->dir, &f->q, &err), -1);   /* a directory */
+	assert_int_equal(store_open(f->dir, &f->q, &err), -1);   /* a directory */
 	assert_non_null(strstr(err.msg, f->dir));
 
-	assert_int_equal(queue_open("", &f->q, &err), -1);
+	assert_int_equal(store_open("", &f->q, &err), -1);
 	assert_non_null(strstr(err.msg, "empty"));
-	assert_int_equal(queue_open(":memory:", &f->q, &err), -1);
+	assert_int_equal(store_open(":memory:", &f->q, &err), -1);
 	assert_null(f->q);
 	assert_int_equal(access(":memory:", F_OK), -1);          /* no stray file */
 }
@@ -367,7 +368,7 @@ static void test_open_refuses_read_only_file(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	struct errbuf err = { "" };
-	assert_int_equal(queue_open(f->path, &f->q, &err), -1);
+	assert_int_equal(store_open(f->path, &f->q, &err), -1);
 	assert_non_null(strstr(err.msg, "read-only"));
 }
 
@@ -379,7 +380,7 @@ static void test_open_refuses_non_database_file(void **state)
 	fputs("this is not an SQLite database, but a text file long enough to have a header\n", fp);
 	fclose(fp);
 	struct errbuf err = { "" };
-	assert_int_equal(queue_open(f->path, &f->q, &err), -1);
+	assert_int_equal(store_open(f->path, &f->q, &err), -1);
 	assert_non_null(strstr(err.msg, f->path));
 }
 
@@ -398,7 +399,7 @@ static void test_enqueue_and_get(void **state)
 	};
 	struct errbuf err = { "" };
 	int64_t id = 0;
-	assert_int_equal(queue_enqueue(f->q, &new, T0, &id, &err), 0);
+	assert_int_equal(store_enqueue(f->q, &new, T0, &id, &err), 0);
 	assert_true(id > 0);
 
 	struct job job = get_job(f->q, id);
@@ -419,7 +420,7 @@ static void test_enqueue_and_get(void **state)
 	int64_t plain = add_job(f->q, "+491700000001", T0, 1, NULL);
 	assert_string_equal(get_job(f->q, plain).rollout, "");
 	assert_int_equal(get_job(f->q, plain).action, OTAP_ACTION_INSTALL);
-	assert_int_equal(queue_get(f->q, 9999, &job, &err), 0);
+	assert_int_equal(store_get(f->q, 9999, &job, &err), 0);
 }
 
 static void test_enqueue_rejects_bad_jobs(void **state)
@@ -434,25 +435,25 @@ static void test_enqueue_rejects_bad_jobs(void **state)
 
 	struct job_new bad = good;
 	bad.max_attempts = 0;
-	assert_int_equal(queue_enqueue(f->q, &bad, T0, &id, &err), -1);
+	assert_int_equal(store_enqueue(f->q, &bad, T0, &id, &err), -1);
 	assert_non_null(strstr(err.msg, "max_attempts"));
 
 	bad = good;
 	bad.msisdn = "";
-	assert_int_equal(queue_enqueue(f->q, &bad, T0, &id, &err), -1);
+	assert_int_equal(store_enqueue(f->q, &bad, T0, &id, &err), -1);
 	assert_non_null(strstr(err.msg, "msisdn"));
 
-	char long_name[QUEUE_NAME_MAX + 8];
+	char long_name[STORE_NAME_MAX + 8];
 	memset(long_name, 'p', sizeof long_name - 1);
 	long_name[sizeof long_name - 1] = '\0';
 	bad = good;
 	bad.profile = long_name;
-	assert_int_equal(queue_enqueue(f->q, &bad, T0, &id, &err), -1);
+	assert_int_equal(store_enqueue(f->q, &bad, T0, &id, &err), -1);
 	assert_non_null(strstr(err.msg, "profile"));
 
 	bad = good;
 	bad.action = (enum otap_action)7;
-	assert_int_equal(queue_enqueue(f->q, &bad, T0, &id, &err), -1);
+	assert_int_equal(store_enqueue(f->q, &bad, T0, &id, &err), -1);
 	assert_non_null(strstr(err.msg, "action"));
 
 	assert_int_equal(id, -7);
@@ -513,7 +514,7 @@ static void test_list_filters_newest_first(void **state)
 }
 
 struct nested {
-	struct queue *q;
+	struct store *q;
 	int reads;
 };
 
@@ -522,7 +523,7 @@ static int read_inside_walk(const struct job *job, void *arg)
 	struct nested *n = arg;
 	struct job again;
 	struct errbuf err = { "" };
-	if (queue_get(n->q, job->id, &again, &err) == 1 && again.id == job->id)
+	if (store_get(n->q, job->id, &again, &err) == 1 && again.id == job->id)
 		n->reads++;
 	return 0;
 }
@@ -534,7 +535,7 @@ static void test_list_callback_may_read_the_queue(void **state)
 	add_job(f->q, "+491700000002", T0, 3, NULL);
 	struct nested n = { .q = f->q };
 	struct errbuf err = { "" };
-	assert_int_equal(queue_list(f->q, NULL, read_inside_walk, &n, &err), 0);
+	assert_int_equal(store_list(f->q, NULL, read_inside_walk, &n, &err), 0);
 	assert_int_equal(n.reads, 2);
 }
 
@@ -552,7 +553,7 @@ static void test_claim_takes_oldest_due_first(void **state)
 
 	struct job job;
 	struct errbuf err = { "" };
-	assert_int_equal(queue_claim(f->q, "modem-a", T0 + 400, &job, &err), 1);
+	assert_int_equal(store_claim(f->q, "modem-a", T0 + 400, &job, &err), 1);
 	assert_int_equal(job.id, early1);
 	assert_int_equal(job.state, JOB_SENDING);
 	assert_string_equal(job.modem, "modem-a");
@@ -573,24 +574,24 @@ static void test_idle_claim_and_reads_do_not_wait_for_a_writer(void **state)
 {
 	struct fixture *f = *state;
 	int64_t id = add_job(f->q, "+491700000001", T0 + 1000, 3, NULL);
-	struct queue *writer;
+	struct store *writer;
 	struct errbuf err = { "" };
-	if (queue_open(f->path, &writer, &err) < 0)
+	if (store_open(f->path, &writer, &err) < 0)
 		fail_msg("second open: %s", err.msg);
-	assert_int_equal(sqlite3_exec(queue_db(writer), "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	assert_int_equal(sqlite3_exec(store_sqlite_db(writer), "BEGIN IMMEDIATE", NULL, NULL, NULL),
 			 SQLITE_OK);
-	sqlite3_busy_timeout(queue_db(f->q), 50);   /* fail fast instead of waiting 10 s */
+	sqlite3_busy_timeout(store_sqlite_db(f->q), 50);   /* fail fast instead of waiting 10 s */
 
 	struct job job;
-	assert_int_equal(queue_claim(f->q, "m1", T0, &job, &err), 0);
-	assert_int_equal(queue_get(f->q, id, &job, &err), 1);
+	assert_int_equal(store_claim(f->q, "m1", T0, &job, &err), 0);
+	assert_int_equal(store_get(f->q, id, &job, &err), 1);
 	assert_int_equal(list(f->q, NULL, 0).n, 1);
 	/* A due job does need the lock: the refusal names what was being done. */
-	assert_int_equal(queue_claim(f->q, "m1", T0 + 1000, &job, &err), -1);
+	assert_int_equal(store_claim(f->q, "m1", T0 + 1000, &job, &err), -1);
 	assert_non_null(strstr(err.msg, "claiming a job: database is locked"));
 
-	assert_int_equal(sqlite3_exec(queue_db(writer), "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-	queue_close(writer);
+	assert_int_equal(sqlite3_exec(store_sqlite_db(writer), "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	store_close(writer);
 	assert_int_equal(claim_one(f->q, T0 + 1000), id);
 }
 
@@ -605,7 +606,7 @@ static void test_mark_sent_records_attempt(void **state)
 	o.modem = "modem-b";
 	o.mrs = "17,18";
 	struct errbuf err = { "" };
-	assert_int_equal(queue_mark_sent(f->q, id, &o, &err), 0);
+	assert_int_equal(store_mark_sent(f->q, id, &o, NULL, &err), 0);
 
 	struct job job = get_job(f->q, id);
 	assert_int_equal(job.state, JOB_SENT);
@@ -625,7 +626,7 @@ static void test_mark_sent_records_attempt(void **state)
 	assert_string_equal(h.attempts[0].detail, "");
 
 	/* A second outcome for the same try is a bug in the caller. */
-	assert_int_equal(queue_mark_sent(f->q, id, &o, &err), -1);
+	assert_int_equal(store_mark_sent(f->q, id, &o, NULL, &err), -1);
 	char expected[64];
 	snprintf(expected, sizeof expected, "job %lld is sent, not sending", (long long)id);
 	assert_string_equal(err.msg, expected);
@@ -640,7 +641,7 @@ static void test_retry_later_counting_an_attempt(void **state)
 	struct job_outcome o = outcome("transient", 42, "+CMS ERROR: 42 congestion");
 	enum job_state after = JOB_CANCELLED;
 	struct errbuf err = { "" };
-	assert_int_equal(queue_retry_later(f->q, id, T0 + 60000, true, &o, &after, &err), 0);
+	assert_int_equal(store_retry_later(f->q, id, T0 + 60000, true, &o, &after, &err), 0);
 	assert_int_equal(after, JOB_QUEUED);
 
 	struct job job = get_job(f->q, id);
@@ -669,7 +670,7 @@ static void test_retry_later_for_modem_problem_keeps_attempts(void **state)
 		assert_int_equal(claim_one(f->q, T0 + i), id);
 		struct job_outcome o = outcome(NULL, 311, "SIM PIN required");
 		enum job_state after;
-		assert_int_equal(queue_retry_later(f->q, id, T0 + i + 1, false, &o, &after, &err), 0);
+		assert_int_equal(store_retry_later(f->q, id, T0 + i + 1, false, &o, &after, &err), 0);
 		assert_int_equal(after, JOB_QUEUED);
 	}
 	struct job job = get_job(f->q, id);
@@ -692,12 +693,12 @@ static void test_retry_later_gives_up_when_attempts_exhausted(void **state)
 
 	assert_int_equal(claim_one(f->q, T0), id);
 	struct job_outcome o = outcome("timeout", -1, "no +CMGS reply");
-	assert_int_equal(queue_retry_later(f->q, id, T0 + 100, true, &o, &after, &err), 0);
+	assert_int_equal(store_retry_later(f->q, id, T0 + 100, true, &o, &after, &err), 0);
 	assert_int_equal(after, JOB_QUEUED);
 
 	assert_int_equal(claim_one(f->q, T0 + 100), id);
 	o = outcome("transient", 42, "congestion");
-	assert_int_equal(queue_retry_later(f->q, id, T0 + 200, true, &o, &after, &err), 0);
+	assert_int_equal(store_retry_later(f->q, id, T0 + 200, true, &o, &after, &err), 0);
 	assert_int_equal(after, JOB_FAILED);
 
 	struct job job = get_job(f->q, id);
@@ -715,7 +716,7 @@ static void test_mark_failed(void **state)
 	assert_int_equal(claim_one(f->q, T0), id);
 	struct job_outcome o = outcome(NULL, 1, "+CMS ERROR: 1 unassigned number");
 	struct errbuf err = { "" };
-	assert_int_equal(queue_mark_failed(f->q, id, &o, &err), 0);
+	assert_int_equal(store_mark_failed(f->q, id, &o, &err), 0);
 
 	struct job job = get_job(f->q, id);
 	assert_int_equal(job.state, JOB_FAILED);
@@ -736,14 +737,14 @@ static void test_outcomes_need_a_job_in_sending(void **state)
 	char expected[64];
 
 	snprintf(expected, sizeof expected, "job %lld is queued, not sending", (long long)id);
-	assert_int_equal(queue_mark_sent(f->q, id, &o, &err), -1);
+	assert_int_equal(store_mark_sent(f->q, id, &o, NULL, &err), -1);
 	assert_string_equal(err.msg, expected);
-	assert_int_equal(queue_mark_failed(f->q, id, &o, &err), -1);
+	assert_int_equal(store_mark_failed(f->q, id, &o, &err), -1);
 	assert_string_equal(err.msg, expected);
-	assert_int_equal(queue_retry_later(f->q, id, T0, true, &o, NULL, &err), -1);
+	assert_int_equal(store_retry_later(f->q, id, T0, true, &o, NULL, &err), -1);
 	assert_string_equal(err.msg, expected);
 
-	assert_int_equal(queue_mark_sent(f->q, 99, &o, &err), -1);
+	assert_int_equal(store_mark_sent(f->q, 99, &o, NULL, &err), -1);
 	assert_string_equal(err.msg, "no such job 99");
 
 	struct job job = get_job(f->q, id);
@@ -764,26 +765,26 @@ static void test_cancel_only_queued_jobs(void **state)
 	struct errbuf err = { "" };
 	char expected[80];
 
-	assert_int_equal(queue_cancel(f->q, queued, T0 + 5, &err), 0);
+	assert_int_equal(store_cancel(f->q, queued, T0 + 5, &err), 0);
 	struct job job = get_job(f->q, queued);
 	assert_int_equal(job.state, JOB_CANCELLED);
 	assert_int_equal(job.updated_at, T0 + 5);
 	assert_int_equal(claim_one(f->q, T0 + 5), sent);         /* the cancelled one is skipped */
 
 	struct job_outcome o = outcome("sent", -1, NULL);
-	assert_int_equal(queue_mark_sent(f->q, sent, &o, &err), 0);
-	assert_int_equal(queue_cancel(f->q, sent, T0 + 6, &err), -1);
+	assert_int_equal(store_mark_sent(f->q, sent, &o, NULL, &err), 0);
+	assert_int_equal(store_cancel(f->q, sent, T0 + 6, &err), -1);
 	snprintf(expected, sizeof expected, "job %lld is sent; only queued jobs can be cancelled",
 		 (long long)sent);
 	assert_string_equal(err.msg, expected);
 	assert_int_equal(get_job(f->q, sent).state, JOB_SENT);
 
-	assert_int_equal(queue_cancel(f->q, queued, T0 + 7, &err), -1);
+	assert_int_equal(store_cancel(f->q, queued, T0 + 7, &err), -1);
 	snprintf(expected, sizeof expected,
 		 "job %lld is cancelled; only queued jobs can be cancelled", (long long)queued);
 	assert_string_equal(err.msg, expected);
 
-	assert_int_equal(queue_cancel(f->q, 12, T0, &err), -1);
+	assert_int_equal(store_cancel(f->q, 12, T0, &err), -1);
 	assert_string_equal(err.msg, "no such job 12");
 }
 
@@ -798,7 +799,7 @@ static void test_recover_interrupted_requeues_sending_jobs(void **state)
 
 	int count = -1;
 	struct errbuf err = { "" };
-	assert_int_equal(queue_recover_interrupted(f->q, T0 + 1000, &count, &err), 0);
+	assert_int_equal(store_recover_interrupted(f->q, T0 + 1000, &count, &err), 0);
 	assert_int_equal(count, 2);
 
 	struct job job = get_job(f->q, a);
@@ -819,7 +820,7 @@ static void test_recover_interrupted_requeues_sending_jobs(void **state)
 			    "otapd stopped while sending (the unit may receive a duplicate SMS)");
 	assert_int_equal(history(f->q, c).n, 0);
 
-	assert_int_equal(queue_recover_interrupted(f->q, T0 + 2000, &count, &err), 0);
+	assert_int_equal(store_recover_interrupted(f->q, T0 + 2000, &count, &err), 0);
 	assert_int_equal(count, 0);
 	assert_int_equal(claim_one(f->q, T0 + 2000), a);         /* order is kept */
 }
@@ -833,9 +834,9 @@ static void test_counts_and_next_due(void **state)
 	int64_t due = 0;
 	struct errbuf err = { "" };
 
-	assert_int_equal(queue_next_due(f->q, &due, &err), 0);
+	assert_int_equal(store_next_due(f->q, &due, &err), 0);
 	assert_int_equal(due, INT64_MAX);
-	assert_int_equal(queue_count_by_state(f->q, counts, &err), 0);
+	assert_int_equal(store_count_by_state(f->q, counts, &err), 0);
 	for (int i = 0; i < JOB_STATE_COUNT; i++)
 		assert_int_equal(counts[i], 0);
 
@@ -843,18 +844,18 @@ static void test_counts_and_next_due(void **state)
 	add_job(f->q, "+491700000002", T0 + 30, 3, NULL);
 	int64_t third = add_job(f->q, "+491700000003", T0 + 20, 3, NULL);
 	add_job(f->q, "+491700000004", T0 + 40, 3, NULL);
-	assert_int_equal(queue_next_due(f->q, &due, &err), 0);
+	assert_int_equal(store_next_due(f->q, &due, &err), 0);
 	assert_int_equal(due, T0 + 10);
 
 	/* Only queued jobs count towards the next due time. */
 	assert_int_equal(claim_one(f->q, T0 + 10), first);
-	assert_int_equal(queue_next_due(f->q, &due, &err), 0);
+	assert_int_equal(store_next_due(f->q, &due, &err), 0);
 	assert_int_equal(due, T0 + 20);
-	assert_int_equal(queue_cancel(f->q, third, T0, &err), 0);
-	assert_int_equal(queue_next_due(f->q, &due, &err), 0);
+	assert_int_equal(store_cancel(f->q, third, T0, &err), 0);
+	assert_int_equal(store_next_due(f->q, &due, &err), 0);
 	assert_int_equal(due, T0 + 30);
 
-	assert_int_equal(queue_count_by_state(f->q, counts, &err), 0);
+	assert_int_equal(store_count_by_state(f->q, counts, &err), 0);
 	assert_int_equal(counts[JOB_QUEUED], 2);
 	assert_int_equal(counts[JOB_SENDING], 1);
 	assert_int_equal(counts[JOB_CANCELLED], 1);
@@ -868,9 +869,9 @@ static void test_deleting_a_job_deletes_its_history(void **state)
 	assert_int_equal(claim_one(f->q, T0), id);
 	struct job_outcome o = outcome("sent", -1, NULL);
 	struct errbuf err = { "" };
-	assert_int_equal(queue_mark_sent(f->q, id, &o, &err), 0);
+	assert_int_equal(store_mark_sent(f->q, id, &o, NULL, &err), 0);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM attempts"), 1);
-	assert_int_equal(sqlite3_exec(queue_db(f->q), "DELETE FROM jobs", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(store_sqlite_db(f->q), "DELETE FROM jobs", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM attempts"), 0);
 }
 
@@ -879,7 +880,7 @@ static void test_job_ids_are_never_reused(void **state)
 	struct fixture *f = *state;
 	add_job(f->q, "+491700000001", T0, 3, NULL);
 	int64_t newest = add_job(f->q, "+491700000002", T0, 3, NULL);
-	assert_int_equal(sqlite3_exec(queue_db(f->q), "DELETE FROM jobs", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(store_sqlite_db(f->q), "DELETE FROM jobs", NULL, NULL, NULL), SQLITE_OK);
 	assert_true(add_job(f->q, "+491700000003", T0, 3, NULL) > newest);
 }
 
@@ -889,7 +890,7 @@ static void test_schema_rejects_unknown_state(void **state)
 	int64_t id = add_job(f->q, "+491700000001", T0, 3, NULL);
 	char sql[96];
 	snprintf(sql, sizeof sql, "UPDATE jobs SET state = 'done' WHERE id = %lld", (long long)id);
-	assert_int_equal(sqlite3_exec(queue_db(f->q), sql, NULL, NULL, NULL), SQLITE_CONSTRAINT);
+	assert_int_equal(sqlite3_exec(store_sqlite_db(f->q), sql, NULL, NULL, NULL), SQLITE_CONSTRAINT);
 }
 
 /* A caller may wrap several queue operations in its own transaction (a
@@ -898,24 +899,24 @@ static void test_schema_rejects_unknown_state(void **state)
 static void test_operations_join_the_callers_transaction(void **state)
 {
 	struct fixture *f = *state;
-	sqlite3 *db = queue_db(f->q);
+	sqlite3 *db = store_sqlite_db(f->q);
 	struct errbuf err = { "" };
 
 	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	int64_t a = add_job(f->q, "+491700000001", T0, 3, "r1");
 	add_job(f->q, "+491700000002", T0, 3, "r1");
 	struct job_outcome o = outcome("sent", -1, NULL);
-	assert_int_equal(queue_mark_sent(f->q, a, &o, &err), -1);   /* a is queued */
+	assert_int_equal(store_mark_sent(f->q, a, &o, NULL, &err), -1);   /* a is queued */
 	assert_int_equal(sqlite3_get_autocommit(db), 0);            /* still in our transaction */
 	assert_int_equal(claim_one(f->q, T0), a);
-	assert_int_equal(queue_mark_sent(f->q, a, &o, &err), 0);
+	assert_int_equal(store_mark_sent(f->q, a, &o, NULL, &err), 0);
 	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM jobs"), 0);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM attempts"), 0);
 
 	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	int64_t c = add_job(f->q, "+491700000003", T0, 3, "r2");
-	assert_int_equal(queue_cancel(f->q, 999, T0, &err), -1);
+	assert_int_equal(store_cancel(f->q, 999, T0, &err), -1);
 	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM jobs"), 1);
 	/* Back in autocommit mode, operations use their own transactions again. */
@@ -930,10 +931,10 @@ static void test_operations_join_the_callers_transaction(void **state)
 #define CLAIMERS 4
 #define CHILD_DEADLINE_S 60
 
-static bool all_jobs_taken(struct queue *q, int64_t expected, struct errbuf *err, bool *done)
+static bool all_jobs_taken(struct store *q, int64_t expected, struct errbuf *err, bool *done)
 {
 	int64_t counts[JOB_STATE_COUNT];
-	if (queue_count_by_state(q, counts, err) < 0)
+	if (store_count_by_state(q, counts, err) < 0)
 		return false;
 	int64_t total = 0;
 	for (int i = 0; i < JOB_STATE_COUNT; i++)
@@ -946,22 +947,22 @@ static bool all_jobs_taken(struct queue *q, int64_t expected, struct errbuf *err
  * child is still adding) has been taken. */
 static int claimer(const char *path, int n)
 {
-	struct queue *q;
+	struct store *q;
 	struct errbuf err = { "" };
-	if (queue_open(path, &q, &err) < 0)
+	if (store_open(path, &q, &err) < 0)
 		return child_fail("open", &err);
 	char modem[16];
 	snprintf(modem, sizeof modem, "modem%d", n);
 	time_t deadline = time(NULL) + CHILD_DEADLINE_S;
 	for (;;) {
 		struct job job;
-		int rc = queue_claim(q, modem, T0, &job, &err);
+		int rc = store_claim(q, modem, T0, &job, &err);
 		if (rc < 0)
 			return child_fail("claim", &err);
 		if (rc == 1) {
 			struct job_outcome o = { .modem = modem, .started_at = T0, .finished_at = T0,
 						 .result = "sent", .cms_error = -1, .mrs = "1" };
-			if (queue_mark_sent(q, job.id, &o, &err) < 0)
+			if (store_mark_sent(q, job.id, &o, NULL, &err) < 0)
 				return child_fail("mark_sent", &err);
 			continue;
 		}
@@ -977,25 +978,25 @@ static int claimer(const char *path, int n)
 		}
 		usleep(1000);
 	}
-	queue_close(q);
+	store_close(q);
 	return 0;
 }
 
 static int enqueuer(const char *path)
 {
-	struct queue *q;
+	struct store *q;
 	struct errbuf err = { "" };
-	if (queue_open(path, &q, &err) < 0)
+	if (store_open(path, &q, &err) < 0)
 		return child_fail("open", &err);
 	for (int i = 0; i < LATE_JOBS; i++) {
 		struct job_new job = {
 			.msisdn = "+491709999999", .profile = "late", .action = OTAP_ACTION_INSTALL,
 			.not_before = T0, .max_attempts = 1,
 		};
-		if (queue_enqueue(q, &job, T0, NULL, &err) < 0)
+		if (store_enqueue(q, &job, T0, NULL, &err) < 0)
 			return child_fail("enqueue", &err);
 	}
-	queue_close(q);
+	store_close(q);
 	return 0;
 }
 
@@ -1019,7 +1020,7 @@ static void test_concurrent_claims_never_double_claim(void **state)
 	for (int i = 0; i < PRELOADED_JOBS; i++)
 		add_job(f->q, "+491700000001", T0 - PRELOADED_JOBS + i, 1, NULL);
 	/* A connection must not be carried across fork(). */
-	queue_close(f->q);
+	store_close(f->q);
 	f->q = NULL;
 
 	pid_t pids[CLAIMERS + 1];
@@ -1032,7 +1033,7 @@ static void test_concurrent_claims_never_double_claim(void **state)
 	wait_children(pids, CLAIMERS + 1);
 
 	struct errbuf err = { "" };
-	if (queue_open(f->path, &f->q, &err) < 0)
+	if (store_open(f->path, &f->q, &err) < 0)
 		fail_msg("reopen: %s", err.msg);
 	const int64_t total = PRELOADED_JOBS + LATE_JOBS;
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM jobs"), total);
@@ -1067,11 +1068,11 @@ static void test_concurrent_open_migrates_once(void **state)
 				/* EOF when the parent closes its end: all start together. */
 				if (read(gate[0], &c, 1) != 0)
 					_exit(2);
-				struct queue *q;
+				struct store *q;
 				struct errbuf err = { "" };
-				if (queue_open(path, &q, &err) < 0)
+				if (store_open(path, &q, &err) < 0)
 					_exit(child_fail("open", &err));
-				queue_close(q);
+				store_close(q);
 				_exit(0);
 			}
 		}
@@ -1079,13 +1080,13 @@ static void test_concurrent_open_migrates_once(void **state)
 		close(gate[1]);
 		wait_children(pids, OPENERS);
 
-		struct queue *q;
+		struct store *q;
 		struct errbuf err = { "" };
-		if (queue_open(path, &q, &err) < 0)
+		if (store_open(path, &q, &err) < 0)
 			fail_msg("reopen: %s", err.msg);
-		assert_int_equal(queue_schema_version(q), schema_migration_count);
+		assert_int_equal(store_schema_version(q), schema_migration_count);
 		assert_int_equal(file_mode(path), 0600);
-		queue_close(q);
+		store_close(q);
 	}
 }
 

@@ -20,9 +20,9 @@
 
 #include "config.h"
 #include "log.h"
-#include "queue.h"
+#include "sqlite_engine.h"
+#include "store.h"
 #include "rollout.h"
-#include "rollout_db.h"
 
 /* 2026-06-01 12:00:00 UTC */
 #define T0 1780315200000LL
@@ -34,7 +34,7 @@ struct fixture {
 	char db[128];
 	char csv[128];
 	struct cfg cfg;
-	struct queue *q;
+	struct store *q;
 	char problems[8192];            /* "line:reason\n"... from the import hooks */
 	int problem_count;
 };
@@ -70,7 +70,7 @@ static int setup(void **state)
 	struct errbuf err = { "" };
 	if (cfg_load(conf, &f->cfg, &err) < 0)
 		fail_msg("cfg_load: %s", err.msg);
-	if (queue_open(f->db, &f->q, &err) < 0)
+	if (store_open(f->db, &f->q, &err) < 0)
 		fail_msg("queue_open: %s", err.msg);
 	*state = f;
 	return 0;
@@ -79,7 +79,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	queue_close(f->q);
+	store_close(f->q);
 	cfg_free(&f->cfg);
 	test_remove_dir(f->dir);
 	free(f);
@@ -97,8 +97,8 @@ static int64_t sql_int(struct fixture *f, const char *fmt, ...)
 	vsnprintf(sql, sizeof sql, fmt, ap);
 	va_end(ap);
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(queue_db(f->q), sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(queue_db(f->q)));
+	if (sqlite3_prepare_v2(store_sqlite_db(f->q), sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(store_sqlite_db(f->q)));
 	int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 	sqlite3_finalize(st);
 	return v;
@@ -157,7 +157,7 @@ static int64_t claim(struct fixture *f, int64_t now)
 {
 	struct job job;
 	struct errbuf err = { "" };
-	int rc = queue_claim(f->q, "m1", now, &job, &err);
+	int rc = store_claim(f->q, "m1", now, &job, &err);
 	if (rc < 0)
 		fail_msg("claim: %s", err.msg);
 	return rc ? job.id : 0;
@@ -171,7 +171,7 @@ static void finish(struct fixture *f, int64_t id, int64_t now, bool ok, int cms)
 		"number)" : "+CMS ERROR: 21 (SM rejected)"),
 	};
 	struct errbuf err = { "" };
-	int rc = ok ? queue_mark_sent(f->q, id, &o, &err) : queue_mark_failed(f->q, id, &o, &err);
+	int rc = ok ? store_mark_sent(f->q, id, &o, NULL, &err) : store_mark_failed(f->q, id, &o, &err);
 	if (rc < 0)
 		fail_msg("finish job %lld: %s", (long long)id, err.msg);
 }
@@ -200,7 +200,7 @@ static struct rollout get(struct fixture *f, const char *name)
 {
 	struct rollout r;
 	struct errbuf err = { "" };
-	assert_int_equal(rollout_get(f->q, name, &r, &err), 1);
+	assert_int_equal(store_rollout_get(f->q, name, &r, &err), 1);
 	return r;
 }
 
@@ -225,7 +225,7 @@ static void test_import_columns_meta_and_waves(void **state)
 			 12233);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM jobs WHERE wave = 1 AND not_before = %lld", T0), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM jobs WHERE wave > 1 AND not_before = %lld",
-				 QUEUE_WAITING_FOR_WAVE), 4);
+				 STORE_WAITING_FOR_WAVE), 4);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM jobs WHERE profile = 'pls62' AND id = 2"), 1);
 	assert_int_equal(sql_int(f, "SELECT imei = '490154203237518' FROM jobs WHERE id = 1"), 1);
 	assert_int_equal(sql_int(f, "SELECT meta = '{\"Label\":\"A; \\\"1\\\"\",\"serial\":\"S-1\"}' "
@@ -255,13 +255,13 @@ static void test_unit_metadata_reads_back(void **state)
 		  "+491700000002,bad \xFF byte,,\n+491700000003,,,\n");
 	char buf[256] = "";
 	struct errbuf err = { "" };
-	assert_int_equal(rollout_job_meta(f->q, 1, collect_meta, buf, &err), 0);
+	assert_int_equal(store_job_meta(f->q, 1, collect_meta, buf, &err), 0);
 	assert_string_equal(buf, "label=Depot \xC3\xA4;serial=S1;");
 	buf[0] = '\0';
-	assert_int_equal(rollout_job_meta(f->q, 2, collect_meta, buf, &err), 0);
+	assert_int_equal(store_job_meta(f->q, 2, collect_meta, buf, &err), 0);
 	assert_string_equal(buf, "label=bad \xEF\xBF\xBD byte;");     /* U+FFFD */
 	buf[0] = '\0';
-	assert_int_equal(rollout_job_meta(f->q, 3, collect_meta, buf, &err), 0);
+	assert_int_equal(store_job_meta(f->q, 3, collect_meta, buf, &err), 0);
 	assert_string_equal(buf, "");
 }
 
@@ -441,7 +441,7 @@ static void test_million_row_import(void **state)
 	for (int i = 0; i < 200; i++)
 		finish(f, claim(f, T0), T0, true, 0);
 	int64_t next;
-	assert_int_equal(queue_next_due(f->q, &next, &err), 0);
+	assert_int_equal(store_next_due(f->q, &next, &err), 0);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	print_message("200 claims: %.3f s\n", secs);
@@ -461,17 +461,17 @@ static void test_claim_takes_only_open_waves(void **state)
 	struct job_new one = { .msisdn = "+491709999999", .profile = "els61", .not_before = T0 + 1,
 			       .max_attempts = 1 };
 	struct errbuf err = { "" };
-	assert_int_equal(queue_enqueue(f->q, &one, T0, &loose, &err), 0);
+	assert_int_equal(store_enqueue(f->q, &one, T0, &loose, &err), 0);
 
 	int64_t next;
-	assert_int_equal(queue_next_due(f->q, &next, &err), 0);
+	assert_int_equal(store_next_due(f->q, &next, &err), 0);
 	assert_int_equal(next, T0);
 	assert_int_equal(claim(f, T0 - 1), 0);                  /* before the start */
 	assert_int_equal(claim(f, T0), 1);
 	assert_int_equal(claim(f, T0), 2);
 	/* Wave 2 waits; the loose job is due at T0 + 1. */
 	assert_int_equal(claim(f, T0), 0);
-	assert_int_equal(queue_next_due(f->q, &next, &err), 0);
+	assert_int_equal(store_next_due(f->q, &next, &err), 0);
 	assert_int_equal(next, T0 + 1);
 	assert_int_equal(claim(f, T0 + 5), loose);
 	assert_int_equal(claim(f, T0 + 5), 0);
@@ -492,7 +492,7 @@ static void test_claim_respects_pause_window_and_rate(void **state)
 	assert_int_equal(claim(f, T0), 0);
 	int64_t next;
 	struct errbuf err = { "" };
-	assert_int_equal(queue_next_due(f->q, &next, &err), 0);
+	assert_int_equal(store_next_due(f->q, &next, &err), 0);
 	assert_int_equal(next, INT64_MAX);
 
 	int64_t t = T0 + HOUR_MS;                               /* 13:00: the tick opens the gate */
@@ -500,7 +500,7 @@ static void test_claim_respects_pause_window_and_rate(void **state)
 	assert_true(get(f, "gated").gate_open);
 	assert_int_equal(claim(f, t), 1);
 	assert_int_equal(claim(f, t), 0);                       /* rate: next one 30 s later */
-	assert_int_equal(queue_next_due(f->q, &next, &err), 0);
+	assert_int_equal(store_next_due(f->q, &next, &err), 0);
 	assert_int_equal(next, t + 30000);
 	assert_int_equal(claim(f, t + 29999), 0);
 	assert_int_equal(claim(f, t + 30000), 2);
@@ -509,9 +509,9 @@ static void test_claim_respects_pause_window_and_rate(void **state)
 	assert_int_equal(claim(f, t + 60500), 0);
 	assert_int_equal(claim(f, t + 90000), 4);
 
-	assert_int_equal(rollout_pause(f->q, "gated", t + 90001, &err), 0);
+	assert_int_equal(store_rollout_pause(f->q, "gated", t + 90001, &err), 0);
 	assert_int_equal(claim(f, t + 200000), 0);
-	assert_int_equal(rollout_pause(f->q, "gated", t + 200001, &err), -1);
+	assert_int_equal(store_rollout_pause(f->q, "gated", t + 200001, &err), -1);
 	assert_non_null(strstr(err.msg, "rollout gated is paused; only an active rollout can be paused"));
 	assert_int_equal(rollout_resume(f->q, "gated", t + 200002, &err), 0);
 	assert_int_equal(claim(f, t + 200002), 5);
@@ -575,7 +575,7 @@ static void test_failures_within_threshold_open_the_next_wave(void **state)
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM jobs WHERE wave = 2 AND not_before = %lld",
 				 T0 + 1000), 16);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM jobs WHERE wave = 3 AND not_before = %lld",
-				 QUEUE_WAITING_FOR_WAVE), 20);
+				 STORE_WAITING_FOR_WAVE), 20);
 	/* Half of wave 2 sent: still the current wave. */
 	for (int i = 0; i < 8; i++)
 		finish(f, claim(f, T0 + 2000), T0 + 2000, true, 0);
@@ -605,7 +605,7 @@ static void test_operator_pause_and_resume_keep_the_failure_check(void **state)
 	free(text);
 	struct errbuf err = { "" };
 	assert_int_equal(send_all(f, T0, 1), 2);
-	assert_int_equal(rollout_pause(f->q, "op", T0 + 1, &err), 0);
+	assert_int_equal(store_rollout_pause(f->q, "op", T0 + 1, &err), 0);
 	tick(f, T0 + 1000);                                     /* paused: no wave step */
 	assert_int_equal(get(f, "op").current_wave, 1);
 	assert_int_equal(rollout_resume(f->q, "op", T0 + 2000, &err), 0);
@@ -617,7 +617,7 @@ static void test_operator_pause_and_resume_keep_the_failure_check(void **state)
 	 * once the retried unit is final, even though it fails again. */
 	int64_t n;
 	struct retry_filter rf = { .rollout = "op", .error_code = -1 };
-	assert_int_equal(queue_retry_failed(f->q, &rf, T0 + 4000, &n, &err), 0);
+	assert_int_equal(store_retry_failed(f->q, &rf, T0 + 4000, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(rollout_resume(f->q, "op", T0 + 4000, &err), 0);
 	assert_int_equal(get(f, "op").current_wave, 1);
@@ -639,7 +639,7 @@ static void test_cancel_cancels_queued_and_waiting_jobs(void **state)
 	int64_t sending = claim(f, T0);
 	struct errbuf err = { "" };
 	int64_t n;
-	assert_int_equal(rollout_cancel(f->q, "c", T0 + 1, &n, &err), 0);
+	assert_int_equal(store_rollout_cancel(f->q, "c", T0 + 1, &n, &err), 0);
 	assert_int_equal(n, 9);
 	assert_int_equal(get(f, "c").state, ROLLOUT_CANCELLED);
 	assert_int_equal(claim(f, T0 + 2), 0);
@@ -647,13 +647,13 @@ static void test_cancel_cancels_queued_and_waiting_jobs(void **state)
 	struct job_outcome o = { .modem = "m1", .started_at = T0, .finished_at = T0 + 3,
 				 .result = "transient", .cms_error = 27, .detail = "+CMS ERROR: 27" };
 	enum job_state st;
-	assert_int_equal(queue_retry_later(f->q, sending, T0 + 60000, true, &o, &st, &err), 0);
+	assert_int_equal(store_retry_later(f->q, sending, T0 + 60000, true, &o, &st, &err), 0);
 	assert_int_equal(st, JOB_CANCELLED);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM jobs WHERE state = 'cancelled'"), 10);
-	assert_int_equal(rollout_cancel(f->q, "c", T0 + 4, &n, &err), -1);
+	assert_int_equal(store_rollout_cancel(f->q, "c", T0 + 4, &n, &err), -1);
 	assert_non_null(strstr(err.msg, "rollout c is cancelled"));
 	assert_int_equal(rollout_resume(f->q, "c", T0 + 4, &err), -1);
-	assert_int_equal(rollout_cancel(f->q, "nosuch", T0 + 4, &n, &err), -1);
+	assert_int_equal(store_rollout_cancel(f->q, "nosuch", T0 + 4, &n, &err), -1);
 	assert_non_null(strstr(err.msg, "no such rollout 'nosuch'"));
 }
 
@@ -672,27 +672,27 @@ static void test_big_waves_open_and_cancel_in_chunks(void **state)
 	tick(f, T0 + 1000);
 	assert_int_equal(get(f, "chunky").current_wave, 2);
 #define PARKED "SELECT count(*) FROM jobs WHERE wave = 2 AND not_before = %lld"
-	assert_int_equal(sql_int(f, PARKED, (long long)(QUEUE_WAITING_FOR_WAVE)), 0);
+	assert_int_equal(sql_int(f, PARKED, (long long)(STORE_WAITING_FOR_WAVE)), 0);
 	assert_int_equal(sql_int(f, PARKED, (long long)(T0 + 1000)), 18);
 	/* An opening interrupted after some chunks: the next tick finishes it. */
-	assert_int_equal(sqlite3_exec(queue_db(f->q), "UPDATE jobs SET not_before = 64060588800000 "
+	assert_int_equal(sqlite3_exec(store_sqlite_db(f->q), "UPDATE jobs SET not_before = 64060588800000 "
 				      "WHERE wave = 2 AND id % 3 = 0", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sql_int(f, PARKED, (long long)(QUEUE_WAITING_FOR_WAVE)), 6);
+	assert_int_equal(sql_int(f, PARKED, (long long)(STORE_WAITING_FOR_WAVE)), 6);
 	tick(f, T0 + 2000);
-	assert_int_equal(sql_int(f, PARKED, (long long)(QUEUE_WAITING_FOR_WAVE)), 0);
+	assert_int_equal(sql_int(f, PARKED, (long long)(STORE_WAITING_FOR_WAVE)), 0);
 	assert_int_equal(sql_int(f, PARKED, (long long)(T0 + 2000)), 6);
 
 	struct errbuf err = { "" };
 	int64_t n;
-	assert_int_equal(rollout_cancel(f->q, "chunky", T0 + 3000, &n, &err), 0);
+	assert_int_equal(store_rollout_cancel(f->q, "chunky", T0 + 3000, &n, &err), 0);
 	assert_int_equal(n, 18);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM jobs WHERE state = 'queued'"), 0);
 	/* A cancel cut short leaves queued jobs: cancelling again finishes it. */
-	assert_int_equal(sqlite3_exec(queue_db(f->q), "UPDATE jobs SET state = 'queued' WHERE id = 7",
+	assert_int_equal(sqlite3_exec(store_sqlite_db(f->q), "UPDATE jobs SET state = 'queued' WHERE id = 7",
 				      NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(rollout_cancel(f->q, "chunky", T0 + 4000, &n, &err), 0);
+	assert_int_equal(store_rollout_cancel(f->q, "chunky", T0 + 4000, &n, &err), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(rollout_cancel(f->q, "chunky", T0 + 5000, &n, &err), -1);
+	assert_int_equal(store_rollout_cancel(f->q, "chunky", T0 + 5000, &n, &err), -1);
 	assert_non_null(strstr(err.msg, "rollout chunky is cancelled; nothing to cancel"));
 	rollout_release_chunk = ROLLOUT_RELEASE_CHUNK;
 }
@@ -715,7 +715,7 @@ static void test_retry_failed_renews_the_budget_and_keeps_history(void **state)
 	struct errbuf err = { "" };
 	int64_t n;
 	struct retry_filter by_code = { .rollout = "r", .error_code = 21 };
-	assert_int_equal(queue_retry_failed(f->q, &by_code, T0 + 10, &n, &err), 0);
+	assert_int_equal(store_retry_failed(f->q, &by_code, T0 + 10, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(sql_int(f, "SELECT state = 'queued' AND attempts = 0 AND not_before = %lld "
 				 "AND last_error LIKE '%%21%%' FROM jobs WHERE id = 3", T0 + 10), 1);
@@ -723,10 +723,10 @@ static void test_retry_failed_renews_the_budget_and_keeps_history(void **state)
 	assert_int_equal(get(f, "r").state, ROLLOUT_ACTIVE);    /* done -> active again */
 
 	struct retry_filter other = { .rollout = "elsewhere", .error_code = -1 };
-	assert_int_equal(queue_retry_failed(f->q, &other, T0 + 10, &n, &err), 0);
+	assert_int_equal(store_retry_failed(f->q, &other, T0 + 10, &n, &err), 0);
 	assert_int_equal(n, 0);
 	struct retry_filter all = { .error_code = -1 };
-	assert_int_equal(queue_retry_failed(f->q, &all, T0 + 11, &n, &err), 0);
+	assert_int_equal(store_retry_failed(f->q, &all, T0 + 11, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(send_all(f, T0 + 12, 0), 3);
 	tick(f, T0 + 13);
@@ -744,22 +744,22 @@ static void test_retry_one_job(void **state)
 	finish(f, claim(f, T0), T0, false, 1);
 	finish(f, claim(f, T0), T0, true, 0);
 	struct errbuf err = { "" };
-	assert_int_equal(queue_retry_job(f->q, 1, T0 + 5, &err), 0);
+	assert_int_equal(store_retry_job(f->q, 1, T0 + 5, &err), 0);
 	assert_int_equal(sql_int(f, "SELECT state = 'queued' FROM jobs WHERE id = 1"), 1);
-	assert_int_equal(queue_retry_job(f->q, 2, T0 + 5, &err), -1);
+	assert_int_equal(store_retry_job(f->q, 2, T0 + 5, &err), -1);
 	assert_string_equal(err.msg, "job 2 is sent; only failed jobs can be retried");
-	assert_int_equal(queue_retry_job(f->q, 99, T0 + 5, &err), -1);
+	assert_int_equal(store_retry_job(f->q, 99, T0 + 5, &err), -1);
 	assert_string_equal(err.msg, "no such job 99");
 	/* A cancelled rollout's failed job stays failed. */
 	assert_int_equal(claim(f, T0 + 6), 3);                  /* due since T0, before job 1 */
 	finish(f, 3, T0 + 6, false, 1);
 	int64_t n;
-	assert_int_equal(rollout_cancel(f->q, "one", T0 + 7, &n, &err), 0);
+	assert_int_equal(store_rollout_cancel(f->q, "one", T0 + 7, &n, &err), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(queue_retry_job(f->q, 3, T0 + 8, &err), -1);
+	assert_int_equal(store_retry_job(f->q, 3, T0 + 8, &err), -1);
 	assert_string_equal(err.msg, "job 3 belongs to a cancelled rollout");
 	struct retry_filter all = { .error_code = -1 };
-	assert_int_equal(queue_retry_failed(f->q, &all, T0 + 8, &n, &err), 0);
+	assert_int_equal(store_retry_failed(f->q, &all, T0 + 8, &n, &err), 0);
 	assert_int_equal(n, 0);
 }
 

@@ -148,28 +148,57 @@ static bool is_cont(unsigned char c)
 	return (c & 0xC0) == 0x80;
 }
 
-/* Length of the well-formed UTF-8 sequence starting at p (2-4), or 0 when
- * it is not one (overlong forms, surrogates, beyond U+10FFFF, truncated). */
-static size_t utf8_seq_len(const unsigned char *p)
+/* Length of the well-formed UTF-8 sequence starting at p, within left
+ * bytes (2-4), or 0 when it is not one (overlong forms, surrogates, beyond
+ * U+10FFFF, truncated). */
+static size_t utf8_seq_len(const unsigned char *p, size_t left)
 {
 	unsigned char c = p[0];
-	if (c >= 0xC2 && c <= 0xDF)
-		return is_cont(p[1]) ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
-		unsigned char hi = c == 0xED ? 0x9F : 0xBF;
-		if (p[1] < lo || p[1] > hi)
+	size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 :
+		   c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+	if (n == 0 || n > left)
+		return 0;
+	unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+	unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+	if (n > 2 && (p[1] < lo || p[1] > hi))
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if (!is_cont(p[i]))
 			return 0;
-		return is_cont(p[2]) ? 3 : 0;
 	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
-		unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
-		if (p[1] < lo || p[1] > hi)
-			return 0;
-		return is_cont(p[2]) && is_cont(p[3]) ? 4 : 0;
+	return n;
+}
+
+size_t json_escape_next(const char *s, size_t left, char out[JSON_ESCAPE_MAX], size_t *used)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	*used = 1;
+	if (*p == '"' || *p == '\\') {
+		out[0] = '\\';
+		out[1] = (char)*p;
+		return 2;
 	}
-	return 0;
+	if (*p < 0x20 || *p == 0x7F) {
+		/* One uniform form for every control character, so no consumer
+		 * has to know the short escapes. */
+		static const char hex[] = "0123456789ABCDEF";
+		memcpy(out, "\\u00", 4);
+		out[4] = hex[*p >> 4];
+		out[5] = hex[*p & 0xF];
+		return 6;
+	}
+	if (*p < 0x80) {
+		out[0] = (char)*p;
+		return 1;
+	}
+	size_t n = utf8_seq_len(p, left);
+	if (n == 0) {
+		memcpy(out, "\\uFFFD", 6);
+		return 6;
+	}
+	memcpy(out, p, n);
+	*used = n;
+	return n;
 }
 
 void json_write_escaped(FILE *f, const char *s)
@@ -178,30 +207,14 @@ void json_write_escaped(FILE *f, const char *s)
 		fputs("null", f);
 		return;
 	}
-	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s);
 	fputc('"', f);
-	while (*p) {
-		if (*p == '"' || *p == '\\') {
-			fputc('\\', f);
-			fputc(*p++, f);
-		} else if (*p < 0x20 || *p == 0x7F) {
-			/* One uniform form for every control character, so no
-			 * consumer has to know the short escapes. */
-			fprintf(f, "\\u%04X", *p++);
-		} else if (*p < 0x80) {
-			fputc(*p++, f);
-		} else {
-			/* A NUL inside a sequence makes it invalid, so this never
-			 * reads past the terminator. */
-			size_t n = utf8_seq_len(p);
-			if (n == 0) {
-				fputs("\\uFFFD", f);
-				p++;
-			} else {
-				fwrite(p, 1, n, f);
-				p += n;
-			}
-		}
+	while (left > 0) {
+		char buf[JSON_ESCAPE_MAX];
+		size_t used, n = json_escape_next(s, left, buf, &used);
+		fwrite(buf, 1, n, f);
+		s += used;
+		left -= used;
 	}
 	fputc('"', f);
 }

@@ -10,6 +10,7 @@
 #define OTAP_JSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -50,6 +51,16 @@ void json_time_ms(struct json_writer *w, int64_t ms);
 void json_member_string(struct json_writer *w, const char *key, const char *s);
 void json_member_int(struct json_writer *w, const char *key, int64_t v);
 void json_member_time_ms(struct json_writer *w, const char *key, int64_t ms);
+
+/* The most bytes json_escape_next writes for one character. */
+#define JSON_ESCAPE_MAX 6
+/* Escapes the character at s (left > 0 bytes remain) for inside a JSON
+ * string: quote and backslash escaped, control characters as \u00XX, a
+ * valid UTF-8 sequence copied, any other byte as \uFFFD. Writes to out
+ * (no NUL) and returns how many bytes; *used gets how many bytes of s it
+ * took. The one escape of the project: json_write_escaped and the rollout
+ * import's metadata use it. */
+size_t json_escape_next(const char *s, size_t left, char out[JSON_ESCAPE_MAX], size_t *used);
 
 /* Writes s as a quoted, escaped JSON string to f (NULL -> null). Exposed for
  * tests and one-off use. */

@@ -986,3 +986,13 @@ void cfg_dump(const struct cfg *cfg, FILE *f)
 		  dump_profile);
 	dump_list(f, "modems", cfg->modems, sizeof *cfg->modems, cfg->modem_count, dump_modem);
 }
+
+void cfg_profile_names(const struct cfg *cfg, char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < cfg->profile_count && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", cfg->profiles[i].name);
+	if (!buf[0])
+		snprintf(buf, size, "none");
+}

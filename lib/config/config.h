@@ -71,6 +71,10 @@ void cfg_free(struct cfg *cfg);
 /* Returns the profile called name, or NULL. */
 const struct otap_profile *cfg_profile(const struct cfg *cfg, const char *name);
 
+/* Writes the configured profile names as "a, b, c" ("none" when there are
+ * none; names are not secret) for unknown-profile messages. */
+void cfg_profile_names(const struct cfg *cfg, char *buf, size_t size);
+
 /* Writes the normalised config (defaults filled in, secrets shown as
  * "(set)") to f, for otapd --check-config. */
 void cfg_dump(const struct cfg *cfg, FILE *f);

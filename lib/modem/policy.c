@@ -78,3 +78,14 @@ int64_t policy_backoff_ms(int64_t backoff_initial_ms, int64_t backoff_max_ms, in
 		delay = backoff_max_ms;
 	return delay / 2 + (int64_t)((double)(delay / 2) * rand01);
 }
+
+bool policy_gives_up(int attempts, int max_attempts, const char *why, char *error, size_t cap)
+{
+	if (attempts < max_attempts) {
+		snprintf(error, cap, "%s", why ? why : "");
+		return false;
+	}
+	snprintf(error, cap, "gave up after %d attempts%s%s", attempts, why ? ": " : "",
+		 why ? why : "");
+	return true;
+}

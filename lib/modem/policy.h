@@ -4,6 +4,7 @@
 #define OTAP_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "at.h"
 
@@ -36,5 +37,12 @@ void policy_link_lost(const char *reason, struct send_decision *out);
  * failing together do not retry together. rand01 in [0,1). */
 int64_t policy_backoff_ms(int64_t backoff_initial_ms, int64_t backoff_max_ms, int attempts_done,
 			  bool long_backoff, double rand01);
+
+/* The one rule for a try that counted against the job's budget: once
+ * attempts (tries used, this one included) reaches max_attempts the job
+ * gives up. Writes the job's last_error to error: "gave up after N
+ * attempts: why" (without ": why" when why is NULL), or why ("" for
+ * NULL) when it may go on. Returns true when it gives up. */
+bool policy_gives_up(int attempts, int max_attempts, const char *why, char *error, size_t cap);
 
 #endif

@@ -9,17 +9,17 @@
 
 #include "log.h"
 #include "notify.h"
-#include "notify_store.h"
+#include "notify_apply.h"
 
 /* At most this many warnings about rejected notifications per minute; the
  * rest are counted and summarised when the next window opens. */
 #define WARN_WINDOW_MS (60 * 1000)
 #define WARNS_PER_WINDOW 10
 
-void notify_router_init(struct notify_router *r, struct queue *q, const char *public_url)
+void notify_router_init(struct notify_router *r, struct store *s, const char *public_url)
 {
 	memset(r, 0, sizeof *r);
-	r->q = q;
+	r->s = s;
 	notify_base_path(public_url ? public_url : "", r->base_path, sizeof r->base_path);
 }
 
@@ -89,7 +89,7 @@ static void route_job(struct notify_router *r, const struct notify_path *path,
 {
 	struct notify_applied a;
 	struct errbuf err;
-	if (notify_apply_job(r->q, path->job_id, path->token, rep, now, &a, &err) < 0) {
+	if (notify_apply_job(r->s, path->job_id, path->token, rep, now, &a, &err) < 0) {
 		log_errorx("notify: job %" PRId64 ": %s", path->job_id, err.msg);
 		reply(out, 500, "cannot record the notification now");
 		return;
@@ -117,7 +117,7 @@ static void route_fleet(struct notify_router *r, const struct http_request *req,
 		return;
 	}
 	snprintf(via, sizeof via, "IMEI %s", imei);
-	if (notify_apply_imei(r->q, imei, rep, now, &a, &err) < 0) {
+	if (notify_apply_imei(r->s, imei, rep, now, &a, &err) < 0) {
 		log_errorx("notify: IMEI %s: %s", imei, err.msg);
 		reply(out, 500, "cannot record the notification now");
 		return;

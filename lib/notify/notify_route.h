@@ -17,15 +17,15 @@
 
 #include <stdint.h>
 #include "http_request.h"
-#include "queue.h"
+#include "store.h"
 
 #define NOTIFY_ROUTE_BASE_MAX 256
 
-/* Per-listener state: the queue connection and the budget for warnings
+/* Per-listener state: the store connection and the budget for warnings
  * about rejected notifications (a flood of forgeries must not flood the
  * log). */
 struct notify_router {
-	struct queue *q;                /* borrowed */
+	struct store *s;                /* borrowed */
 	char base_path[NOTIFY_ROUTE_BASE_MAX];
 	int64_t warn_window_start;
 	int warns_in_window;
@@ -40,7 +40,7 @@ struct notify_reply {
 
 /* Sets up r for answering notifications addressed to public_url. q is
  * borrowed and used only from the caller's thread. Cannot fail. */
-void notify_router_init(struct notify_router *r, struct queue *q, const char *public_url);
+void notify_router_init(struct notify_router *r, struct store *s, const char *public_url);
 
 /* Answers one complete request (req->phase is DONE). peer (the client's
  * address, for the log) may be NULL. Logs one line per notification with

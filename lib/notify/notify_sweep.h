@@ -4,7 +4,7 @@
 #define OTAP_NOTIFY_SWEEP_H
 
 #include "config.h"
-#include "notify_store.h"
+#include "store_reports.h"
 
 /* The confirmation-timeout sweep; run it every few seconds when a notify
  * listener is configured. First applies notifications deferred while their
@@ -12,7 +12,7 @@
  * most 256 jobs of each kind (per profile) per call;
  * jobs whose profile is no longer configured are left alone. *count (may
  * be NULL) gets the number of jobs requeued or failed. Returns 0 or -1. */
-int notify_sweep_unconfirmed(struct queue *q, const struct cfg *cfg, int64_t now, int *count,
+int notify_sweep_unconfirmed(struct store *s, const struct cfg *cfg, int64_t now, int *count,
 			     struct errbuf *err);
 
 #endif

@@ -1,8 +1,8 @@
 /* rollout_import.c - creating a rollout from a fleet file (CSV): a check
  * pass that finds every invalid row and repeated number without writing
- * anything, then one transaction that inserts the rollout and its jobs,
- * 256 units per INSERT. See rollout_create() in rollout.h, and
- * bench/README.md for what makes it fast. */
+ * anything, then a writing pass that hands the rollout and its units to
+ * the store's import (one transaction). See rollout_create() in rollout.h,
+ * and bench/README.md for what makes it fast. */
 #include "rollout.h"
 
 #include <inttypes.h>
@@ -16,23 +16,14 @@
 #include "log.h"
 #include "msisdn.h"
 #include "notify.h"
-#include "rollout_db.h"
+#include "json.h"
 
 /* Far more than an operator's label and serial; a bound keeps one broken
  * row (a whole file in one quoted field) out of every status output. */
 #define META_RAW_MAX 1024
 #define PROGRESS_EVERY 65536
-/* The import needs the jobs table's indexes in memory: a million random
- * msisdn keys thrash SQLite's default 2 MB cache. */
-#define IMPORT_CACHE_KIB 262144
 /* Any valid number will do: the message body does not depend on it. */
 #define PROFILE_PROBE_MSISDN "+10000000000"
-/* Units per INSERT statement. Each run of a statement has a fixed cost
- * (AUTOINCREMENT reads and writes sqlite_sequence; a cursor is opened on
- * the table and each index) that, paid per unit, was most of the import. */
-#define INSERT_BATCH 256
-#define INSERT_CONST_PARAMS 4   /* action, rollout, max_attempts, now */
-#define INSERT_ROW_PARAMS 6     /* msisdn, profile, not_before, imei, wave, meta */
 
 /* Numbers seen so far: open addressing over a 64-bit encoding of the
  * (already validated) number, with the line it was first seen on. */
@@ -58,7 +49,8 @@ struct profile_verdict {
 };
 
 struct import {
-	sqlite3 *db;
+	struct store *store;
+	struct store_import *out;       /* the store's side, while writing */
 	const struct cfg *cfg;
 	const struct rollout_spec *spec;
 	const char *path;
@@ -78,23 +70,6 @@ struct import {
 struct unit {
 	struct csv_field msisdn, imei;
 	const struct otap_profile *profile;
-};
-
-/* A unit waiting in the current batch of inserts. */
-struct pending_unit {
-	char msisdn[MSISDN_MAX_LEN + 1];
-	char imei[NOTIFY_IMEI_LEN + 1];         /* "" = none */
-	const char *profile;                    /* the config's name string */
-	int wave;
-	int64_t not_before;
-	size_t meta_off, meta_len;              /* in imp->json; len 0 = no metadata */
-	size_t line;
-};
-
-struct batch {
-	sqlite3_stmt *full;                     /* INSERT of INSERT_BATCH units */
-	struct pending_unit units[INSERT_BATCH];
-	size_t count;
 };
 
 /* ---- small helpers ---- */
@@ -241,52 +216,19 @@ static bool json_reserve(struct import *imp, size_t more)
 	return true;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+/* Appends text as a quoted JSON string (json_escape_next: control
+ * characters escaped, bytes that are not UTF-8 — a spreadsheet's Latin-1 —
+ * become U+FFFD). */
+static bool meta_string(struct import *imp, const char *text, size_t n)
 {
-	size_t len = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
-	if (len == 0 || p[0] > 0xF4 || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	}
-	/* Overlong forms, UTF-16 surrogates, beyond U+10FFFF. */
-	if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
-	    (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
-		return 0;
-	return len;
-}
-
-/* Appends text as a quoted JSON string: control characters escaped, bytes
- * that are not UTF-8 (a spreadsheet's Latin-1) become U+FFFD. */
-static bool json_string(struct import *imp, const char *text, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)text;
-	if (!json_reserve(imp, n * 6 + 2))
+	if (!json_reserve(imp, n * JSON_ESCAPE_MAX + 2))
 		return false;
 	char *out = imp->json + imp->json_len;
 	*out++ = '"';
 	for (size_t i = 0; i < n;) {
-		if (p[i] == '"' || p[i] == '\\') {
-			*out++ = '\\';
-			*out++ = (char)p[i++];
-		} else if (p[i] < 0x20 || p[i] == 0x7F) {
-			out += sprintf(out, "\\u%04x", p[i++]);
-		} else if (p[i] < 0x80) {
-			*out++ = (char)p[i++];
-		} else {
-			size_t len = utf8_len(p + i, n - i);
-			if (len == 0) {
-				memcpy(out, "\\ufffd", 6);
-				out += 6;
-				i++;
-			} else {
-				memcpy(out, p + i, len);
-				out += len;
-				i += len;
-			}
-		}
+		size_t used;
+		out += json_escape_next(text + i, n - i, out, &used);
+		i += used;
 	}
 	*out++ = '"';
 	imp->json_len = (size_t)(out - imp->json);
@@ -310,7 +252,7 @@ static bool build_meta(struct import *imp, const struct csv_record *rec, size_t 
 		imp->json[imp->json_len++] = sep;
 		memcpy(imp->json + imp->json_len, key, key_len);
 		imp->json_len += key_len;
-		if (!json_string(imp, f.data, f.len))
+		if (!meta_string(imp, f.data, f.len))
 			return false;
 	}
 	if (imp->json_len > start) {
@@ -347,7 +289,7 @@ static int add_meta_column(struct columns *c, size_t idx, struct csv_field name,
 			   struct import *imp)
 {
 	imp->json_len = 0;
-	if (!json_string(imp, name.data, name.len) || !json_reserve(imp, 2))
+	if (!meta_string(imp, name.data, name.len) || !json_reserve(imp, 2))
 		return -1;
 	imp->json[imp->json_len++] = ':';
 	imp->json[imp->json_len] = '\0';
@@ -404,16 +346,6 @@ static int read_header(struct import *imp, struct errbuf *err)
 
 /* ---- checking rows ---- */
 
-static void profile_names(const struct cfg *cfg, char *buf, size_t size)
-{
-	size_t n = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < cfg->profile_count && n < size; i++)
-		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", cfg->profiles[i].name);
-	if (!buf[0])
-		snprintf(buf, size, "none");
-}
-
 /* Checks that profile's message builds, once per profile (its body does
  * not depend on the unit). Returns NULL or the reason. */
 static const char *profile_verdict(struct import *imp, const struct otap_profile *p,
@@ -435,14 +367,14 @@ static int row_profile(struct import *imp, const struct csv_record *rec, struct 
 		       char *why, size_t size)
 {
 	struct csv_field f = column(rec, imp->cols.profile);
-	char name[QUEUE_NAME_MAX];
+	char name[STORE_NAME_MAX];
 	if (f.len == 0) {
 		u->profile = cfg_profile(imp->cfg, imp->spec->profile);
 		return 0;
 	}
 	if (!field_str(f, name, sizeof name) || !(u->profile = cfg_profile(imp->cfg, name))) {
 		char names[256];
-		profile_names(imp->cfg, names, sizeof names);
+		cfg_profile_names(imp->cfg, names, sizeof names);
 		snprintf(why, size, "unknown profile '%.*s' (configured: %s)",
 			 (int)(f.len > 40 ? 40 : f.len), f.data, names);
 		return -1;
@@ -558,143 +490,57 @@ static int check_pass(struct import *imp, struct errbuf *err)
 
 /* ---- writing ---- */
 
-static int insert_rollout(struct import *imp, int64_t now, struct errbuf *err)
+/* The rollout record as created: the spec, the unit count and the window
+ * gate now. */
+static int rollout_record(const struct import *imp, int64_t now, struct rollout *r,
+			  struct errbuf *err)
 {
 	const struct rollout_spec *s = imp->spec;
-	const char *doing = "creating the rollout";
-	char waves[128];
-	rollout_waves_format(&s->waves, waves, sizeof waves);
-	sqlite3_stmt *st = db_prepare(imp->db, "INSERT INTO rollouts (name, profile, action, "
-		"window_start_min, window_end_min, tz, rate_per_min, waves, max_failure_rate, "
-		"await_confirmation, start_at, total_units, created_at, updated_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)", doing, err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, s->name);
-	db_bind_text(st, 2, s->profile);
-	db_bind_text(st, 3, s->action == OTAP_ACTION_DELETE ? "delete" : "install");
-	if (!window_is_always(&s->window)) {
-		sqlite3_bind_int(st, 4, s->window.start_min);
-		sqlite3_bind_int(st, 5, s->window.end_min);
-	}
-	db_bind_text(st, 6, s->tz && *s->tz ? s->tz : NULL);
-	sqlite3_bind_int(st, 7, s->rate_per_min);
-	db_bind_text(st, 8, waves);
-	if (s->max_failure_pct >= 0)
-		sqlite3_bind_double(st, 9, s->max_failure_pct / (double)ROLLOUT_PCT_SCALE);
-	sqlite3_bind_int(st, 10, s->await_confirmation);
-	sqlite3_bind_int64(st, 11, s->start_at);
-	sqlite3_bind_int64(st, 12, imp->res->imported);
-	sqlite3_bind_int64(st, 13, now);
-	return rollout_db_run(imp->db, st, doing, err);
+	memset(r, 0, sizeof *r);
+	snprintf(r->name, sizeof r->name, "%s", s->name);
+	snprintf(r->profile, sizeof r->profile, "%s", s->profile);
+	snprintf(r->tz, sizeof r->tz, "%s", s->tz ? s->tz : "");
+	r->action = s->action;
+	r->window = s->window;
+	r->rate_per_min = s->rate_per_min;
+	r->waves = s->waves;
+	r->current_wave = 1;
+	r->max_failure_pct = s->max_failure_pct;
+	r->await_confirmation = s->await_confirmation;
+	r->start_at = s->start_at;
+	r->total_units = imp->res->imported;
+	return rollout_gate(r, now, &r->gate_open, &r->next_window_at, err);
 }
 
-/* Prepares an INSERT of `rows` units. The values that are the same for
- * every unit are ?1-?4, bound once; unit i has ?(5 + 6i) to ?(10 + 6i). */
-static sqlite3_stmt *prepare_insert(struct import *imp, size_t rows, int64_t now,
-				    struct errbuf *err)
-{
-	size_t size = 256 + rows * 64, n;
-	char *sql = malloc(size);
-	if (!sql) {
-		errbuf_set(err, "importing %s: out of memory", imp->path);
-		return NULL;
-	}
-	n = (size_t)snprintf(sql, size, "INSERT INTO jobs (msisdn, profile, action, rollout, "
-			     "not_before, max_attempts, created_at, updated_at, imei, wave, meta) VALUES ");
-	for (size_t i = 0; i < rows; i++) {
-		size_t p = INSERT_CONST_PARAMS + i * INSERT_ROW_PARAMS;
-		n += (size_t)snprintf(sql + n, size - n, "%s(?%zu,?%zu,?1,?2,?%zu,?3,?4,?4,?%zu,?%zu,?%zu)",
-				      i ? "," : "", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6);
-	}
-	sqlite3_stmt *st = db_prepare(imp->db, sql, "importing units", err);
-	free(sql);
-	if (!st)
-		return NULL;
-	/* Bindings survive sqlite3_reset: these stay for every batch. */
-	db_bind_text(st, 1, imp->spec->action == OTAP_ACTION_DELETE ? "delete" : "install");
-	db_bind_text(st, 2, imp->spec->name);
-	sqlite3_bind_int(st, 3, imp->spec->max_attempts);
-	sqlite3_bind_int64(st, 4, now);
-	return st;
-}
-
-/* Binds the batch's units into st (prepared for exactly that many rows) and
- * runs it. Text is bound SQLITE_STATIC: it lives in the batch and in
- * imp->json, untouched until the statement has run. */
-static int run_batch(struct import *imp, struct batch *b, sqlite3_stmt *st, struct errbuf *err)
-{
-	for (size_t i = 0; i < b->count; i++) {
-		const struct pending_unit *u = &b->units[i];
-		int p = (int)(INSERT_CONST_PARAMS + i * INSERT_ROW_PARAMS);
-		sqlite3_bind_text(st, p + 1, u->msisdn, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, p + 2, u->profile, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, p + 3, u->not_before);
-		if (u->imei[0])
-			sqlite3_bind_text(st, p + 4, u->imei, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, p + 4);
-		sqlite3_bind_int(st, p + 5, u->wave);
-		if (u->meta_len)
-			sqlite3_bind_text(st, p + 6, imp->json + u->meta_off, (int)u->meta_len,
-					  SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, p + 6);
-	}
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return errbuf_set(err, "importing %s: lines %zu-%zu: %s", imp->path, b->units[0].line,
-				  b->units[b->count - 1].line, sqlite3_errmsg(imp->db));
-	return 0;
-}
-
-/* Inserts the units collected so far (a short last batch gets its own
- * statement). Returns 0 or -1. */
-static int flush_batch(struct import *imp, struct batch *b, int64_t now, struct errbuf *err)
-{
-	if (b->count == 0)
-		return 0;
-	bool full = b->count == INSERT_BATCH;
-	sqlite3_stmt *st = full ? b->full : prepare_insert(imp, b->count, now, err);
-	int rc = st ? run_batch(imp, b, st, err) : -1;
-	if (!full)
-		sqlite3_finalize(st);
-	b->count = 0;
-	imp->json_len = 0;
-	return rc;
-}
-
-/* Adds one row to the batch, inserting the batch when it is full. */
-static int add_unit(struct import *imp, struct batch *b, const struct csv_record *rec, int wave,
-		    int64_t not_before, int64_t now, struct errbuf *err)
+/* Hands one row to the store's import. */
+static int add_unit(struct import *imp, const struct csv_record *rec, int wave,
+		    int64_t not_before, struct errbuf *err)
 {
 	struct unit u;
-	char why[ERRBUF_MAX];
+	char why[ERRBUF_MAX], msisdn[MSISDN_MAX_LEN + 1], imei[NOTIFY_IMEI_LEN + 1];
 	if (check_row(imp, rec, &u, why, sizeof why) < 0)     /* cannot fail after pass 1 */
 		return errbuf_set(err, "%s: line %zu changed while importing: %s", imp->path,
 				  rec->line, why);
-	struct pending_unit *p = &b->units[b->count];
-	/* Copied: a quoted field may live in the reader's scratch buffer,
-	 * which the next record overwrites. */
-	field_str(u.msisdn, p->msisdn, sizeof p->msisdn);
-	if (!u.imei.len || !field_str(u.imei, p->imei, sizeof p->imei))
-		p->imei[0] = '\0';
-	p->profile = u.profile->name;
-	p->wave = wave;
-	p->not_before = not_before;
-	p->line = rec->line;
-	p->meta_off = imp->json_len;
-	if (!build_meta(imp, rec, &p->meta_len))
+	/* Copied: a quoted field may live in the reader's scratch buffer. */
+	field_str(u.msisdn, msisdn, sizeof msisdn);
+	bool has_imei = u.imei.len && field_str(u.imei, imei, sizeof imei);
+	size_t meta_len;
+	imp->json_len = 0;
+	if (!build_meta(imp, rec, &meta_len))
 		return errbuf_set(err, "importing %s: out of memory", imp->path);
-	if (++b->count < INSERT_BATCH)
-		return 0;
-	return flush_batch(imp, b, now, err);
+	struct import_unit unit = {
+		.msisdn = msisdn, .profile = u.profile->name, .imei = has_imei ? imei : NULL,
+		.wave = wave, .not_before = not_before, .meta = meta_len ? imp->json : NULL,
+		.meta_len = meta_len, .line = rec->line,
+	};
+	if (store_import_add(imp->out, &unit, err) < 0)
+		return errbuf_prefix(err, "importing %s", imp->path);
+	return 0;
 }
 
 /* The wave of each unit follows from its position: wave i ends at unit
  * ceil(total * pct[i]). Only wave 1 is due (at the start time). */
-static int insert_units(struct import *imp, int64_t now, struct errbuf *err)
+static int insert_units(struct import *imp, struct errbuf *err)
 {
 	const struct rollout_spec *s = imp->spec;
 	int64_t ends[ROLLOUT_WAVES_MAX], sizes[ROLLOUT_WAVES_MAX], sum = 0;
@@ -702,15 +548,7 @@ static int insert_units(struct import *imp, int64_t now, struct errbuf *err)
 	for (int i = 0; i < s->waves.count; i++)
 		ends[i] = (sum += sizes[i]);
 	memcpy(imp->res->wave_sizes, sizes, sizeof sizes);
-	struct batch *b = calloc(1, sizeof *b);
-	if (!b)
-		return errbuf_set(err, "importing %s: out of memory", imp->path);
-	if (!(b->full = prepare_insert(imp, INSERT_BATCH, now, err))) {
-		free(b);
-		return -1;
-	}
 	csv_rewind(imp->csv);
-	imp->json_len = 0;
 	struct csv_record rec;
 	int rc = csv_next(imp->csv, &rec, err);         /* the header */
 	size_t row = 0;
@@ -720,8 +558,8 @@ static int insert_units(struct import *imp, int64_t now, struct errbuf *err)
 		if (!skipped(imp, row)) {
 			while (index >= ends[wave - 1])
 				wave++;
-			int64_t not_before = wave == 1 ? s->start_at : QUEUE_WAITING_FOR_WAVE;
-			if (add_unit(imp, b, &rec, wave, not_before, now, err) < 0) {
+			int64_t not_before = wave == 1 ? s->start_at : STORE_WAITING_FOR_WAVE;
+			if (add_unit(imp, &rec, wave, not_before, err) < 0) {
 				rc = -2;
 				break;
 			}
@@ -732,61 +570,22 @@ static int insert_units(struct import *imp, int64_t now, struct errbuf *err)
 	}
 	if (rc == -1)
 		errbuf_prefix(err, "%s", imp->path);
-	if (rc == 0 && flush_batch(imp, b, now, err) < 0)
-		rc = -2;
-	sqlite3_finalize(b->full);
-	free(b);
 	hook_progress(imp, 2);
 	return rc == 0 ? 0 : -1;
 }
 
-/* Returns 1 (with the refusal in err) when the name is taken, 0, or -1. */
-static int name_taken(struct import *imp, struct errbuf *err)
-{
-	struct rollout existing;
-	int found = rollout_db_load(imp->db, imp->spec->name, &existing, err);
-	if (found == 1)
-		errbuf_set(err, "rollout %s already exists (choose another name)", imp->spec->name);
-	return found;
-}
-
-/* Sets the connection's page cache (PRAGMA cache_size semantics: negative
- * = KiB); *before (may be NULL) gets the previous setting. Best effort: a
- * failure only makes the import slower. */
-static void set_cache_size(sqlite3 *db, int64_t size, int64_t *before)
-{
-	sqlite3_stmt *st;
-	char sql[64];
-	if (before && sqlite3_prepare_v2(db, "PRAGMA cache_size", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			*before = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	snprintf(sql, sizeof sql, "PRAGMA cache_size = %" PRId64, size);
-	sqlite3_exec(db, sql, NULL, NULL, NULL);
-}
-
-/* Pass 2, in one transaction. */
+/* Pass 2, in one store transaction. */
 static int write_pass(struct import *imp, int64_t now, struct errbuf *err)
 {
-	const char *doing = "importing units";
-	if (rollout_db_begin(imp->db, doing, err) < 0)
-		return -1;
-	int64_t cache_before = -2000;
-	set_cache_size(imp->db, -IMPORT_CACHE_KIB, &cache_before);
-	int rc = name_taken(imp, err) != 0 ? -1 : 0;
-	if (rc == 0 && (insert_rollout(imp, now, err) < 0 || insert_units(imp, now, err) < 0))
-		rc = -1;
 	struct rollout r;
-	if (rc == 0 && rollout_db_load(imp->db, imp->spec->name, &r, err) == 1 &&
-	    rollout_db_update_gate(imp->db, &r, now, err) < 0)
-		rc = -1;
-	if (rc == 0 && rollout_db_commit(imp->db, doing, err) < 0)
-		rc = -1;
-	if (rc < 0)
-		rollout_db_rollback(imp->db);
-	set_cache_size(imp->db, cache_before, NULL);
-	return rc;
+	if (rollout_record(imp, now, &r, err) < 0 ||
+	    store_import_begin(imp->store, &r, imp->spec->max_attempts, now, &imp->out, err) < 0)
+		return -1;
+	if (insert_units(imp, err) < 0) {
+		store_import_abort(imp->out);
+		return -1;
+	}
+	return store_import_commit(imp->out, err);
 }
 
 /* ---- the whole import ---- */
@@ -798,7 +597,7 @@ static int check_spec(const struct cfg *cfg, const struct rollout_spec *s, struc
 	const struct otap_profile *p = s->profile ? cfg_profile(cfg, s->profile) : NULL;
 	if (!p) {
 		char names[256];
-		profile_names(cfg, names, sizeof names);
+		cfg_profile_names(cfg, names, sizeof names);
 		return errbuf_set(err, "unknown profile '%s' (configured: %s)",
 				  s->profile ? s->profile : "", names);
 	}
@@ -833,7 +632,7 @@ static void import_free(struct import *imp)
 	csv_close(imp->csv);
 }
 
-int rollout_create(struct queue *q, const struct cfg *cfg, const struct rollout_spec *spec,
+int rollout_create(struct store *s_, const struct cfg *cfg, const struct rollout_spec *spec,
 		   const char *csv_path, int64_t now, const struct rollout_import_hooks *hooks,
 		   struct rollout_import_result *res, struct errbuf *err)
 {
@@ -846,14 +645,18 @@ int rollout_create(struct queue *q, const struct cfg *cfg, const struct rollout_
 		return -1;
 	}
 	struct import imp = {
-		.db = queue_db(q), .cfg = cfg, .spec = &s, .path = csv_path, .hooks = hooks, .res = res,
+		.store = s_, .cfg = cfg, .spec = &s, .path = csv_path, .hooks = hooks, .res = res,
 	};
 	int rc = -1;
 	if (!(imp.verdicts = calloc(cfg->profile_count, sizeof *imp.verdicts))) {
 		errbuf_set(err, "importing %s: out of memory", csv_path);
 		goto out;
 	}
-	if (name_taken(&imp, err) != 0 || csv_open_file(csv_path, &imp.csv, err) < 0)
+	struct rollout existing;
+	int taken = store_rollout_get(s_, s.name, &existing, err);
+	if (taken == 1)
+		errbuf_set(err, "rollout %s already exists (choose another name)", s.name);
+	if (taken != 0 || csv_open_file(csv_path, &imp.csv, err) < 0)
 		goto out;
 	csv_set_separator(imp.csv, csv_guess_separator(imp.csv));
 	if (check_pass(&imp, err) < 0) {

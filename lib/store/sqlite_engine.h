@@ -1,0 +1,162 @@
+/* sqlite_engine.h - the SQLite engine's connection and what its files
+ * share: the statement cache, row readers, the job columns. Internal to
+ * lib/store (and to tests, which may inspect the database directly).
+ *
+ * Files: sqlite_open.c (opening, migrations, the operations table),
+ * sqlite_jobs.c (job transitions and reads), sqlite_reports.c (parts,
+ * status reports, notifications), sqlite_rollouts.c (rollouts, their tick
+ * and status), sqlite_import.c (creating a rollout with its units).
+ */
+#ifndef OTAP_SQLITE_ENGINE_H
+#define OTAP_SQLITE_ENGINE_H
+
+#include <sqlite3.h>
+#include "db.h"
+#include "store_engine.h"
+
+/* The job states a rollout's wave counts as final / not final, as SQL
+ * lists for "state IN (...)" (an IN list, unlike NOT IN, lets SQLite seek
+ * the index). Static strings. */
+const char *sqlite_final_states(bool confirmation_expected);
+const char *sqlite_open_states(bool confirmation_expected);
+
+/* Statements used on hot or frequent paths, prepared on first use and kept
+ * until the connection closes (the daemon claims and finishes many jobs a
+ * second). The SQL is in sqlite_jobs.c. */
+enum sqlite_stmt_id {
+	ST_INSERT_JOB, ST_PICK, ST_CLAIM, ST_RATE_STEP, ST_GET_JOB, ST_JOB_STATE,
+	ST_FINISH_JOB, ST_REVIVE_ROLLOUTS, ST_INSERT_ATTEMPT, ST_CANCEL,
+	ST_RECOVER_ATTEMPTS, ST_RECOVER_JOBS, ST_COUNT_BY_STATE, ST_NEXT_DUE,
+	ST_PRUNE_PARTS, ST_INSERT_PART, ST_DATA_VERSION,
+	ST_COUNT
+};
+
+struct sqlite_store {
+	struct store base;              /* first: a struct store * is one of these */
+	sqlite3 *db;
+	sqlite3_stmt *stmts[ST_COUNT];
+};
+
+static inline struct sqlite_store *sqlite_of(struct store *s)
+{
+	return (struct sqlite_store *)s;
+}
+
+/* The connection of a SQLite store, or NULL for another engine. For the
+ * engine's files and for tests only. */
+sqlite3 *store_sqlite_db(struct store *s);
+
+/* Returns the cached statement id, preparing it on first use; NULL with a
+ * reason on error. */
+sqlite3_stmt *sqlite_stmt(struct sqlite_store *s, enum sqlite_stmt_id id, const char *doing,
+			  struct errbuf *err);
+
+/* The stored spelling of an action (part of the schema: the CHECK in
+ * 001_init.sql), and back. */
+const char *sqlite_action_name(enum otap_action action);
+enum otap_action sqlite_action_from(const char *name);
+
+/* Columns for sqlite_job_from_row(), in order. */
+#define SQLITE_JOB_COLUMNS "id, msisdn, profile, action, state, rollout, not_before, attempts, " \
+	"max_attempts, created_at, updated_at, modem, last_error, wave"
+void sqlite_job_from_row(sqlite3_stmt *st, struct job *out);
+
+/* Columns for sqlite_view_from_row(), starting at col; the jobs table is
+ * aliased j. */
+#define SQLITE_VIEW_COLUMNS "j.id, j.state, j.action, j.attempts, j.max_attempts, " \
+	"j.notify_code, j.notified_at, j.sent_at, j.msisdn, j.notify_text, j.notify_pending"
+void sqlite_view_from_row(sqlite3_stmt *st, int col, struct job_view *j);
+
+/* Inserts one attempt row. Returns 0 or -1. */
+int sqlite_insert_attempt(struct sqlite_store *s, int64_t job_id, int64_t started_at,
+			  int64_t finished_at, const char *modem, const char *result,
+			  int cms_error, const char *mrs, const char *detail, struct errbuf *err);
+
+/* Columns for sqlite_rollout_from_row(), in order. */
+#define SQLITE_ROLLOUT_COLUMNS "name, profile, action, window_start_min, window_end_min, tz, " \
+	"rate_per_min, waves, current_wave, max_failure_rate, waived_wave, await_confirmation, " \
+	"start_at, state, paused_by, pause_reason, total_units, next_send_at, gate_open, " \
+	"next_window_at, created_at, updated_at"
+void sqlite_rollout_from_row(sqlite3_stmt *st, struct rollout *out);
+/* Reads rollout name. Returns 1, 0 when there is none, -1. */
+int sqlite_rollout_load(sqlite3 *db, const char *name, struct rollout *out, struct errbuf *err);
+
+/* The operations, by file. */
+int sqlite_enqueue(struct store *s, const struct job_new *job, int64_t now, int64_t *id_out,
+		   struct errbuf *err);
+int sqlite_claim(struct store *s, const char *modem, int64_t now, struct job *out,
+		 struct errbuf *err);
+int sqlite_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,
+		     const struct sent_parts *parts, struct errbuf *err);
+int sqlite_retry_later(struct store *s, int64_t id, int64_t not_before, bool count_attempt,
+		       const struct job_outcome *o, enum job_state *state_out, struct errbuf *err);
+int sqlite_mark_failed(struct store *s, int64_t id, const struct job_outcome *o,
+		       struct errbuf *err);
+int sqlite_cancel(struct store *s, int64_t id, int64_t now, struct errbuf *err);
+int sqlite_retry_failed(struct store *s, const struct retry_filter *f, int64_t now,
+			int64_t *count, struct errbuf *err);
+int sqlite_retry_job(struct store *s, int64_t id, int64_t now, struct errbuf *err);
+int sqlite_recover_interrupted(struct store *s, int64_t now, int *count, struct errbuf *err);
+int sqlite_job_token(struct store *s, int64_t id, char token[NOTIFY_TOKEN_LEN + 1],
+		     struct errbuf *err);
+int sqlite_get(struct store *s, int64_t id, struct job *out, struct errbuf *err);
+int sqlite_list(struct store *s, const struct job_filter *f,
+		int (*cb)(const struct job *job, void *arg), void *arg, struct errbuf *err);
+int sqlite_attempts(struct store *s, int64_t id, int (*cb)(const struct attempt *a, void *arg),
+		    void *arg, struct errbuf *err);
+int sqlite_count_by_state(struct store *s, int64_t counts[JOB_STATE_COUNT], struct errbuf *err);
+int sqlite_next_due(struct store *s, int64_t *out, struct errbuf *err);
+
+int sqlite_record_parts(struct sqlite_store *s, int64_t job_id, int send, const char *modem,
+			const struct sent_parts *parts, int64_t now, struct errbuf *err);
+int sqlite_apply_notification(struct store *s, const struct job_key *key,
+			      const struct store_rules *rules, int64_t now,
+			      struct notify_applied *out, struct errbuf *err);
+int sqlite_apply_status_report(struct store *s, const char *modem, int mr, const char *number,
+			       const struct store_rules *rules, int64_t now,
+			       struct notify_applied *out, struct errbuf *err);
+int sqlite_apply_deferred(struct store *s, const struct store_rules *rules, int64_t now,
+			  int *count, struct errbuf *err);
+int sqlite_apply_unconfirmed(struct store *s, const char *profile, int64_t cutoff,
+			     const struct store_rules *rules, int64_t now, int *count,
+			     struct errbuf *err);
+int sqlite_set_imei(struct store *s, int64_t id, const char *imei, struct errbuf *err);
+int sqlite_job_info(struct store *s, int64_t id, struct notify_info *out, struct errbuf *err);
+
+int sqlite_import_begin(struct store *s, const struct rollout *r, int max_attempts, int64_t now,
+			struct store_import **out, struct errbuf *err);
+int sqlite_import_add(struct store_import *imp, const struct import_unit *u, struct errbuf *err);
+int sqlite_import_commit(struct store_import *imp, struct errbuf *err);
+void sqlite_import_abort(struct store_import *imp);
+
+int sqlite_rollout_get(struct store *s, const char *name, struct rollout *out,
+		       struct errbuf *err);
+int sqlite_rollout_list(struct store *s, int state, int (*cb)(const struct rollout *r, void *arg),
+			void *arg, struct errbuf *err);
+int sqlite_job_meta(struct store *s, int64_t id,
+		    void (*cb)(const char *key, const char *value, void *arg), void *arg,
+		    struct errbuf *err);
+int sqlite_rollout_counts(struct store *s, const struct rollout *r,
+			  int64_t counts[JOB_STATE_COUNT], int64_t *wave_final, int64_t *wave_failed,
+			  struct errbuf *err);
+int sqlite_rollout_reasons(struct store *s, const struct rollout *r, struct rollout_reason *out,
+			   size_t max, struct errbuf *err);
+int sqlite_rollout_wave_busy(struct store *s, const struct rollout *r, int wave,
+			     struct errbuf *err);
+int sqlite_rollout_pause(struct store *s, const char *name, int64_t now, struct errbuf *err);
+int sqlite_rollout_resume(struct store *s, const char *name, bool gate_open,
+			  int64_t next_window_at, int64_t now, struct errbuf *err);
+int sqlite_rollout_cancel(struct store *s, const char *name, int64_t now, int64_t *jobs,
+			  struct errbuf *err);
+int sqlite_rollout_set_gate(struct store *s, const char *name, bool gate_open,
+			    int64_t next_window_at, struct errbuf *err);
+int sqlite_rollout_release(struct store *s, const struct rollout *r, int wave, int64_t now,
+			   struct errbuf *err);
+int sqlite_rollout_parked(struct store *s, const struct rollout *r, int wave,
+			  struct errbuf *err);
+int sqlite_rollout_advance(struct store *s, const char *name, int64_t now,
+			   void (*decide)(const struct rollout *r, const struct wave_facts *f,
+					  struct rollout_decision *out),
+			   bool *opened, struct errbuf *err);
+
+#endif

@@ -1,0 +1,440 @@
+/* store.c - the store's front: picks the engine, checks what does not
+ * depend on it (names, lengths, ranges, IMEIs), and hands each operation
+ * to the engine's table (store_engine.h). */
+#include "store_engine.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const state_names[JOB_STATE_COUNT] = {
+	[JOB_QUEUED] = "queued",
+	[JOB_SENDING] = "sending",
+	[JOB_SENT] = "sent",
+	[JOB_DELIVERED] = "delivered",
+	[JOB_CONFIRMED] = "confirmed",
+	[JOB_FAILED] = "failed",
+	[JOB_CANCELLED] = "cancelled",
+};
+
+static const char *const rollout_state_names[ROLLOUT_STATE_COUNT] = {
+	[ROLLOUT_ACTIVE] = "active",
+	[ROLLOUT_PAUSED] = "paused",
+	[ROLLOUT_CANCELLED] = "cancelled",
+	[ROLLOUT_DONE] = "done",
+};
+
+const char *job_state_name(enum job_state state)
+{
+	return (unsigned)state < JOB_STATE_COUNT ? state_names[state] : "unknown";
+}
+
+int job_state_parse(const char *name, enum job_state *out)
+{
+	for (int i = 0; name && i < JOB_STATE_COUNT; i++) {
+		if (strcmp(name, state_names[i]) == 0) {
+			*out = (enum job_state)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+bool job_state_final(enum job_state state, bool confirmation_expected)
+{
+	switch (state) {
+	case JOB_CONFIRMED:
+	case JOB_FAILED:
+	case JOB_CANCELLED:
+		return true;
+	case JOB_SENT:
+	case JOB_DELIVERED:
+		return !confirmation_expected;
+	default:
+		return false;
+	}
+}
+
+const char *rollout_state_name(enum rollout_state state)
+{
+	return (unsigned)state < ROLLOUT_STATE_COUNT ? rollout_state_names[state] : "unknown";
+}
+
+int rollout_state_parse(const char *name, enum rollout_state *out)
+{
+	for (int i = 0; name && i < ROLLOUT_STATE_COUNT; i++) {
+		if (strcmp(name, rollout_state_names[i]) == 0) {
+			*out = (enum rollout_state)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- opening ---- */
+
+static bool is_postgresql(const char *location)
+{
+	return strncmp(location, "postgresql://", 13) == 0 ||
+	       strncmp(location, "postgres://", 11) == 0;
+}
+
+int store_open(const char *location, struct store **out, struct errbuf *err)
+{
+	*out = NULL;
+	if (!location || !*location)
+		return errbuf_set(err, "queue database path is empty (expected a file path)");
+	if (is_postgresql(location))
+		return errbuf_set(err, "database %.40s...: PostgreSQL is not supported by this "
+				  "build (expected a file path for SQLite)", location);
+	return sqlite_store_open(location, out, err);
+}
+
+void store_close(struct store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+int store_schema_version(struct store *s)
+{
+	return s->ops->schema_version(s);
+}
+
+int store_data_version(struct store *s, int64_t *out, struct errbuf *err)
+{
+	return s->ops->data_version(s, out, err);
+}
+
+/* ---- checks ---- */
+
+static int check_name(const char *what, const char *value, size_t max, bool required,
+		      struct errbuf *err)
+{
+	if (!value || !*value) {
+		if (required)
+			return errbuf_set(err, "job has no %s (expected a non-empty %s)", what, what);
+		return 0;
+	}
+	size_t len = strlen(value);
+	if (len > max)
+		return errbuf_set(err, "job %s \"%.*s...\" is %zu characters long (at most %zu fit)",
+				  what, 16, value, len, max);
+	return 0;
+}
+
+static int check_imei(const char *imei, struct errbuf *err)
+{
+	const char *why = imei ? notify_imei_check(imei) : NULL;
+	return why ? errbuf_set(err, "invalid IMEI '%.20s': %s", imei, why) : 0;
+}
+
+/* The checks every new job passes, whether enqueued alone or imported. */
+static int check_job_fields(const char *msisdn, const char *profile, const char *rollout,
+			    enum otap_action action, int max_attempts, const char *imei,
+			    struct errbuf *err)
+{
+	if (check_name("msisdn", msisdn, MSISDN_MAX_LEN, true, err) < 0 ||
+	    check_name("profile", profile, STORE_NAME_MAX - 1, true, err) < 0 ||
+	    check_name("rollout", rollout, STORE_NAME_MAX - 1, false, err) < 0)
+		return -1;
+	if (action != OTAP_ACTION_INSTALL && action != OTAP_ACTION_DELETE)
+		return errbuf_set(err, "job action %d is unknown (expected install or delete)",
+				  (int)action);
+	if (max_attempts < 1)
+		return errbuf_set(err, "job max_attempts is %d (expected at least 1)", max_attempts);
+	return check_imei(imei, err);
+}
+
+static int check_parts(int64_t id, const struct sent_parts *parts, struct errbuf *err)
+{
+	if (parts->count > OTAP_MAX_PARTS)
+		return errbuf_set(err, "job %" PRId64 ": %zu parts (at most %d)", id, parts->count,
+				  OTAP_MAX_PARTS);
+	for (size_t i = 0; i < parts->count; i++) {
+		if (parts->mr[i] < 0 || parts->mr[i] > 255)
+			return errbuf_set(err, "job %" PRId64 ": message reference %d of part %zu is "
+					  "outside 0-255", id, parts->mr[i], i + 1);
+	}
+	return 0;
+}
+
+/* ---- jobs ---- */
+
+int store_enqueue(struct store *s, const struct job_new *job, int64_t now, int64_t *id_out,
+		  struct errbuf *err)
+{
+	if (check_job_fields(job->msisdn, job->profile, job->rollout, job->action,
+			     job->max_attempts, job->imei, err) < 0)
+		return -1;
+	return s->ops->enqueue(s, job, now, id_out, err);
+}
+
+int store_claim(struct store *s, const char *modem, int64_t now, struct job *out,
+		struct errbuf *err)
+{
+	return s->ops->claim(s, modem, now, out, err);
+}
+
+int store_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,
+		    const struct sent_parts *parts, struct errbuf *err)
+{
+	static const struct sent_parts none = { NULL, 0 };
+	if (!o)
+		return errbuf_set(err, "job %" PRId64 ": no outcome given for the try", id);
+	if (!parts)
+		parts = &none;
+	if (check_parts(id, parts, err) < 0)
+		return -1;
+	if (parts->count > 0 && (!o->modem || !*o->modem))
+		return errbuf_set(err, "job %" PRId64 ": no modem for the parts to record", id);
+	return s->ops->mark_sent(s, id, o, parts, err);
+}
+
+int store_retry_later(struct store *s, int64_t id, int64_t not_before, bool count_attempt,
+		      const struct job_outcome *o, enum job_state *state_out, struct errbuf *err)
+{
+	if (!o)
+		return errbuf_set(err, "job %" PRId64 ": no outcome given for the try", id);
+	return s->ops->retry_later(s, id, not_before, count_attempt, o, state_out, err);
+}
+
+int store_mark_failed(struct store *s, int64_t id, const struct job_outcome *o,
+		      struct errbuf *err)
+{
+	if (!o)
+		return errbuf_set(err, "job %" PRId64 ": no outcome given for the try", id);
+	return s->ops->mark_failed(s, id, o, err);
+}
+
+int store_cancel(struct store *s, int64_t id, int64_t now, struct errbuf *err)
+{
+	return s->ops->cancel(s, id, now, err);
+}
+
+int store_retry_failed(struct store *s, const struct retry_filter *f, int64_t now,
+		       int64_t *count, struct errbuf *err)
+{
+	return s->ops->retry_failed(s, f, now, count, err);
+}
+
+int store_retry_job(struct store *s, int64_t id, int64_t now, struct errbuf *err)
+{
+	return s->ops->retry_job(s, id, now, err);
+}
+
+int store_recover_interrupted(struct store *s, int64_t now, int *count, struct errbuf *err)
+{
+	return s->ops->recover_interrupted(s, now, count, err);
+}
+
+int store_job_token(struct store *s, int64_t id, char token[NOTIFY_TOKEN_LEN + 1],
+		    struct errbuf *err)
+{
+	return s->ops->job_token(s, id, token, err);
+}
+
+int store_get(struct store *s, int64_t id, struct job *out, struct errbuf *err)
+{
+	return s->ops->get(s, id, out, err);
+}
+
+int store_list(struct store *s, const struct job_filter *filter,
+	       int (*cb)(const struct job *job, void *arg), void *arg, struct errbuf *err)
+{
+	static const struct job_filter any = { .state = -1 };
+	const struct job_filter *f = filter ? filter : &any;
+	if (f->state >= JOB_STATE_COUNT)
+		return errbuf_set(err, "job state filter %d is unknown", f->state);
+	return s->ops->list(s, f, cb, arg, err);
+}
+
+int store_attempts(struct store *s, int64_t id,
+		   int (*cb)(const struct attempt *a, void *arg), void *arg, struct errbuf *err)
+{
+	return s->ops->attempts(s, id, cb, arg, err);
+}
+
+int store_count_by_state(struct store *s, int64_t counts[JOB_STATE_COUNT], struct errbuf *err)
+{
+	return s->ops->count_by_state(s, counts, err);
+}
+
+int store_next_due(struct store *s, int64_t *out, struct errbuf *err)
+{
+	return s->ops->next_due(s, out, err);
+}
+
+/* ---- reports ---- */
+
+int store_apply_notification(struct store *s, const struct job_key *key,
+			     const struct store_rules *rules, int64_t now,
+			     struct notify_applied *out, struct errbuf *err)
+{
+	memset(out, 0, sizeof *out);
+	out->result = NOTIFY_NO_JOB;
+	if (key->id <= 0 && (!key->imei || notify_imei_check(key->imei)))
+		return 0;       /* names no job that can exist */
+	return s->ops->apply_notification(s, key, rules, now, out, err);
+}
+
+int store_apply_status_report(struct store *s, const char *modem, int mr, const char *number,
+			      const struct store_rules *rules, int64_t now,
+			      struct notify_applied *out, struct errbuf *err)
+{
+	memset(out, 0, sizeof *out);
+	out->result = NOTIFY_NO_JOB;
+	if (!modem || mr < 0 || mr > 255)
+		return errbuf_set(err, "status report without a modem or with TP-MR %d", mr);
+	return s->ops->apply_status_report(s, modem, mr, number ? number : "", rules, now, out,
+					   err);
+}
+
+int store_apply_deferred(struct store *s, const struct store_rules *rules, int64_t now,
+			 int *count, struct errbuf *err)
+{
+	if (count)
+		*count = 0;
+	return s->ops->apply_deferred(s, rules, now, count, err);
+}
+
+int store_apply_unconfirmed(struct store *s, const char *profile, int64_t cutoff,
+			    const struct store_rules *rules, int64_t now, int *count,
+			    struct errbuf *err)
+{
+	*count = 0;
+	return s->ops->apply_unconfirmed(s, profile, cutoff, rules, now, count, err);
+}
+
+int store_set_imei(struct store *s, int64_t id, const char *imei, struct errbuf *err)
+{
+	if (!imei)
+		return errbuf_set(err, "no IMEI given");
+	if (check_imei(imei, err) < 0)
+		return -1;
+	return s->ops->set_imei(s, id, imei, err);
+}
+
+int store_job_info(struct store *s, int64_t id, struct notify_info *out, struct errbuf *err)
+{
+	return s->ops->job_info(s, id, out, err);
+}
+
+/* ---- rollouts ---- */
+
+int store_import_begin(struct store *s, const struct rollout *r, int max_attempts, int64_t now,
+		       struct store_import **out, struct errbuf *err)
+{
+	*out = NULL;
+	if (max_attempts < 1)
+		return errbuf_set(err, "max attempts %d (expected at least 1)", max_attempts);
+	return s->ops->import_begin(s, r, max_attempts, now, out, err);
+}
+
+int store_import_add(struct store_import *imp, const struct import_unit *u, struct errbuf *err)
+{
+	/* The rollout's own fields were checked by store_import_begin's caller;
+	 * rollout name and attempts are the import's, so only the unit's. */
+	if (check_job_fields(u->msisdn, u->profile, NULL, OTAP_ACTION_INSTALL, 1, u->imei,
+			     err) < 0)
+		return errbuf_prefix(err, "line %zu", u->line);
+	if (u->wave < 1 || u->wave > ROLLOUT_WAVES_MAX)
+		return errbuf_set(err, "line %zu: wave %d outside 1-%d", u->line, u->wave,
+				  ROLLOUT_WAVES_MAX);
+	return imp->store->ops->import_add(imp, u, err);
+}
+
+int store_import_commit(struct store_import *imp, struct errbuf *err)
+{
+	return imp->store->ops->import_commit(imp, err);
+}
+
+void store_import_abort(struct store_import *imp)
+{
+	if (imp)
+		imp->store->ops->import_abort(imp);
+}
+
+int store_rollout_get(struct store *s, const char *name, struct rollout *out,
+		      struct errbuf *err)
+{
+	return s->ops->rollout_get(s, name, out, err);
+}
+
+int store_rollout_list(struct store *s, int state, int (*cb)(const struct rollout *r, void *arg),
+		       void *arg, struct errbuf *err)
+{
+	if (state >= ROLLOUT_STATE_COUNT)
+		return errbuf_set(err, "rollout state filter %d is unknown", state);
+	return s->ops->rollout_list(s, state, cb, arg, err);
+}
+
+int store_job_meta(struct store *s, int64_t id,
+		   void (*cb)(const char *key, const char *value, void *arg), void *arg,
+		   struct errbuf *err)
+{
+	return s->ops->job_meta(s, id, cb, arg, err);
+}
+
+int store_rollout_counts(struct store *s, const struct rollout *r,
+			 int64_t counts[JOB_STATE_COUNT], int64_t *wave_final,
+			 int64_t *wave_failed, struct errbuf *err)
+{
+	return s->ops->rollout_counts(s, r, counts, wave_final, wave_failed, err);
+}
+
+int store_rollout_reasons(struct store *s, const struct rollout *r, struct rollout_reason *out,
+			  size_t max, struct errbuf *err)
+{
+	return s->ops->rollout_reasons(s, r, out, max, err);
+}
+
+int store_rollout_wave_busy(struct store *s, const struct rollout *r, int wave,
+			    struct errbuf *err)
+{
+	return s->ops->rollout_wave_busy(s, r, wave, err);
+}
+
+int store_rollout_pause(struct store *s, const char *name, int64_t now, struct errbuf *err)
+{
+	return s->ops->rollout_pause(s, name, now, err);
+}
+
+int store_rollout_resume(struct store *s, const char *name, bool gate_open,
+			 int64_t next_window_at, int64_t now, struct errbuf *err)
+{
+	return s->ops->rollout_resume(s, name, gate_open, next_window_at, now, err);
+}
+
+int store_rollout_cancel(struct store *s, const char *name, int64_t now, int64_t *jobs,
+			 struct errbuf *err)
+{
+	return s->ops->rollout_cancel(s, name, now, jobs, err);
+}
+
+int store_rollout_set_gate(struct store *s, const char *name, bool gate_open,
+			   int64_t next_window_at, struct errbuf *err)
+{
+	return s->ops->rollout_set_gate(s, name, gate_open, next_window_at, err);
+}
+
+int store_rollout_release(struct store *s, const struct rollout *r, int wave, int64_t now,
+			  struct errbuf *err)
+{
+	return s->ops->rollout_release(s, r, wave, now, err);
+}
+
+int store_rollout_parked(struct store *s, const struct rollout *r, int wave,
+			 struct errbuf *err)
+{
+	return s->ops->rollout_parked(s, r, wave, err);
+}
+
+int store_rollout_advance(struct store *s, const char *name, int64_t now,
+			  void (*decide)(const struct rollout *r, const struct wave_facts *f,
+					 struct rollout_decision *out),
+			  bool *opened, struct errbuf *err)
+{
+	*opened = false;
+	return s->ops->rollout_advance(s, name, now, decide, opened, err);
+}
