@@ -1,5 +1,6 @@
 /* daemon.h - state shared by otapd's threads: the loaded config (read-only
- * after start), the database path and the shutdown flag. */
+ * after start), the database path and the shutdown flag with its wake-up
+ * descriptor (daemon/stop.h). */
 #ifndef OTAPD_DAEMON_H
 #define OTAPD_DAEMON_H
 
@@ -10,6 +11,7 @@ struct daemon_ctx {
 	const struct cfg *cfg;
 	const char *db_path;
 	atomic_bool stop;
+	int wake_fd;                    /* readable once stop is set (stop.h) */
 };
 
 #endif

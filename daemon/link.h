@@ -21,6 +21,9 @@ struct link_ops {
 	/* Writes all n bytes within timeout_ms. Returns 0 or -1. */
 	int (*write)(struct link *l, const uint8_t *buf, size_t n, int timeout_ms, struct errbuf *err);
 	void (*close)(struct link *l);
+	/* The open link's descriptor, readable when data is there: the caller
+	 * polls it together with others (the shutdown wake-up). */
+	int (*poll_fd)(const struct link *l);
 };
 
 struct link {
@@ -43,5 +46,6 @@ static inline long link_read(struct link *l, uint8_t *buf, size_t cap, int timeo
 static inline int link_write(struct link *l, const uint8_t *buf, size_t n, int timeout_ms,
 			     struct errbuf *err) { return l->ops->write(l, buf, n, timeout_ms, err); }
 static inline void link_close(struct link *l) { l->ops->close(l); }
+static inline int link_poll_fd(const struct link *l) { return l->ops->poll_fd(l); }
 
 #endif

@@ -105,10 +105,20 @@ static void serial_close(struct link *l)
 	l->port = NULL;
 }
 
+static int serial_poll_fd(const struct link *l)
+{
+	int fd = -1;
+	/* On POSIX systems the handle is the port's file descriptor. */
+	if (sp_get_port_handle(l->port, &fd) != SP_OK)
+		return -1;
+	return fd;
+}
+
 const struct link_ops link_serial_ops = {
 	.name = "serial",
 	.open = serial_open,
 	.read = serial_read,
 	.write = serial_write,
 	.close = serial_close,
+	.poll_fd = serial_poll_fd,
 };

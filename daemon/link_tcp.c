@@ -151,10 +151,16 @@ static void tcp_close(struct link *l)
 	l->fd = -1;
 }
 
+static int tcp_poll_fd(const struct link *l)
+{
+	return l->fd;
+}
+
 const struct link_ops link_tcp_ops = {
 	.name = "tcp",
 	.open = tcp_open,
 	.read = tcp_read,
 	.write = tcp_write,
 	.close = tcp_close,
+	.poll_fd = tcp_poll_fd,
 };

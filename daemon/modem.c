@@ -1,21 +1,23 @@
 /* modem.c - drives the pure AT state machine over a modem link (modem.h). */
 #include "modem.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include "clock.h"
 #include "log.h"
 
 #define MODEM_WRITE_TIMEOUT_MS 5000
-/* Upper bound for one blocking read, so shutdown requests are noticed. */
-#define MODEM_READ_SLICE_MS 200
 
 void modem_setup(struct modem *m, const struct cfg_modem *cfg, bool status_reports,
-		 const atomic_bool *stop)
+		 const atomic_bool *stop, int wake_fd)
 {
 	memset(m, 0, sizeof *m);
 	m->cfg = cfg;
 	m->stop = stop;
+	m->wake_fd = wake_fd;
 	link_setup(&m->link, cfg);
 	struct at_settings set = {
 		.pin = cfg->pin,
@@ -37,12 +39,34 @@ static int flush_output(struct modem *m, struct errbuf *err)
 	return 0;
 }
 
-static int64_t min64(int64_t a, int64_t b)
+/* Waits up to wait_ms for bytes from the link, or for the shutdown wake-up
+ * when watch_stop. Returns bytes read (> 0), 0 (nothing: timeout or
+ * wake-up) or -1 (link failed, reason in err). */
+static long read_or_wake(struct modem *m, uint8_t *buf, size_t cap, int64_t wait_ms,
+			 bool watch_stop, struct errbuf *err)
 {
-	return a < b ? a : b;
+	int timeout = (int)min64(wait_ms, INT_MAX);
+	struct pollfd pfd[2] = {
+		{ .fd = link_poll_fd(&m->link), .events = POLLIN },
+		{ .fd = watch_stop ? m->wake_fd : -1, .events = POLLIN },   /* -1: ignored */
+	};
+	if (pfd[0].fd < 0)   /* a transport without a descriptor: plain timed read */
+		return link_read(&m->link, buf, cap, timeout, err);
+	int rc = poll(pfd, 2, timeout);
+	if (rc < 0 && errno != EINTR)
+		return errbuf_set(err, "%s: poll: %s", m->cfg->device, strerror(errno));
+	if (rc <= 0 || !(pfd[0].revents & (POLLIN | POLLERR | POLLHUP)))
+		return 0;
+	/* Readable (or failed): the read returns at once and reports either. */
+	return link_read(&m->link, buf, cap, 0, err);
 }
 
-int modem_poll(struct modem *m, int64_t until, struct at_event *ev, struct errbuf *err)
+/* modem_poll's loop. A shutdown ends the wait when abandon_on_stop (no job
+ * is involved) or when no exchange is in progress; a send in progress is
+ * seen through to its reply, bounded by its AT timeout, so that the job's
+ * outcome is known. */
+static int poll_io(struct modem *m, int64_t until, bool abandon_on_stop, struct at_event *ev,
+		   struct errbuf *err)
 {
 	for (;;) {
 		if (flush_output(m, err) < 0)
@@ -57,19 +81,25 @@ int modem_poll(struct modem *m, int64_t until, struct at_event *ev, struct errbu
 		}
 		if (now >= until)
 			return 0;
-		int64_t wait = min64(min64(until, deadline) - now, MODEM_READ_SLICE_MS);
+		bool stopping = atomic_load(m->stop);
+		if (stopping && (abandon_on_stop || at_is_idle(&m->at)))
+			return 0;
 		uint8_t buf[512];
-		long n = link_read(&m->link, buf, sizeof buf, (int)wait, err);
+		/* Once stopping, the readable wake-up would only spin this loop. */
+		long n = read_or_wake(m, buf, sizeof buf, min64(until, deadline) - now, !stopping, err);
 		if (n < 0)
 			goto failed;
 		if (n > 0)
 			at_feed(&m->at, buf, (size_t)n, clock_mono_ms());
-		if (atomic_load(m->stop) && at_is_idle(&m->at))
-			return 0;
 	}
 failed:
 	modem_disconnect(m);
 	return -1;
+}
+
+int modem_poll(struct modem *m, int64_t until, struct at_event *ev, struct errbuf *err)
+{
+	return poll_io(m, until, false, ev, err);
 }
 
 static void log_side_event(const struct modem *m, const struct at_event *ev)
@@ -102,7 +132,7 @@ int modem_connect(struct modem *m, bool *fatal, struct errbuf *err)
 			modem_disconnect(m);
 			return errbuf_set(err, "shutting down");
 		}
-		int rc = modem_poll(m, clock_mono_ms() + MODEM_READ_SLICE_MS, &ev, err);
+		int rc = poll_io(m, INT64_MAX, true, &ev, err);
 		if (rc < 0)
 			return -1;
 		if (rc == 0)

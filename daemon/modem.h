@@ -16,12 +16,14 @@ struct modem {
 	struct at_session at;
 	bool open;
 	const atomic_bool *stop;        /* daemon shutdown requested */
+	int wake_fd;                    /* readable once *stop is set (daemon/stop.h) */
 };
 
 /* Prepares m (nothing is opened). The AT session lives as long as m, so the
- * SIM PIN is sent at most once per daemon start, across reconnects. */
+ * SIM PIN is sent at most once per daemon start, across reconnects. stop and
+ * wake_fd are the daemon's shutdown flag and wake-up (borrowed). */
 void modem_setup(struct modem *m, const struct cfg_modem *cfg, bool status_reports,
-		 const atomic_bool *stop);
+		 const atomic_bool *stop, int wake_fd);
 
 /* Opens the link and runs the init sequence. Returns 0 when the modem is
  * ready; -1 with a reason otherwise (*fatal set when retrying would be
@@ -29,8 +31,10 @@ void modem_setup(struct modem *m, const struct cfg_modem *cfg, bool status_repor
 int modem_connect(struct modem *m, bool *fatal, struct errbuf *err);
 
 /* Moves bytes until an event is available (returns 1, *ev filled), until
- * the monotonic time `until` (returns 0), or until the link fails (returns
- * -1, link closed, reason in err). Ticks the AT timeouts. */
+ * the monotonic time `until` or a shutdown while no exchange is in progress
+ * (returns 0; the wait ends at once, the link and the shutdown wake-up are
+ * polled together), or until the link fails (returns -1, link closed,
+ * reason in err). Ticks the AT timeouts. */
 int modem_poll(struct modem *m, int64_t until, struct at_event *ev, struct errbuf *err);
 
 /* Closes the link (the AT session keeps its once-per-start PIN memory). */

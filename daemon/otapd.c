@@ -17,6 +17,7 @@
 #include "notify_server.h"
 #include "store.h"
 #include "scheduler.h"
+#include "stop.h"
 #include "worker.h"
 
 struct otapd_options {
@@ -133,7 +134,7 @@ static int start_threads(struct daemon_ctx *d, struct scheduler *sched,
 		return -1;
 	}
 	if (scheduler_start(sched, d) < 0) {
-		atomic_store(&d->stop, true);
+		stop_request(d);
 		notify_server_join(*notify);
 		return -1;
 	}
@@ -165,7 +166,7 @@ static int run(struct daemon_ctx *d)
 	} else {
 		rc = -1;
 	}
-	atomic_store(&d->stop, true);
+	stop_request(d);   /* every thread wakes at once */
 	for (int i = 0; i < started; i++)
 		worker_join(&workers[i]);
 	scheduler_join(&sched);
@@ -210,12 +211,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct daemon_ctx d = { .cfg = &cfg, .db_path = opts.db_path ? opts.db_path : cfg.database };
-	atomic_init(&d.stop, false);
+	if (stop_init(&d, &err) < 0) {
+		log_errorx("%s", err.msg);
+		cfg_free(&cfg);
+		return 1;
+	}
 	block_signals();
 	int lock_fd = lock_database(d.db_path);
 	int rc = lock_fd < 0 || recover(d.db_path) < 0 || run(&d) < 0 ? 1 : 0;
 	if (lock_fd >= 0)
 		close(lock_fd);
+	stop_close(&d);
 	log_info("stopped");
 	cfg_free(&cfg);
 	return rc;

@@ -2,11 +2,11 @@
  * so that slow bookkeeping never delays a modem's next AT+CMGS. */
 #include "scheduler.h"
 
-#include <time.h>
 #include "clock.h"
 #include "log.h"
 #include "notify_sweep.h"
 #include "rollout.h"
+#include "stop.h"
 
 #define SCHEDULER_PERIOD_MS 1000
 
@@ -28,13 +28,12 @@ static void *scheduler_main(void *arg)
 {
 	struct scheduler *s = arg;
 	int64_t next = clock_mono_ms();
-	while (!atomic_load(&s->daemon->stop)) {
-		if (clock_mono_ms() >= next) {
-			scheduler_step(s);
-			next = clock_mono_ms() + SCHEDULER_PERIOD_MS;
-		}
-		struct timespec nap = { 0, 100 * 1000000L };
-		nanosleep(&nap, NULL);
+	/* Asleep until the next tick or shutdown: one wake-up a second. */
+	while (stop_sleep_until(s->daemon, next)) {
+		scheduler_step(s);
+		/* From the tick's deadline, so a slow step does not shift the
+		 * cadence; a step longer than a period is not made up for. */
+		next = max64(next + SCHEDULER_PERIOD_MS, clock_mono_ms());
 	}
 	return NULL;
 }

@@ -1,24 +1,65 @@
 /* sendjob.h - one job on one modem: claim -> parts -> outcome in the queue.
- * Used by the worker loop; all functions run on the worker's thread. */
+ * Owns the modem's table of jobs between parts (lib/pending) and reports
+ * what each call saw; the worker alone keeps the modem's health (re-init,
+ * watchdog). All functions run on the worker's thread. */
 #ifndef OTAPD_SENDJOB_H
 #define OTAPD_SENDJOB_H
 
-#include <stdint.h>
-#include "worker.h"
+#include <stdbool.h>
+#include "at.h"
+#include "config.h"
+#include "modem.h"
+#include "pending.h"
+#include "store.h"
+
+struct sendjob {
+	const struct cfg *cfg;          /* profiles, notify URL, retry, split delay */
+	const struct cfg_modem *modem_cfg;
+	struct modem *modem;
+	struct store *queue;
+	struct pending_table pending;   /* jobs between parts */
+	unsigned rand_state;            /* backoff jitter */
+};
+
+enum sendjob_result {
+	SENDJOB_NONE,           /* nothing recorded (an event that is not about a job) */
+	SENDJOB_PENDING,        /* the job waits in the table for its next part */
+	SENDJOB_SENT,           /* all parts went: recorded as sent */
+	SENDJOB_FAILED,         /* recorded as failed */
+	SENDJOB_RETRY,          /* recorded for a retry with backoff (or failed: attempts used up) */
+	SENDJOB_REQUEUED,       /* back to the queue without using an attempt */
+};
+
+/* What one call saw, for the worker's bookkeeping. */
+struct sendjob_report {
+	enum sendjob_result result;
+	bool reinit;            /* modem at fault, restarted or not registered: re-initialise */
+	bool answered;          /* the modem answered a send: the watchdog starts again */
+	bool send_unanswered;   /* a send got no answer (watchdog input) */
+	int side_timeouts;      /* other exchanges without an answer (watchdog input) */
+};
+
+/* Prepares s for the modem cfg/modem_cfg/modem with its queue connection
+ * (all borrowed); the pending table starts empty. */
+void sendjob_init(struct sendjob *s, const struct cfg *cfg, const struct cfg_modem *modem_cfg,
+		  struct modem *modem, struct store *queue, unsigned seed);
 
 /* Builds the parts of a freshly claimed job and registers it as pending
- * (first part due now). A job that cannot be built fails at once. */
-void sendjob_start(struct worker *w, const struct job *job);
+ * (first part due now): SENDJOB_PENDING. A job that cannot be built fails
+ * at once (SENDJOB_FAILED), or goes back to the queue (SENDJOB_REQUEUED)
+ * when its notify URL cannot be prepared. The table must have room. */
+struct sendjob_report sendjob_start(struct sendjob *s, const struct job *job);
 
-/* Sends the next part of p; records the outcome when the job is finished
- * or failed, and removes it from the pending table then. */
-void sendjob_continue(struct worker *w, struct pending_job *p);
+/* Sends the next part of p, an entry of s->pending; records the outcome
+ * when the job is finished or failed, and removes it from the table then. */
+struct sendjob_report sendjob_continue(struct sendjob *s, struct pending_job *p);
 
 /* Puts every pending job back in the queue without using an attempt (the
  * modem is going away: shutdown or re-initialisation). */
-void sendjob_requeue_all(struct worker *w, const char *result, const char *why);
+void sendjob_requeue_all(struct sendjob *s, const char *result, const char *why);
 
-/* Handles an event that is not the reply to a send: URCs, watchdog inputs. */
-void sendjob_side_event(struct worker *w, const struct at_event *ev);
+/* Handles an event that is not the reply to a send: URCs (logged; status
+ * reports applied), watchdog inputs. */
+struct sendjob_report sendjob_side_event(struct sendjob *s, const struct at_event *ev);
 
 #endif

@@ -5,46 +5,51 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include "clock.h"
 #include "log.h"
-#include "sendjob.h"
+#include "stop.h"
 
 #define RECONNECT_MIN_MS 1000
 #define RECONNECT_MAX_MS 60000
-/* How often an idle modem looks for due jobs: bounds the pick-up latency of
- * a newly enqueued job; the look-up is one indexed read. */
-#define QUEUE_POLL_MS 200
 /* Registration and signal check while idle. */
 #define CHECK_INTERVAL_MS 60000
+/* Consecutive no-answer failures after which the modem is re-initialised. */
+#define WATCHDOG_TIMEOUTS 3
 
 static bool stopping(const struct worker *w)
 {
-	return atomic_load(&w->daemon->stop);
+	return stop_requested(w->daemon);
 }
 
-/* Sleeps up to ms, waking early on shutdown. */
-static void nap(const struct worker *w, int64_t ms)
+/* Counts one exchange without an answer; enough of them in a row mean the
+ * modem is wedged. */
+static bool watchdog_bites(struct worker *w)
 {
-	int64_t end = clock_mono_ms() + ms;
-	while (!stopping(w) && clock_mono_ms() < end) {
-		struct timespec ts = { 0, 50 * 1000000L };
-		nanosleep(&ts, NULL);
-	}
+	return ++w->consecutive_timeouts >= WATCHDOG_TIMEOUTS;
 }
 
-static struct pending_job *first_due_pending(struct worker *w, int64_t now, int64_t *earliest)
+/* Takes in what a sendjob call saw: the worker alone decides about the
+ * modem (re-init, watchdog). */
+static void take_report(struct worker *w, const struct sendjob_report *r)
 {
-	struct pending_job *best = NULL;
-	*earliest = INT64_MAX;
-	for (size_t i = 0; i < w->pending_count; i++) {
-		struct pending_job *p = &w->pending[i];
-		if (p->due < *earliest)
-			*earliest = p->due;
-		if (p->due <= now && (!best || p->due < best->due))
-			best = p;
+	if (r->answered)
+		w->consecutive_timeouts = 0;
+	for (int i = 0; i < r->side_timeouts; i++) {
+		if (watchdog_bites(w)) {
+			log_warnx("modem %s: stopped answering, re-initialising", w->cfg->name);
+			w->need_reinit = true;
+		}
 	}
-	return best;
+	if (r->send_unanswered && watchdog_bites(w)) {
+		log_warnx("modem %s: %d exchanges without an answer, re-initialising", w->cfg->name,
+			  w->consecutive_timeouts);
+		w->need_reinit = true;
+	}
+	if (r->reinit)
+		w->need_reinit = true;
+	/* Any call may have committed on our connection, which data_version
+	 * does not show (a retry's new not_before, a status report's resend). */
+	queue_watch_touch(&w->watch);
 }
 
 static void note_send(struct worker *w)
@@ -54,7 +59,8 @@ static void note_send(struct worker *w)
 }
 
 /* Claims a due job if there is one (queue_claim looks read-only first, so
- * an idle poll takes no write lock). Returns true when one was started. */
+ * a probe that finds nothing takes no write lock). Returns true when one was
+ * started. */
 static bool try_claim(struct worker *w, int64_t now)
 {
 	struct errbuf err;
@@ -63,10 +69,11 @@ static bool try_claim(struct worker *w, int64_t now)
 	if (rc < 0)
 		log_errorx("modem %s: cannot claim a job: %s", w->cfg->name, err.msg);
 	if (rc <= 0) {
-		w->next_queue_poll = now + QUEUE_POLL_MS;
+		queue_watch_found_nothing(&w->watch, now, rc < 0);
 		return false;
 	}
-	sendjob_start(w, &job);
+	struct sendjob_report r = sendjob_start(&w->send, &job);
+	take_report(w, &r);
 	return true;
 }
 
@@ -77,18 +84,10 @@ static void idle_wait(struct worker *w, int64_t until)
 	int rc = modem_poll(&w->modem, until, &ev, &err);
 	if (rc < 0)
 		log_warnx("modem %s: %s", w->cfg->name, err.msg);
-	else if (rc > 0)
-		sendjob_side_event(w, &ev);
-}
-
-static int64_t min64(int64_t a, int64_t b)
-{
-	return a < b ? a : b;
-}
-
-static int64_t max64(int64_t a, int64_t b)
-{
-	return a > b ? a : b;
+	else if (rc > 0) {
+		struct sendjob_report r = sendjob_side_event(&w->send, &ev);
+		take_report(w, &r);
+	}
 }
 
 /* One decision of the scheduling loop. Waiting parts come first (their job
@@ -98,16 +97,17 @@ static void worker_step(struct worker *w)
 {
 	int64_t now = clock_mono_ms();
 	int64_t pending_due;
-	struct pending_job *p = first_due_pending(w, now, &pending_due);
+	struct pending_job *p = pending_first_due(&w->send.pending, now, &pending_due);
 	bool idle = at_is_idle(&w->modem.at);   /* false while a health check runs */
 	bool may_send = idle && now >= w->next_send;
 
 	if (p && may_send) {
-		sendjob_continue(w, p);
+		struct sendjob_report r = sendjob_continue(&w->send, p);
+		take_report(w, &r);
 		note_send(w);
 		return;
 	}
-	if (may_send && w->pending_count < WORKER_MAX_PENDING && now >= w->next_queue_poll &&
+	if (may_send && !pending_full(&w->send.pending) && queue_watch_probe_now(&w->watch, now) &&
 	    try_claim(w, now))
 		return;
 	if (now >= w->next_check && idle) {
@@ -116,15 +116,16 @@ static void worker_step(struct worker *w)
 		return;
 	}
 	if (!idle) {
+		/* The check ends with a bare OK, which is no event: look again soon. */
 		idle_wait(w, now + 50);
 		return;
 	}
 	/* Sleep until the earliest moment something can be done. */
 	int64_t until = w->next_check;
-	if (w->pending_count > 0)
+	if (pending_count(&w->send.pending) > 0)
 		until = min64(until, max64(pending_due, w->next_send));
-	if (w->pending_count < WORKER_MAX_PENDING)
-		until = min64(until, max64(w->next_queue_poll, w->next_send));
+	if (!pending_full(&w->send.pending))
+		until = min64(until, max64(queue_watch_next(&w->watch), w->next_send));
 	idle_wait(w, until);
 }
 
@@ -133,9 +134,10 @@ static void run_connected(struct worker *w)
 	w->need_reinit = false;
 	w->consecutive_timeouts = 0;
 	w->next_check = clock_mono_ms() + CHECK_INTERVAL_MS;
+	queue_watch_touch(&w->watch);
 	while (!stopping(w) && w->modem.open && !w->need_reinit)
 		worker_step(w);
-	sendjob_requeue_all(w, stopping(w) ? "interrupted" : "modem",
+	sendjob_requeue_all(&w->send, stopping(w) ? "interrupted" : "modem",
 			    stopping(w) ? "otapd stopped between parts; all parts will be resent"
 					: "modem re-initialised between parts; all parts will be resent");
 	modem_disconnect(&w->modem);
@@ -159,7 +161,7 @@ static void *worker_main(void *arg)
 			}
 			log_warnx("modem %s: %s; retrying in %llds", w->cfg->name, err.msg,
 				  (long long)(delay / 1000));
-			nap(w, delay);
+			stop_sleep_until(w->daemon, clock_mono_ms() + delay);
 			delay = min64(delay * 2, RECONNECT_MAX_MS);
 			continue;
 		}
@@ -178,14 +180,16 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_m
 	memset(w, 0, sizeof *w);
 	w->daemon = daemon;
 	w->cfg = cfg;
-	w->rand_state = (unsigned)clock_mono_ms() ^ (unsigned)(uintptr_t)w;
 	for (size_t i = 0; i < daemon->cfg->profile_count; i++)
 		status_reports |= daemon->cfg->profiles[i].status_report;
-	modem_setup(&w->modem, cfg, status_reports, &daemon->stop);
+	modem_setup(&w->modem, cfg, status_reports, &daemon->stop, daemon->wake_fd);
 	if (store_open(daemon->db_path, &w->queue, &err) < 0) {
 		log_errorx("modem %s: %s", cfg->name, err.msg);
 		return -1;
 	}
+	sendjob_init(&w->send, daemon->cfg, cfg, &w->modem, w->queue,
+		     (unsigned)clock_mono_ms() ^ (unsigned)(uintptr_t)w);
+	queue_watch_init(&w->watch, w->queue, cfg->name);
 	int rc = pthread_create(&w->thread, NULL, worker_main, w);
 	if (rc != 0) {
 		store_close(w->queue);

@@ -7,23 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "daemon.h"
-#include "jobmsg.h"
 #include "modem.h"
 #include "store.h"
-
-/* Jobs whose START part waits for the split delay while the modem serves
- * other jobs. */
-#define WORKER_MAX_PENDING 32
-
-struct pending_job {
-	struct job job;
-	struct jobmsg msg;
-	size_t next_part;
-	int64_t due;                    /* monotonic time the next part may go */
-	int64_t started_at;             /* wall clock, for the attempt row */
-	char mrs[64];                   /* "17,18" for the attempt row */
-	int mr[OTAP_MAX_PARTS];         /* the same, for status-report matching */
-};
+#include "queue_watch.h"
+#include "sendjob.h"
 
 struct worker {
 	struct daemon_ctx *daemon;
@@ -31,14 +18,12 @@ struct worker {
 	struct modem modem;
 	struct store *queue;
 	pthread_t thread;
-	struct pending_job pending[WORKER_MAX_PENDING];
-	size_t pending_count;
-	int consecutive_timeouts;
+	struct sendjob send;            /* its jobs between parts, their outcomes */
+	int consecutive_timeouts;       /* exchanges without an answer, for the watchdog */
 	bool need_reinit;
 	int64_t next_send;              /* monotonic: rate limit spacing */
-	int64_t next_queue_poll;        /* monotonic: when to look for due jobs again */
+	struct queue_watch watch;       /* when to look for due jobs again */
 	int64_t next_check;             /* monotonic: idle registration/signal check */
-	unsigned rand_state;
 };
 
 /* Starts the thread for modem cfg. Returns 0 or -1 (errno set). */

@@ -12,4 +12,8 @@ int64_t clock_mono_us(void);
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t clock_wall_ms(void);
 
+/* The earlier / later of two times (deadline arithmetic). */
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
 #endif

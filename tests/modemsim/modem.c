@@ -422,11 +422,6 @@ static void run_timers(struct modem *m, int64_t now)
 	run_garbage(m, now);
 }
 
-static int64_t min64(int64_t a, int64_t b)
-{
-	return a < b ? a : b;
-}
-
 int64_t modem_deadline(const struct modem *m)
 {
 	if (!m->connected || m->hangup)

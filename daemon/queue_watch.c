@@ -1,0 +1,78 @@
+/* queue_watch.c - cheap change detection on the shared queue for an idle
+ * modem (queue_watch.h). */
+#include "queue_watch.h"
+
+#include "clock.h"
+#include "log.h"
+
+/* Longest trust in a computed due time: it came from the wall clock, which
+ * may be stepped; an idle modem probes at least this often. */
+#define QUEUE_WATCH_RESYNC_MS 60000
+
+void queue_watch_init(struct queue_watch *qw, struct store *q, const char *modem)
+{
+	qw->queue = q;
+	qw->modem = modem;
+	qw->changed = true;
+	qw->version = -1;
+	qw->next_version = 0;
+	qw->due = 0;
+}
+
+void queue_watch_touch(struct queue_watch *qw)
+{
+	qw->changed = true;
+}
+
+/* Looks at data_version; a failure counts as a change (probe rather than
+ * miss a job). */
+static void look_at_version(struct queue_watch *qw, int64_t now)
+{
+	struct errbuf err;
+	int64_t v;
+	qw->next_version = now + QUEUE_WATCH_VERSION_MS;
+	if (store_data_version(qw->queue, &v, &err) < 0) {
+		log_errorx("modem %s: %s", qw->modem, err.msg);
+		qw->changed = true;
+		return;
+	}
+	if (v != qw->version)
+		qw->changed = true;
+	qw->version = v;
+}
+
+bool queue_watch_probe_now(struct queue_watch *qw, int64_t now)
+{
+	if (!qw->changed && now >= qw->next_version)
+		look_at_version(qw, now);
+	return qw->changed || now >= qw->due;
+}
+
+/* The earliest due time as monotonic time; INT64_MAX when none or unknown. */
+static int64_t next_due_mono(struct queue_watch *qw, int64_t now)
+{
+	struct errbuf err;
+	int64_t due;
+	if (store_next_due(qw->queue, &due, &err) < 0) {
+		log_errorx("modem %s: %s", qw->modem, err.msg);
+		return now;
+	}
+	if (due == INT64_MAX)
+		return INT64_MAX;
+	return now + max64(due - clock_wall_ms(), 0);
+}
+
+void queue_watch_found_nothing(struct queue_watch *qw, int64_t now, bool probe_failed)
+{
+	qw->changed = false;
+	int64_t due = probe_failed ? now : next_due_mono(qw, now);
+	/* Not before the next version look: a due time that has come while
+	 * the claim took nothing (another modem was faster, a rollout's rate
+	 * spacing) must not make the loop spin. */
+	qw->due = min64(max64(due, now + QUEUE_WATCH_VERSION_MS), now + QUEUE_WATCH_RESYNC_MS);
+}
+
+int64_t queue_watch_next(const struct queue_watch *qw)
+{
+	return qw->changed ? 0 : min64(qw->due, qw->next_version);
+}
