@@ -39,7 +39,8 @@ int cli_load_config(struct cli_ctx *ctx);
 int cli_open_queue(struct cli_ctx *ctx, struct store **q);
 /* True when argv has -h/--help; prints usage to stdout. */
 bool cli_wants_help(int argc, char **argv, const char *usage);
-/* Prints "otapctl: <msg>" to stderr and returns code. */
+/* Prints "otapctl: <msg>" to stderr, control bytes escaped as \xNN
+ * (textesc.h), and returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses a positive job id; returns 0 or -1. */
 int cli_parse_id(const char *text, int64_t *id);
@@ -49,7 +50,8 @@ int64_t cli_now_ms(void);
 /* Additions (cli): helpers shared by subcommands. */
 
 struct option;
-/* Prints "otapctl: warning: <msg>" to stderr (the operation goes on). */
+/* Prints "otapctl: warning: <msg>" to stderr, escaped like cli_fail (the
+ * operation goes on). */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reports a getopt_long failure (c is '?' or ':'; optstring starts with ':')
  * for subcommand cmd as "otapctl: cmd: unknown option ...", with a hint when
@@ -61,11 +63,21 @@ int cli_db_path(struct cli_ctx *ctx, const char **path);
 /* Like cli_open_queue but refuses a database file that does not exist yet
  * (read/modify commands must not silently create an empty one). */
 int cli_open_existing_queue(struct cli_ctx *ctx, struct store **q);
+/* How far ahead a schedule time may be: a year (366 days). An OTAP
+ * trigger timed further out is a typo (+99999999999d, 2062 for 2026), and
+ * the store parks unopened waves in the year 4000, which a user time must
+ * never reach. */
+#define CLI_TIME_HORIZON_DAYS 366
+#define CLI_TIME_HORIZON_MS (CLI_TIME_HORIZON_DAYS * 24LL * 60 * 60 * 1000)
 /* Parses a schedule time: "now", "+DURATION" (relative to now_ms),
  * "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM[:SS]" in local time, or the
  * same with a trailing "Z" for UTC. Returns 0 and sets *out (ms since the
- * epoch), or -1 with a reason in err. */
+ * epoch), or -1 with a reason in err (also for overflow and for times more
+ * than CLI_TIME_HORIZON_MS after now_ms). */
 int cli_parse_time(const char *text, int64_t now_ms, int64_t *out, struct errbuf *err);
+/* Returns 0 when t (from text) is at most CLI_TIME_HORIZON_MS after now_ms,
+ * else -1 with "invalid time 'TEXT': more than 366 days (a year) ahead" in err. */
+int cli_time_check_horizon(const char *text, int64_t t, int64_t now_ms, struct errbuf *err);
 /* Parses a decimal integer in [min, max] with nothing around it. Returns 0 or -1. */
 int cli_parse_int(const char *text, int min, int max, int *out);
 /* Formats ms since the epoch as local "YYYY-MM-DD HH:MM:SS" into buf. */

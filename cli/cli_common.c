@@ -15,28 +15,38 @@
 
 #include "clock.h"
 #include "duration.h"
+#include "textesc.h"
 
 /* ------------------------------------------------------------ messages */
+
+/* Prints prefix, the formatted message and a newline to stderr in one go,
+ * with control bytes escaped: argv, file contents and CSV fields end up in
+ * messages, and none of them may act on the operator's terminal. */
+__attribute__((format(printf, 2, 0)))
+static void print_message(const char *prefix, const char *fmt, va_list ap)
+{
+	char raw[4096], line[sizeof raw * TEXTESC_MAX_PER_BYTE];
+	int n = vsnprintf(raw, sizeof raw, fmt, ap);
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1;
+	textesc(line, sizeof line, raw, len);
+	fprintf(stderr, "%s%s\n", prefix, line);
+}
 
 int cli_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
-	fputs("otapctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_message("otapctl: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return code;
 }
 
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("otapctl: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_message("otapctl: warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 bool cli_wants_help(int argc, char **argv, const char *usage)
@@ -354,7 +364,15 @@ static int civil_to_ms(const struct civil_time *c, const char *text, int64_t *ou
 	return 0;
 }
 
-int cli_parse_time(const char *text, int64_t now_ms, int64_t *out, struct errbuf *err)
+int cli_time_check_horizon(const char *text, int64_t t, int64_t now_ms, struct errbuf *err)
+{
+	if (t > now_ms && t - now_ms > CLI_TIME_HORIZON_MS)
+		return errbuf_set(err, "invalid time '%.40s': more than %d days (a year) ahead",
+				  text, CLI_TIME_HORIZON_DAYS);
+	return 0;
+}
+
+static int parse_time_any(const char *text, int64_t now_ms, int64_t *out, struct errbuf *err)
 {
 	struct civil_time c;
 
@@ -374,6 +392,13 @@ int cli_parse_time(const char *text, int64_t now_ms, int64_t *out, struct errbuf
 	if (!parse_civil(text, &c))
 		return errbuf_set(err, "invalid time '%.40s': " TIME_EXPECTED, text);
 	return civil_to_ms(&c, text, out, err);
+}
+
+int cli_parse_time(const char *text, int64_t now_ms, int64_t *out, struct errbuf *err)
+{
+	if (parse_time_any(text, now_ms, out, err) < 0)
+		return -1;
+	return cli_time_check_horizon(text, *out, now_ms, err);
 }
 
 /* --------------------------------------------------------------- cells */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "pdu.h"
@@ -175,54 +176,65 @@ static void print_escaped(const uint8_t *p, size_t n)
 	}
 }
 
-/* True when the line p[0..n) is "KEY:" for a keyword whose value is secret. */
+/* True when the line p[0..n) is "KEY:" for a keyword whose value is secret
+ * (case-insensitive, after optional blanks: mask rather than guess what a
+ * module's parser accepts). *keylen covers the blanks and "KEY:". */
 static bool is_secret_line(const uint8_t *p, size_t n, size_t *keylen)
 {
 	static const char *const keys[] = { "PWD:", "HTTPPWD:", "NETPWD:" };
+	size_t lead = 0;
 
+	while (lead < n && (p[lead] == ' ' || p[lead] == '\t'))
+		lead++;
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		size_t k = strlen(keys[i]);
-		if (n >= k && memcmp(p, keys[i], k) == 0) {
-			*keylen = k;
+		if (n - lead >= k && strncasecmp((const char *)p + lead, keys[i], k) == 0) {
+			*keylen = lead + k;
 			return true;
 		}
 	}
 	return false;
 }
 
-/* Prints an OTAP body line by line with secret values masked: an operator
- * pasting decode output into a ticket must not leak the module password. */
-static void print_masked_otap(const uint8_t *p, size_t n)
+/* Length of the line starting at p[0..n), its terminator (LF, CRLF or a
+ * lone CR) not included; *term gets the terminator's length. */
+static size_t line_len(const uint8_t *p, size_t n, size_t *term)
+{
+	size_t i = 0;
+	while (i < n && p[i] != '\n' && p[i] != '\r')
+		i++;
+	*term = i == n ? 0 : p[i] == '\r' && i + 1 < n && p[i + 1] == '\n' ? 2 : 1;
+	return i;
+}
+
+/* Prints a body line by line with secret values masked, whatever the line
+ * ends (LF, CRLF, CR): an operator pasting decode output into a ticket must
+ * not leak the module password. */
+static void print_masked(const uint8_t *p, size_t n)
 {
 	size_t start = 0;
 
 	while (start < n) {
-		const uint8_t *nl = memchr(p + start, '\n', n - start);
-		size_t end = nl ? (size_t)(nl - p) + 1 : n;
+		size_t term, len = line_len(p + start, n - start, &term);
 		size_t keylen;
-		if (is_secret_line(p + start, end - start, &keylen)) {
+		if (is_secret_line(p + start, len, &keylen)) {
 			print_escaped(p + start, keylen);
 			fputs("******", stdout);
-			if (nl)
-				fputs("\\n", stdout);
+			print_escaped(p + start + len, term);
 		} else {
-			print_escaped(p + start, end - start);
+			print_escaped(p + start, len + term);
 		}
-		start = end;
+		start += len + term;
 	}
-}
-
-static bool is_otap_body(const uint8_t *p, size_t n)
-{
-	static const char magic[] = "OTAP_IMPNG\n";
-	return n >= sizeof magic - 1 && memcmp(p, magic, sizeof magic - 1) == 0;
 }
 
 static void print_body(const struct pdu_decoded *d, bool show_secrets)
 {
 	fputs("body: ", stdout);
-	if (!show_secrets && is_otap_body(d->ud, d->udl))
-		print_masked_otap(d->ud, d->udl);
+	/* Every body, not only those starting "OTAP_IMPNG\n": a CRLF body or a
+	 * later part of a split message carries PWD just the same. */
+	if (!show_secrets)
+		print_masked(d->ud, d->udl);
 	else
 		print_escaped(d->ud, d->udl);
 	putchar('\n');

@@ -88,7 +88,7 @@ static int parse_args(int argc, char **argv, struct enqueue_args *a)
 static int check_job_fields(const struct enqueue_args *a, int64_t now, struct job_new *job)
 {
 	struct errbuf err = { { 0 } };
-	const char *why = msisdn_check(a->to);
+	const char *why = msisdn_check_destination(a->to);
 
 	if (why)
 		return cli_fail(EXIT_USAGE, "enqueue: invalid MSISDN '%s': %s", a->to, why);

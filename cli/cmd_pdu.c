@@ -97,7 +97,7 @@ static int parse_args(int argc, char **argv, struct pdu_args *a)
 
 static int check_numbers(const struct pdu_args *a)
 {
-	const char *why = msisdn_check(a->to);
+	const char *why = msisdn_check_destination(a->to);
 
 	if (why)
 		return cli_fail(EXIT_USAGE, "pdu: invalid MSISDN '%s': %s", a->to, why);

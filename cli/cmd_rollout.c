@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "textesc.h"
 
 /* Problems beyond this many are counted, not listed: a file with a wrong
  * column order would otherwise print a million lines. */
@@ -151,7 +152,7 @@ static int parse_start(const char *text, const char *zone, int64_t now, int64_t 
 		return -1;
 	*out = tz_to_utc(tz, *out / 1000, false) * 1000;
 	tz_free(tz);
-	return 0;
+	return cli_time_check_horizon(text, *out, now, err);
 }
 
 /* -------------------------------------------------------------- create */
@@ -376,7 +377,9 @@ static int run_create(int argc, char **argv, struct cli_ctx *ctx)
 	struct store *q;
 	if ((rc = cli_open_queue(ctx, &q)) != EXIT_OK)
 		return rc;
-	struct import_view view = { .file = a.file, .tty = isatty(STDERR_FILENO) == 1 };
+	char file_shown[1024];  /* the progress lines print it directly */
+	textesc_str(file_shown, sizeof file_shown, a.file);
+	struct import_view view = { .file = file_shown, .tty = isatty(STDERR_FILENO) == 1 };
 	struct stat sb;
 	view.progress = stat(a.file, &sb) == 0 && sb.st_size >= PROGRESS_MIN_BYTES;
 	struct rollout_import_hooks hooks = { on_problem, on_progress, &view };

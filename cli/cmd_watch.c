@@ -12,6 +12,8 @@
 
 #define INTERVAL_DEFAULT_MS 1000
 #define INTERVAL_MIN_MS 100
+/* A longer pause between frames is a typo, not a dashboard. */
+#define INTERVAL_MAX_MS (60 * 60 * 1000)
 
 static const char watch_usage[] =
 	"usage: otapctl [-c FILE | --db PATH] watch NAME [--interval DURATION] [--once] [--json]\n"
@@ -21,7 +23,7 @@ static const char watch_usage[] =
 	"the other, separated by a blank line. Stops when the rollout is done or\n"
 	"cancelled, or on Ctrl-C.\n"
 	"\n"
-	"  -i, --interval DURATION  time between frames (default 1s, at least 100ms)\n"
+	"  -i, --interval DURATION  time between frames (default 1s, 100ms to 1h)\n"
 	"      --once               print one frame and stop\n"
 	"      --json               one JSON object per line (as rollout status --json)\n"
 	"  -h, --help               show this help\n"
@@ -57,6 +59,9 @@ static int parse_args(int argc, char **argv, struct watch_args *a)
 			if (a->interval_ms < INTERVAL_MIN_MS)
 				return cli_fail(EXIT_USAGE, "watch: --interval %s is too short "
 						"(at least 100ms)", optarg);
+			if (a->interval_ms > INTERVAL_MAX_MS)
+				return cli_fail(EXIT_USAGE, "watch: --interval %s is too long "
+						"(at most 1h)", optarg);
 			break;
 		case OPT_ONCE: a->once = true; break;
 		case OPT_JSON: a->json = true; break;

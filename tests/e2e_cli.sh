@@ -139,19 +139,29 @@ expect_error 2 "option --to needs a value" "--to without value"
 run -c "$CONF" enqueue --db "$DB" --to +491701234567 --profile pls62
 expect_error 2 "global option" "global option after the command"
 
-# Times: UTC with Z, and local time in a zone with DST.
-run -c "$CONF" enqueue --to +491701234567 --profile pls62 --at 2030-02-03T10:00:05Z
+# Times: UTC with Z, and local time in a zone with DST. Schedule times
+# must lie within a year, so the dates are the next 3 February / 1 July.
+next_date() {
+	local y t
+	y=$(date -u +%Y)
+	t="$y-$1"
+	[ "$(date -u -d "$t" +%s)" -gt "$(date -u +%s)" ] || t="$((y + 1))-$1"
+	echo "$t"
+}
+FEB=$(next_date 02-03)
+JUL=$(next_date 07-01)
+run -c "$CONF" enqueue --to +491701234567 --profile pls62 --at "${FEB}T10:00:05Z"
 expect_rc 0 "enqueue --at ...Z"
 ID_UTC=$OUT
 run --db "$DB" status "$ID_UTC" --json
-grep -q '"not_before":"2030-02-03T10:00:05.000Z"' "$WORK/out" || fail "UTC --at stored wrongly: $OUT"
+grep -q "\"not_before\":\"${FEB}T10:00:05.000Z\"" "$WORK/out" || fail "UTC --at stored wrongly: $OUT"
 if [ -e /usr/share/zoneinfo/Europe/Berlin ]; then
 	RC=0
 	TZ=Europe/Berlin "$CTL" -c "$CONF" enqueue --to +491701234567 --profile pls62 \
-		--at "2030-07-01 12:00" >"$WORK/out" 2>"$WORK/err" || RC=$?
+		--at "$JUL 12:00" >"$WORK/out" 2>"$WORK/err" || RC=$?
 	expect_rc 0 "enqueue --at local time"
 	run --db "$DB" status "$(cat "$WORK/out")" --json
-	grep -q '"not_before":"2030-07-01T10:00:00.000Z"' "$WORK/out" ||
+	grep -q "\"not_before\":\"${JUL}T10:00:00.000Z\"" "$WORK/out" ||
 		fail "local --at (CEST) stored wrongly: $OUT"
 fi
 

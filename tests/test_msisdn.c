@@ -93,6 +93,57 @@ static void test_rejects_other_characters(void **state)
 	assert_rejected("00491701234567\xC3\xA9", "not a digit");
 }
 
+/* ---- msisdn_check_destination: the minimum lengths per TOA ---- */
+
+static void assert_dest_accepted(const char *text)
+{
+	const char *why = msisdn_check_destination(text);
+	if (why)
+		fail_msg("\"%s\" rejected as destination: %s", text, why);
+}
+
+static void assert_dest_rejected(const char *text, const char *hint)
+{
+	const char *why = msisdn_check_destination(text);
+	if (!why)
+		fail_msg("\"%s\" accepted as destination", text ? text : "(null)");
+	if (!strstr(why, hint))
+		fail_msg("\"%s\": reason \"%s\" does not mention \"%s\"",
+			 text ? text : "(null)", why, hint);
+}
+
+static void test_dest_international_minimum(void **state)
+{
+	(void)state;
+	assert_dest_rejected("+49", "at least 7 digits");
+	assert_dest_rejected("+1", "at least 7 digits");
+	assert_dest_rejected("+491234", "at least 7 digits");      /* 6 digits */
+	assert_dest_accepted("+6831234");                           /* Niue: 683 + 4 digits */
+	assert_dest_accepted("+491701234567");
+	assert_dest_accepted("+123456789012345");
+}
+
+static void test_dest_national_minimum(void **state)
+{
+	(void)state;
+	assert_dest_rejected("0", "at least 4 digits");
+	assert_dest_rejected("112", "at least 4 digits");
+	assert_dest_rejected("000", "at least 4 digits");
+	assert_dest_accepted("1234");
+	assert_dest_accepted("01701234567");
+}
+
+static void test_dest_keeps_syntax_rules(void **state)
+{
+	(void)state;
+	assert_dest_rejected("", "empty");
+	assert_dest_rejected(NULL, "empty");
+	assert_dest_rejected("+", "no digits");
+	assert_dest_rejected("+1234567890123456", "15 digits");
+	assert_dest_rejected("+49170abc1234", "not a digit");
+	assert_dest_rejected("+49170\x1b" "1234", "not a digit");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -104,6 +155,9 @@ int main(void)
 		cmocka_unit_test(test_rejects_plus_not_first),
 		cmocka_unit_test(test_rejects_whitespace),
 		cmocka_unit_test(test_rejects_other_characters),
+		cmocka_unit_test(test_dest_international_minimum),
+		cmocka_unit_test(test_dest_national_minimum),
+		cmocka_unit_test(test_dest_keeps_syntax_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,10 +3,13 @@
  * fraction of a second and can be read twice (check, then import). */
 #include "csv.h"
 
+#include "fileread.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -76,45 +79,121 @@ int csv_open_mem(const char *data, size_t len, struct csv_reader **out, struct e
 	return 0;
 }
 
-/* Reads all of fd into a malloc()ed buffer (pipes, terminals). */
+/* Line number (1-based) of byte offset off in buf. */
+static size_t line_of(const char *buf, size_t off)
+{
+	size_t line = 1;
+	for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + off - p))) != NULL; p++)
+		line++;
+	return line;
+}
+
+/* Last CR or LF in buf[from..to), or SIZE_MAX. */
+static size_t last_break(const char *buf, size_t from, size_t to)
+{
+	for (size_t i = to; i > from; i--) {
+		if (buf[i - 1] == '\n' || buf[i - 1] == '\r')
+			return i - 1;
+	}
+	return SIZE_MAX;
+}
+
+/* Moves *line_start (the byte after the last line break seen) through
+ * buf[0..n) one window of CSV_MAX_RECORD + 1 bytes at a time: short lines
+ * cost one backward step per window, not one call per line. Returns false
+ * when a line longer than CSV_MAX_RECORD starts at *line_start. */
+static bool lines_bounded(const char *buf, size_t n, size_t *line_start)
+{
+	while (n - *line_start > CSV_MAX_RECORD) {
+		size_t brk = last_break(buf, *line_start, *line_start + CSV_MAX_RECORD + 1);
+		if (brk == SIZE_MAX)
+			return false;
+		*line_start = brk + 1;
+	}
+	return true;
+}
+
+/* Makes room for READ_CHUNK more bytes, doubling (so that a large input is
+ * copied O(n) times in total, also under ASan). */
+static int grow(char **b, size_t *cap, size_t n, const char *path, struct errbuf *err)
+{
+	if (*cap - n >= READ_CHUNK)
+		return 0;
+	size_t want = *cap ? *cap * 2 : READ_CHUNK;
+	char *grown = realloc(*b, want);
+	if (!grown)
+		return errbuf_set(err, "reading %s: out of memory", path);
+	*b = grown;
+	*cap = want;
+	return 0;
+}
+
+/* Reads all of fd into a malloc()ed buffer (pipes, terminals), stopping with
+ * an error as soon as the input is larger than CSV_MAX_FILE or has a line
+ * longer than CSV_MAX_RECORD: an endless pipe must end, and fast. */
 static int slurp(int fd, char **buf, size_t *len, const char *path, struct errbuf *err)
 {
-	size_t cap = 0, n = 0;
+	size_t cap = 0, n = 0, line_start = 0;
 	char *b = NULL;
+	int rc = 0;
 	for (;;) {
-		if (cap - n < READ_CHUNK) {
-			char *grown = realloc(b, cap + READ_CHUNK);
-			if (!grown) {
-				free(b);
-				return errbuf_set(err, "reading %s: out of memory", path);
-			}
-			b = grown;
-			cap += READ_CHUNK;
-		}
+		if ((rc = grow(&b, &cap, n, path, err)) < 0)
+			break;
 		ssize_t got = read(fd, b + n, cap - n);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			int e = errno;
-			free(b);
-			return errbuf_set(err, "reading %s: %s", path, strerror(e));
+			rc = errbuf_set(err, "reading %s: %s", path, strerror(errno));
+			break;
 		}
 		if (got == 0)
 			break;
 		n += (size_t)got;
+		if (n > CSV_MAX_FILE) {
+			rc = errbuf_set(err, "%s: larger than %llu bytes (256 MiB), the limit for a "
+					"fleet file", path, CSV_MAX_FILE);
+			break;
+		}
+		if (!lines_bounded(b, n, &line_start)) {
+			rc = errbuf_set(err, "%s: line %zu: longer than %d bytes (is this a CSV "
+					"file?)", path, line_of(b, line_start), CSV_MAX_RECORD);
+			break;
+		}
+	}
+	if (rc < 0) {
+		free(b);
+		return -1;
 	}
 	*buf = b;
 	*len = n;
 	return 0;
 }
 
-static int open_fd(int fd, const char *path, struct csv_reader *r, struct errbuf *err)
+/* A named fleet file must be a regular file: a FIFO would block, a device
+ * such as /dev/zero never ends. Standard input ("-") is the explicit way to
+ * read from a pipe. */
+static int check_named_file(const struct stat *st, const char *path, struct errbuf *err)
+{
+	if (!S_ISREG(st->st_mode))
+		return errbuf_set(err, "cannot read %s: not a regular file (%s); to read a pipe "
+				  "or device, pass '-' and redirect it to standard input", path,
+				  file_type_name(st->st_mode));
+	return 0;
+}
+
+static int open_fd(int fd, const char *path, bool named, struct csv_reader *r,
+		   struct errbuf *err)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return errbuf_set(err, "cannot read %s: %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return errbuf_set(err, "cannot read %s: it is a directory (expected a CSV file)", path);
+	if (named && check_named_file(&st, path, err) < 0)
+		return -1;
+	if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > CSV_MAX_FILE)
+		return errbuf_set(err, "%s: larger than %llu bytes (256 MiB), the limit for a "
+				  "fleet file", path, CSV_MAX_FILE);
 	if (S_ISREG(st.st_mode) && st.st_size > 0) {
 		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (map != MAP_FAILED) {
@@ -140,13 +219,14 @@ int csv_open_file(const char *path, struct csv_reader **out, struct errbuf *err)
 	if (!r)
 		return errbuf_set(err, "reading %s: out of memory", path);
 	bool is_stdin = strcmp(path, "-") == 0;
-	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused). */
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		errbuf_set(err, "cannot open %s: %s", path, strerror(errno));
 		free(r);
 		return -1;
 	}
-	int rc = open_fd(fd, is_stdin ? "standard input" : path, r, err);
+	int rc = open_fd(fd, is_stdin ? "standard input" : path, !is_stdin, r, err);
 	if (!is_stdin)
 		close(fd);      /* a mapping stays valid after close */
 	if (rc < 0) {
@@ -367,7 +447,7 @@ int csv_next(struct csv_reader *r, struct csv_record *rec, struct errbuf *err)
 	skip_blank_lines(r);
 	if (r->pos >= r->len)
 		return 0;
-	size_t n = 0;
+	size_t n = 0, start = r->pos;
 	rec->line = r->line;
 	r->scratch_len = 0;
 	for (bool done = false; !done; n++) {
@@ -376,6 +456,9 @@ int csv_next(struct csv_reader *r, struct csv_record *rec, struct errbuf *err)
 								   : read_unquoted(r, &span, err);
 		if (rc < 0 || add_span(r, n, span, err) < 0)
 			return -1;
+		if (r->pos - start > CSV_MAX_RECORD)    /* the line end not counted */
+			return fail(r, err, rec->line, "record longer than 65536 bytes (is this a "
+				    "CSV file?)");
 		done = end_of_record(r);
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -1,9 +1,11 @@
 /* log.c - levelled logging to stderr, one line per event, thread safe.
  *
  * Each line is written with a single write(2) so lines from the modem
- * threads never interleave.
+ * threads never interleave; control bytes in the text are escaped (textesc.h).
  */
 #include "log.h"
+
+#include "textesc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,12 +40,27 @@ int log_level_parse(const char *name, enum log_level *out)
 	return -1;
 }
 
+/* Formats the event text (and strerror) into buf: still raw, not escaped. */
+__attribute__((format(printf, 4, 0)))
+static size_t log_format(char *buf, size_t size, int errnum, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, size, fmt, ap);
+	size_t len = n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+	if (errnum && len < size - 1) {
+		n = snprintf(buf + len, size - len, ": %s", strerror(errnum));
+		if (n > 0)
+			len += (size_t)n < size - len ? (size_t)n : size - len - 1;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
 __attribute__((format(printf, 3, 0)))
 static void log_emit(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	if (level < log_min)
 		return;
-	char line[2048];
+	char raw[1024], line[2048];
 	struct timespec ts;
 	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -52,19 +69,13 @@ static void log_emit(enum log_level level, int errnum, const char *fmt, va_list 
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 			 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_progname,
 			 level_names[level]);
-	if (n < 0)
+	if (n < 0 || (size_t)n >= sizeof line - 2)
 		return;
 	size_t len = (size_t)n;
-	n = vsnprintf(line + len, sizeof line - len, fmt, ap);
-	if (n > 0)
-		len += (size_t)n < sizeof line - len ? (size_t)n : sizeof line - len - 1;
-	if (errnum && len < sizeof line - 1) {
-		n = snprintf(line + len, sizeof line - len, ": %s", strerror(errnum));
-		if (n > 0)
-			len += (size_t)n < sizeof line - len ? (size_t)n : sizeof line - len - 1;
-	}
-	if (len > sizeof line - 2)
-		len = sizeof line - 2;
+	size_t rawlen = log_format(raw, sizeof raw, errnum, fmt, ap);
+	/* Numbers, replies and file contents may carry ESC and friends: one
+	 * line per event, and nothing that acts on the operator's terminal. */
+	len += textesc(line + len, sizeof line - len - 1, raw, rawlen);
 	line[len++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, len);
 	(void)w;

@@ -10,13 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_text.h"
 #include "duration.h"
+#include "fileread.h"
 #include "log.h"
 #include "msisdn.h"
 #include "notify.h"
 
 #define NAME_MAX_LEN 63
 #define PASSWORD_FILE_MAX 4096
+/* A documented config is a few KiB; libconfig needs minutes for 20 MB. */
+#define CONFIG_FILE_MAX (1024 * 1024)
 #define MS_PER_MIN (60 * 1000LL)
 #define MS_PER_DAY (24 * 60 * MS_PER_MIN)
 /* The relative TP-VP format ends at 63 weeks (TS 23.040 §9.2.3.12.1). */
@@ -312,39 +316,34 @@ static char *path_beside(const char *config_path, const char *file)
 	return full;
 }
 
-/* Reads the whole file (at most PASSWORD_FILE_MAX bytes) into a new string,
+/* Reads the password file (a regular file of at most PASSWORD_FILE_MAX
+ * bytes: a FIFO would block otapd and otapctl forever) into a new string,
  * with one trailing LF stripped. The content is never put into a reason. */
 static int password_file_read(const struct loader *ld, const config_setting_t *s,
 			      const char *where, const char *path, char **out)
 {
-	char buf[PASSWORD_FILE_MAX + 1];
-	FILE *f = fopen(path, "rb");
+	struct errbuf why;
+	char *buf;
+	size_t n;
 
-	if (!f)
-		return fail_at(ld, s, "%s: password_file '%s': cannot open: %s", where, path,
-			       strerror(errno));
-	size_t n = fread(buf, 1, sizeof buf, f);
-	int read_errno = ferror(f) ? errno : 0;
-	fclose(f);
+	if (file_read_regular(path, PASSWORD_FILE_MAX, &buf, &n, &why) < 0)
+		return fail_at(ld, s, "%s: password_file '%s': %s%s", where, path, why.msg,
+			       strncmp(why.msg, "larger", 6) == 0
+				       ? " (expected the password on one line)" : "");
+	size_t total = n;
 	int rc = 0;
-	if (read_errno)
-		rc = fail_at(ld, s, "%s: password_file '%s': cannot read: %s", where, path,
-			     strerror(read_errno));
-	else if (n > PASSWORD_FILE_MAX)
-		rc = fail_at(ld, s, "%s: password_file '%s' is larger than %d bytes "
-			     "(expected the password on one line)", where, path, PASSWORD_FILE_MAX);
-	else if (memchr(buf, '\0', n))
+	if (memchr(buf, '\0', n))
 		rc = fail_at(ld, s, "%s: password_file '%s' contains a NUL byte "
 			     "(expected the password on one line)", where, path);
 	if (rc == 0) {
 		if (n > 0 && buf[n - 1] == '\n')
-			n--;
-		buf[n] = '\0';
+			buf[--n] = '\0';
 		*out = strdup(buf);
 		if (!*out)
 			rc = fail_at(ld, s, "%s: password_file '%s': out of memory", where, path);
 	}
-	wipe(buf, sizeof buf);
+	wipe(buf, total);
+	free(buf);
 	return rc;
 }
 
@@ -785,39 +784,139 @@ static int root_load(struct loader *ld, const config_setting_t *root, struct cfg
 	return modems_load(ld, root, cfg);
 }
 
-/* libconfig only says "file I/O error"; open it ourselves for the errno. */
-static int file_readable(const char *path, struct errbuf *err)
+/* ---- raw text and whole-tree checks ---- */
+
+/* The setting a raw-text line belongs to: the scalar that starts last on
+ * or before line (a string may continue on later lines). */
+static const config_setting_t *setting_near_line(const config_setting_t *s, size_t line,
+						 const config_setting_t *best)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return errbuf_set(err, "%s: cannot open: %s", path, strerror(errno));
-	fclose(f);
+	if (config_setting_is_aggregate(s)) {
+		for (int i = 0; i < config_setting_length(s); i++)
+			best = setting_near_line(config_setting_get_elem(s, (unsigned)i), line, best);
+		return best;
+	}
+	unsigned at = config_setting_source_line(s);
+	if (at <= line && (!best || at >= config_setting_source_line(best)))
+		return s;
+	return best;
+}
+
+/* The key a setting is reported under: its own name, or its list's. */
+static const char *key_name(const config_setting_t *s)
+{
+	for (; s; s = config_setting_parent(s)) {
+		if (config_setting_name(s))
+			return config_setting_name(s);
+	}
+	return "(top level)";
+}
+
+/* libconfig 1.5 silently drops a "\x00" escape ("ab\x00cd" is read as
+ * "abcd") and exposes no string length to compare with, so the raw text
+ * was scanned for it (config_text.c); here the line becomes a key. */
+static int nul_escape_fail(const struct loader *ld, const config_setting_t *root, size_t line)
+{
+	const config_setting_t *s = setting_near_line(root, line, NULL);
+	return errbuf_set(ld->err, "%s:%zu: '%s': the escape \\x00 (a NUL byte) is not allowed "
+			  "in a value (libconfig would silently drop it)", ld->path, line,
+			  s ? key_name(s) : "(unknown)");
+}
+
+/* Refuses a control byte in any string of the tree, naming the key (never
+ * the value: it may be a secret). The OTAP values were already checked
+ * with their keyword by otap_build; this covers paths, devices, URLs... */
+static int strings_check(const struct loader *ld, const config_setting_t *s)
+{
+	if (config_setting_is_aggregate(s)) {
+		for (int i = 0; i < config_setting_length(s); i++) {
+			if (strings_check(ld, config_setting_get_elem(s, (unsigned)i)) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)config_setting_get_string(s); *p; p++) {
+		if (*p < 0x20 || *p == 0x7F)
+			return fail_at(ld, s, "'%s' contains a control character (tab, line break, "
+				       "ESC, DEL...); only printable characters are allowed",
+				       key_name(s));
+	}
 	return 0;
+}
+
+/* Reads the config file ourselves: a regular file of at most
+ * CONFIG_FILE_MAX bytes (a 20 MB comment costs libconfig minutes of CPU;
+ * a FIFO would block forever), then the raw-text checks. *nul_line is
+ * the line of a "\x00" escape (0: none), reported once the tree is known. */
+static int config_text_read(const char *path, char **text, size_t *nul_line,
+			    struct errbuf *err)
+{
+	static const char *const what[] = {
+		[CONFIG_TEXT_NUL_BYTE] = "contains a NUL byte (is this a text file?)",
+		[CONFIG_TEXT_INCLUDE] = "@include is not supported (an included file would "
+					"escape the size and file-type checks)",
+	};
+	size_t len, line = 0;
+
+	*nul_line = 0;
+	if (file_read_regular(path, CONFIG_FILE_MAX, text, &len, err) < 0) {
+		if (strncmp(err->msg, "larger", 6) == 0)
+			return errbuf_set(err, "%s: config file is larger than %d bytes (1 MiB), the "
+					  "limit", path, CONFIG_FILE_MAX);
+		return errbuf_prefix(err, "%s", path);
+	}
+	enum config_text_problem problem = config_text_scan(*text, len, &line);
+	if (problem == CONFIG_TEXT_NUL_ESCAPE) {
+		*nul_line = line;
+	} else if (problem != CONFIG_TEXT_OK) {
+		wipe(*text, len);
+		free(*text);
+		*text = NULL;
+		return errbuf_set(err, "%s:%zu: %s", path, line, what[problem]);
+	}
+	return 0;
+}
+
+/* Parses text with libconfig; reasons name path (libconfig knows no file). */
+static int config_parse(config_t *lc, const char *path, const char *text, struct errbuf *err)
+{
+	config_init(lc);
+	if (config_read_string(lc, text))
+		return 0;
+	int rc = errbuf_set(err, "%s:%d: syntax error: %s", path, config_error_line(lc),
+			    config_error_text(lc));
+	config_destroy(lc);
+	return rc;
+}
+
+static int tree_load(struct loader *ld, const config_setting_t *root, size_t nul_line,
+		     struct cfg *out)
+{
+	if (nul_line)
+		return nul_escape_fail(ld, root, nul_line);
+	if (root_load(ld, root, out) < 0)
+		return -1;
+	return strings_check(ld, root);
 }
 
 int cfg_load(const char *path, struct cfg *out, struct errbuf *err)
 {
 	struct loader ld = { .path = path, .err = err };
 	config_t lc;
-	int rc;
+	char *text;
+	size_t nul_line;
 
 	memset(out, 0, sizeof *out);
-	if (file_readable(path, err) < 0)
+	if (config_text_read(path, &text, &nul_line, err) < 0)
 		return -1;
-	config_init(&lc);
-	if (!config_read_file(&lc, path)) {
-		const char *file = config_error_file(&lc);
-		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
-			rc = errbuf_set(err, "%s: cannot read: %s", file ? file : path,
-					config_error_text(&lc));
-		else
-			rc = errbuf_set(err, "%s:%d: syntax error: %s", file ? file : path,
-					config_error_line(&lc), config_error_text(&lc));
-		config_destroy(&lc);
-		return rc;
-	}
+	int rc = config_parse(&lc, path, text, err);
+	free_secret(text);      /* it may hold passwords */
+	if (rc < 0)
+		return -1;
 	out->path = strdup(path);
-	rc = out->path ? root_load(&ld, config_root_setting(&lc), out)
+	rc = out->path ? tree_load(&ld, config_root_setting(&lc), nul_line, out)
 		       : errbuf_set(err, "%s: out of memory", path);
 	config_destroy(&lc);
 	if (rc < 0)

@@ -398,7 +398,7 @@ static int check_row(struct import *imp, const struct csv_record *rec, struct un
 		snprintf(why, size, "no msisdn");
 		return -1;
 	}
-	if (!field_str(u->msisdn, text, sizeof text) || (bad = msisdn_check(text))) {
+	if (!field_str(u->msisdn, text, sizeof text) || (bad = msisdn_check_destination(text))) {
 		snprintf(why, size, "invalid msisdn '%.*s': %s", (int)(u->msisdn.len > 24 ? 24 :
 			 u->msisdn.len), u->msisdn.data, bad ? bad : "too long");
 		return -1;
