@@ -1,331 +1,318 @@
-/* notify_server.c - the notification listener thread: accepting, reading,
- * timing out and answering HTTP connections in one poll() loop (see
- * notify_server.h). What a request means is decided in lib/notify_route.c.
+/* notify_server.c - the notification listener: libmicrohttpd accepts,
+ * reads, parses and times out connections on its one internal thread; this
+ * file sets the limits, checks each request head, collects the body and
+ * hands the request to lib/notify_route.c (see notify_server.h).
  */
 #include "notify_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include <microhttpd.h>
+
 #include "clock.h"
-#include "http_request.h"
 #include "log.h"
 #include "notify_route.h"
 #include "store.h"
 
 #define LISTEN_BACKLOG 128
-#define POLL_MS 200                     /* how often *stop is looked at */
-#define WRITE_TIMEOUT_MS 5000
-/* After the response, the rest of what the client sent is read and dropped
- * for a moment: closing with unread data would reset the connection and
- * could destroy the response before the client read it. */
-#define LINGER_MS 1000
-#define ACCEPT_PAUSE_MS 100             /* out of descriptors: let some close first */
-#define READ_CHUNK 4096
+/* libmicrohttpd keeps the read buffer, the parsed headers and the response
+ * head of a connection in one pool of this size. It must hold a head of
+ * NOTIFY_SERVER_HEAD_MAX with room to spare, so that the exact limit is
+ * ours (431 with a reason) and the pool's is only the backstop. */
+#define CONN_MEMORY_LIMIT (32 * 1024)
 #define PEER_MAX 64
-
-enum conn_phase { CONN_FREE, CONN_READ, CONN_WRITE, CONN_LINGER };
-
-struct conn {
-	int fd;
-	enum conn_phase phase;
-	int64_t deadline;               /* monotonic ms: the phase's time limit */
-	char peer[PEER_MAX];
-	char out[640];
-	size_t out_len;
-	size_t out_sent;
-	struct http_request req;
-};
+#define METHOD_MAX 16
 
 struct notify_server {
-	const atomic_bool *stop;
-	int listen_fd;
-	int64_t accept_paused_until;
+	struct MHD_Daemon *mhd;
 	struct store *q;
 	struct notify_router router;
-	pthread_t thread;
-	struct conn *conns;             /* NOTIFY_SERVER_MAX_CONNS slots */
-	struct pollfd pfds[NOTIFY_SERVER_MAX_CONNS + 1];
-	struct conn *polled[NOTIFY_SERVER_MAX_CONNS + 1];
+	char start_msg[256];            /* libmicrohttpd's last word while starting */
+	atomic_bool starting;
+};
+
+/* One request whose head was accepted: its body so far. */
+struct request {
+	int64_t body_deadline;          /* monotonic ms */
+	size_t body_len;
+	bool body_too_large;
+	uint8_t body[NOTIFY_SERVER_BODY_MAX];
 };
 
 /* ---- responses ---- */
 
-static void conn_close(struct conn *c)
+/* Queues a one-line text/plain response. HEAD gets the headers only
+ * (libmicrohttpd leaves the body out by itself). */
+static enum MHD_Result respond(struct MHD_Connection *conn, int status, const char *allow,
+			       const char *body)
 {
-	close(c->fd);
-	c->fd = -1;
-	c->phase = CONN_FREE;
+	char text[160];
+	size_t len = strlen(body);
+	if (len > sizeof text - 2)
+		len = sizeof text - 2;
+	memcpy(text, body, len);
+	text[len++] = '\n';
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text,
+								    MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	enum MHD_Result rc = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+						     "text/plain");
+	if (rc == MHD_YES)
+		rc = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (rc == MHD_YES && allow)
+		rc = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	if (rc == MHD_YES)
+		rc = MHD_queue_response(conn, (unsigned int)status, resp);
+	MHD_destroy_response(resp);
+	return rc;
 }
 
-static size_t format_response(char *buf, size_t cap, int status, const char *allow,
-			      const char *body, bool head_only)
-{
-	char allow_line[64] = "";
-	if (allow)
-		snprintf(allow_line, sizeof allow_line, "Allow: %s\r\n", allow);
-	size_t body_len = strlen(body) + 1;     /* the body is one line */
-	int n = snprintf(buf, cap, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
-			 "Content-Length: %zu\r\n%sConnection: close\r\n\r\n%s%s", status,
-			 http_status_text(status), body_len, allow_line,
-			 head_only ? "" : body, head_only ? "" : "\n");
-	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
-}
+/* ---- the request head ---- */
 
-static void conn_write(struct conn *c, int64_t now)
-{
-	while (c->out_sent < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;         /* poll says when to go on */
-		if (n <= 0) {
-			conn_close(c);
-			return;
-		}
-		c->out_sent += (size_t)n;
-	}
-	shutdown(c->fd, SHUT_WR);
-	c->phase = CONN_LINGER;
-	c->deadline = now + LINGER_MS;
-}
-
-/* Queues the response and starts writing it. */
-static void conn_respond(struct conn *c, int status, const char *allow, const char *body,
-			 int64_t now)
-{
-	bool head_only = c->req.method && strcmp(c->req.method, "HEAD") == 0 &&
-			 c->req.phase == HTTP_PHASE_DONE;
-	c->out_len = format_response(c->out, sizeof c->out, status, allow, body, head_only);
-	c->out_sent = 0;
-	c->phase = CONN_WRITE;
-	c->deadline = now + WRITE_TIMEOUT_MS;
-	conn_write(c, now);
-}
-
-/* ---- reading ---- */
-
-/* The notification is applied right here, on the listener's thread: a
- * database busy with another writer can stall the listener for up to the
- * queue's busy timeout, but never a modem. */
-static void conn_request_done(struct notify_server *s, struct conn *c, int64_t now)
-{
-	struct notify_reply reply;
-	notify_route(&s->router, &c->req, c->peer, clock_wall_ms(), &reply);
-	conn_respond(c, reply.status, reply.allow, reply.body, now);
-}
-
-static void conn_read(struct notify_server *s, struct conn *c, int64_t now)
-{
-	uint8_t buf[READ_CHUNK];
-	ssize_t n = recv(c->fd, buf, sizeof buf, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
-	if (n <= 0) {
-		conn_close(c);  /* the client left (or reset) before a full request */
-		return;
-	}
-	enum http_phase before = c->req.phase;
-	enum http_result res = http_request_feed(&c->req, buf, (size_t)n, NULL);
-	if (res == HTTP_DONE) {
-		conn_request_done(s, c, now);
-	} else if (res == HTTP_ERROR) {
-		log_debug("notify: bad request from %s: %s", c->peer, c->req.error_reason);
-		conn_respond(c, c->req.error_status, NULL, c->req.error_reason, now);
-	} else if (before == HTTP_PHASE_HEAD && c->req.phase == HTTP_PHASE_BODY) {
-		c->deadline = now + NOTIFY_SERVER_BODY_TIMEOUT_MS;
-	}
-}
-
-/* Reads and drops what the client still sends after the response. */
-static void conn_linger(struct conn *c)
-{
-	uint8_t buf[READ_CHUNK];
-	ssize_t n = recv(c->fd, buf, sizeof buf, 0);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-		conn_close(c);
-}
-
-static void conn_event(struct notify_server *s, struct conn *c, short revents, int64_t now)
-{
-	if (!revents)
-		return;
-	switch (c->phase) {
-	case CONN_READ:
-		conn_read(s, c, now);
-		break;
-	case CONN_WRITE:
-		conn_write(c, now);
-		break;
-	case CONN_LINGER:
-		conn_linger(c);
-		break;
-	case CONN_FREE:
-		break;
-	}
-}
-
-static void conn_expire(struct conn *c, int64_t now)
-{
-	if (c->phase == CONN_FREE || c->deadline > now)
-		return;
-	if (c->phase != CONN_READ) {
-		conn_close(c);
-		return;
-	}
-	log_debug("notify: %s: request not complete in time", c->peer);
-	conn_respond(c, 408, NULL, c->req.phase == HTTP_PHASE_BODY ? "body not complete in time"
-				   : "request head not complete in time", now);
-}
-
-/* ---- accepting ---- */
-
-static void format_peer(const struct sockaddr_storage *addr, char *out, size_t cap)
+static void format_peer(struct MHD_Connection *conn, char *out, size_t cap)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
-	if (addr->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, host, sizeof host);
-	else if (addr->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, host,
-			  sizeof host);
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *addr = info ? info->client_addr : NULL;
+	if (addr && addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)addr)->sin_addr,
+			  host, sizeof host);
+	else if (addr && addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)addr)->sin6_addr,
+			  host, sizeof host);
 	snprintf(out, cap, "%s", host);
 }
 
-static struct conn *free_slot(struct notify_server *s)
+static bool is_token(const char *s)
 {
-	for (size_t i = 0; i < NOTIFY_SERVER_MAX_CONNS; i++) {
-		if (s->conns[i].phase == CONN_FREE)
-			return &s->conns[i];
-	}
-	return NULL;
+	static const char tchars[] = "!#$%&'*+-.^_`|~0123456789"
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	return *s && strspn(s, tchars) == strlen(s);
 }
 
-/* Best effort: a client beyond the limit gets a 503 if its socket buffer
- * takes it at once, and is closed either way. */
-static void refuse_busy(int fd)
+/* Reduces an absolute-form target (http://host/path, which a server must
+ * accept) to its path. Returns NULL when the target is neither form. */
+static const char *origin_form(const char *target)
 {
-	char buf[256];
-	size_t len = format_response(buf, sizeof buf, 503, NULL, "too many connections", false);
-	ssize_t ignored = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)ignored;
-	close(fd);
+	if (target[0] == '/')
+		return target;
+	size_t scheme = strncasecmp(target, "http://", 7) == 0 ? 7
+		      : strncasecmp(target, "https://", 8) == 0 ? 8 : 0;
+	if (!scheme)
+		return NULL;
+	const char *path = strchr(target + scheme, '/');
+	return path ? path : "/";
 }
 
-/* Returns false when nothing more can be accepted this round. */
-static bool accept_one(struct notify_server *s, int64_t now)
+static enum MHD_Result add_field_size(void *cls, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
 {
-	struct sockaddr_storage addr;
-	socklen_t len = sizeof addr;
-	int fd = accept(s->listen_fd, (struct sockaddr *)&addr, &len);
-	if (fd >= 0 && (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)) {
-		close(fd);
-		return true;
+	size_t *total = cls;
+	(void)kind;
+	*total += strlen(key) + (value ? strlen(value) : 0) + 4;        /* ": " CRLF */
+	return MHD_YES;
+}
+
+/* Content-Length headers after the first that disagree with it: where two
+ * parsers (a proxy in front, and this one) could disagree about where the
+ * body ends, the request is refused. */
+struct length_scan {
+	const char *first;
+	bool conflict;
+};
+
+static enum MHD_Result scan_length(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct length_scan *ls = cls;
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0 || !value)
+		return MHD_YES;
+	if (!ls->first)
+		ls->first = value;
+	else if (strcmp(ls->first, value) != 0)
+		ls->conflict = true;
+	return MHD_YES;
+}
+
+/* The size of the head as the client sent it, give or take white space. */
+static size_t head_size(struct MHD_Connection *conn, const char *url, const char *method,
+			const char *version)
+{
+	size_t total = strlen(method) + 1 + strlen(url) + 1 + strlen(version) + 2 + 2;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, add_field_size, &total);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_field_size, &total);
+	return total;
+}
+
+/* Content-Length: digits only, at most NOTIFY_SERVER_BODY_MAX (no overflow:
+ * longer strings are too large without being computed). */
+static int check_length(const char *value, int *status, const char **why)
+{
+	size_t len = 0;
+	if (!*value || strspn(value, "0123456789") != strlen(value)) {
+		*status = 400;
+		*why = "malformed Content-Length";
+		return -1;
 	}
-	if (fd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			log_warnx("notify: cannot accept a connection: %s", strerror(errno));
-			s->accept_paused_until = now + ACCEPT_PAUSE_MS;
+	for (const char *p = value; *p; p++) {
+		len = len * 10 + (size_t)(*p - '0');
+		if (len > NOTIFY_SERVER_BODY_MAX) {
+			*status = 413;
+			*why = "body larger than the limit";
+			return -1;
 		}
-		return false;   /* EAGAIN, or a connection reset before we got to it */
 	}
-	struct conn *c = free_slot(s);
-	if (!c) {
-		refuse_busy(fd);
-		return true;
-	}
-	c->fd = fd;
-	c->phase = CONN_READ;
-	c->deadline = now + NOTIFY_SERVER_HEAD_TIMEOUT_MS;
-	format_peer(&addr, c->peer, sizeof c->peer);
-	http_request_init(&c->req, HTTP_HEAD_CAP, HTTP_BODY_CAP);
-	return true;
+	return 0;
 }
 
-static void accept_ready(struct notify_server *s, int64_t now)
+/* Decides whether the request head is acceptable. Returns NULL, or the
+ * reason (static text, never request bytes) with *status to answer. */
+static const char *check_head(struct MHD_Connection *conn, const char *url, const char *method,
+			      const char *version, int *status)
 {
-	/* Bounded, so a connection storm cannot starve the open connections. */
-	for (int i = 0; i < 64 && accept_one(s, now); i++)
-		;
-}
-
-/* ---- the loop ---- */
-
-/* Fills the poll set; returns its size. The listener is left out while
- * accepting is paused. */
-static nfds_t build_pollset(struct notify_server *s, int64_t now)
-{
-	nfds_t n = 0;
-	s->pfds[n] = (struct pollfd){ .fd = now >= s->accept_paused_until ? s->listen_fd : -1,
-				      .events = POLLIN };
-	s->polled[n++] = NULL;
-	for (size_t i = 0; i < NOTIFY_SERVER_MAX_CONNS; i++) {
-		struct conn *c = &s->conns[i];
-		if (c->phase == CONN_FREE)
-			continue;
-		s->pfds[n] = (struct pollfd){ .fd = c->fd,
-					      .events = c->phase == CONN_WRITE ? POLLOUT : POLLIN };
-		s->polled[n++] = c;
+	const char *why = NULL;
+	*status = 400;
+	if (!is_token(method) || strlen(method) > METHOD_MAX)
+		return "malformed method";
+	if (!origin_form(url))
+		return "request target is not a path";
+	if (head_size(conn, url, method, version) > NOTIFY_SERVER_HEAD_MAX) {
+		*status = 431;
+		return "request head larger than the limit";
 	}
-	return n;
-}
-
-static int poll_timeout(const struct notify_server *s, int64_t now)
-{
-	int64_t next = now + POLL_MS;
-	if (s->accept_paused_until > now && s->accept_paused_until < next)
-		next = s->accept_paused_until;
-	for (size_t i = 0; i < NOTIFY_SERVER_MAX_CONNS; i++) {
-		const struct conn *c = &s->conns[i];
-		if (c->phase != CONN_FREE && c->deadline < next)
-			next = c->deadline;
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (te && cl)
+		return "both Transfer-Encoding and Content-Length";
+	struct length_scan ls = { 0 };
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_length, &ls);
+	if (ls.conflict)
+		return "conflicting Content-Length headers";
+	if (te) {
+		*status = 411;
+		return "chunked bodies are not accepted (send Content-Length)";
 	}
-	return next > now ? (int)(next - now) : 0;
-}
-
-static void serve_round(struct notify_server *s)
-{
-	int64_t now = clock_mono_ms();
-	nfds_t n = build_pollset(s, now);
-	int rc = poll(s->pfds, n, poll_timeout(s, now));
-	if (rc < 0 && errno != EINTR) {
-		log_warn("notify: poll");
-		nanosleep(&(struct timespec){ .tv_nsec = POLL_MS * 1000000L }, NULL);
-		return;
-	}
-	now = clock_mono_ms();
-	for (nfds_t i = 1; rc > 0 && i < n; i++)
-		conn_event(s, s->polled[i], s->pfds[i].revents, now);
-	if (rc > 0 && s->pfds[0].revents)
-		accept_ready(s, now);
-	for (size_t i = 0; i < NOTIFY_SERVER_MAX_CONNS; i++)
-		conn_expire(&s->conns[i], now);
-}
-
-static void *server_main(void *arg)
-{
-	struct notify_server *s = arg;
-	while (!atomic_load(s->stop))
-		serve_round(s);
-	for (size_t i = 0; i < NOTIFY_SERVER_MAX_CONNS; i++) {
-		if (s->conns[i].phase != CONN_FREE)
-			conn_close(&s->conns[i]);
+	if (cl && check_length(cl, status, &why) < 0)
+		return why;
+	if (!cl && (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)) {
+		*status = 411;
+		return "Content-Length required";
 	}
 	return NULL;
 }
 
-/* ---- start and stop ---- */
+/* ---- the access handler ---- */
+
+/* The notification is applied right here, on libmicrohttpd's thread: a
+ * database busy with another writer can stall the listener for up to the
+ * queue's busy timeout, but never a modem. */
+static enum MHD_Result answer(struct notify_server *s, struct MHD_Connection *conn,
+			      const char *url, const char *method, struct request *rq,
+			      const char *peer)
+{
+	if (rq->body_too_large)
+		return respond(conn, 413, NULL, "body larger than the limit");
+	struct notify_request req = {
+		.method = method,
+		.target = origin_form(url),
+		.user_agent = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							  MHD_HTTP_HEADER_USER_AGENT),
+		.body = rq->body,
+		.body_len = rq->body_len,
+		.peer = peer,
+	};
+	struct notify_reply reply;
+	notify_route(&s->router, &req, clock_wall_ms(), &reply);
+	return respond(conn, reply.status, reply.allow, reply.body);
+}
+
+/* Called once when the head is complete (*con_cls NULL), then for each
+ * piece of the body (*upload_data_size > 0), then once more at its end. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct notify_server *s = cls;
+	struct request *rq = *con_cls;
+	char peer[PEER_MAX];
+	format_peer(conn, peer, sizeof peer);
+	if (!rq) {
+		int status;
+		const char *why = check_head(conn, url, method, version, &status);
+		if (why) {
+			log_debug("notify: bad request from %s: %s", peer, why);
+			return respond(conn, status, NULL, why);
+		}
+		rq = malloc(sizeof *rq);
+		if (!rq)
+			return MHD_NO;
+		rq->body_deadline = clock_mono_ms() + NOTIFY_SERVER_BODY_TIMEOUT_MS;
+		rq->body_len = 0;
+		rq->body_too_large = false;
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (clock_mono_ms() > rq->body_deadline) {
+			log_debug("notify: %s: body not complete in time, dropped", peer);
+			return MHD_NO;          /* closes the connection */
+		}
+		size_t n = *upload_data_size;
+		if (n > sizeof rq->body - rq->body_len)
+			rq->body_too_large = true;
+		else
+			memcpy(rq->body + rq->body_len, upload_data, n);
+		if (!rq->body_too_large)
+			rq->body_len += n;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return answer(s, conn, url, method, rq, peer);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+/* libmicrohttpd's own messages: debug lines (they never carry a request's
+ * path, so no token); while starting, the last one also explains a failure. */
+__attribute__((format(printf, 2, 0)))
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct notify_server *s = cls;
+	char line[256];
+	vsnprintf(line, sizeof line, fmt, ap);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (atomic_load(&s->starting))
+		snprintf(s->start_msg, sizeof s->start_msg, "%s", line);
+	log_debug("notify: libmicrohttpd: %s", line);
+}
+
+/* ---- binding ---- */
 
 /* Splits "HOST:PORT" ("[v6]:PORT" too; validated by the config loader). */
 static int split_listen(const char *listen, char *host, size_t hcap, char *port, size_t pcap)
@@ -373,6 +360,8 @@ static const char *bind_hint(int errnum)
 	return "";
 }
 
+/* The socket is bound here rather than by libmicrohttpd, for the error
+ * messages above and host names in notify.listen. */
 static int bind_listener(const char *listen, struct errbuf *err)
 {
 	char host[256], port[16];
@@ -394,48 +383,86 @@ static int bind_listener(const char *listen, struct errbuf *err)
 	return fd;
 }
 
+/* ---- start and stop ---- */
+
+static unsigned int poll_flag(void)
+{
+	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+		return MHD_USE_EPOLL;
+	return MHD_USE_POLL;
+}
+
+static struct MHD_Daemon *start_mhd(struct notify_server *s, const struct cfg_notify *n, int fd)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | poll_flag() | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls[3] = { { MHD_OPTION_END, 0, NULL } };
+	if (n->tls_cert_pem) {
+		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, n->tls_cert_pem };
+		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, n->tls_key_pem };
+	}
+	atomic_store(&s->starting, true);
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,      /* first, to see all */
+		MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)NOTIFY_SERVER_MAX_CONNS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)NOTIFY_SERVER_MAX_CONNS_PER_IP,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)NOTIFY_SERVER_IDLE_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_ARRAY, tls,
+		MHD_OPTION_END);
+	atomic_store(&s->starting, false);
+	return d;
+}
+
 static void server_free(struct notify_server *s)
 {
-	if (s->listen_fd >= 0)
-		close(s->listen_fd);
+	if (s->mhd)
+		MHD_stop_daemon(s->mhd);        /* closes the listening socket too */
 	store_close(s->q);
-	free(s->conns);
 	free(s);
 }
 
 int notify_server_start(struct notify_server **out, const struct cfg *cfg, const char *db_path,
-			const atomic_bool *stop, struct errbuf *err)
+			struct errbuf *err)
 {
 	*out = NULL;
 	if (!cfg->notify.listen)
 		return errbuf_set(err, "no listen address configured");
+	if (cfg->notify.tls_cert_pem && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return errbuf_set(err, "notify.tls_cert is set but this libmicrohttpd has no TLS");
 	struct notify_server *s = calloc(1, sizeof *s);
 	if (!s)
 		return errbuf_set(err, "out of memory");
-	s->stop = stop;
-	s->conns = calloc(NOTIFY_SERVER_MAX_CONNS, sizeof *s->conns);
-	s->listen_fd = s->conns ? bind_listener(cfg->notify.listen, err)
-				: errbuf_set(err, "out of memory");
-	if (s->listen_fd < 0 || store_open(db_path, &s->q, err) < 0) {
+	if (store_open(db_path, &s->q, err) < 0) {
 		server_free(s);
 		return -1;
 	}
 	notify_router_init(&s->router, s->q, cfg->notify.public_url);
-	int rc = pthread_create(&s->thread, NULL, server_main, s);
-	if (rc != 0) {
+	int fd = bind_listener(cfg->notify.listen, err);
+	if (fd < 0) {
 		server_free(s);
-		return errbuf_set(err, "cannot start the listener thread: %s", strerror(rc));
+		return -1;
 	}
-	log_info("notify: listening on %s for notifications to %s", cfg->notify.listen,
+	s->mhd = start_mhd(s, &cfg->notify, fd);
+	if (!s->mhd) {
+		close(fd);
+		errbuf_set(err, "cannot start the listener on %s%s%s", cfg->notify.listen,
+			   s->start_msg[0] ? ": " : "", s->start_msg);
+		server_free(s);
+		return -1;
+	}
+	log_info("notify: listening on %s (%s) for notifications to %s", cfg->notify.listen,
+		 cfg->notify.tls_cert_pem ? "https" : "http",
 		 cfg->notify.public_url ? cfg->notify.public_url : "(no public_url)");
 	*out = s;
 	return 0;
 }
 
-void notify_server_join(struct notify_server *s)
+void notify_server_stop(struct notify_server *s)
 {
-	if (!s)
-		return;
-	pthread_join(s->thread, NULL);
-	server_free(s);
+	if (s)
+		server_free(s);
 }

@@ -1,37 +1,46 @@
-/* notify_server.h - the install-notification listener (notify.listen): one
- * thread running a poll() loop over non-blocking sockets. Requests are
- * parsed by lib/http_request.c and answered by lib/notify_route.c on the
- * thread's own queue connection.
+/* notify_server.h - the install-notification listener (notify.listen),
+ * served by libmicrohttpd: one internal polling thread (epoll where there
+ * is, else poll), no thread per connection. Requests are answered by
+ * lib/notify_route.c on that thread's own queue connection.
  *
- * Built to stay healthy under abuse without ever slowing the modems: at most
- * NOTIFY_SERVER_MAX_CONNS connections (more are answered 503 and closed),
- * 8 KiB of request head (431) and 4 KiB of body (413), 5 s for the head and
- * 5 s more for the body (408), one request per connection, always
- * "Connection: close".
+ * The listener faces the cellular network, so it is built to stay healthy
+ * under abuse without ever slowing the modems:
+ *   - at most NOTIFY_SERVER_MAX_CONNS connections in all and
+ *     NOTIFY_SERVER_MAX_CONNS_PER_IP from one address (more are closed at
+ *     once), so one client cannot take the listener from the others;
+ *   - NOTIFY_SERVER_IDLE_TIMEOUT_S without a byte from the client closes its
+ *     connection; a body not complete NOTIFY_SERVER_BODY_TIMEOUT_MS after
+ *     the head is answered 408;
+ *   - NOTIFY_SERVER_HEAD_MAX bytes of request head (431) and
+ *     NOTIFY_SERVER_BODY_MAX of body (413); chunked bodies 411;
+ *   - one request per connection, always "Connection: close".
+ * Optional TLS (notify.tls_cert/tls_key) on the same listener.
  */
 #ifndef OTAPD_NOTIFY_SERVER_H
 #define OTAPD_NOTIFY_SERVER_H
 
-#include <stdatomic.h>
 #include "config.h"
 #include "errbuf.h"
 
 #define NOTIFY_SERVER_MAX_CONNS 256
-#define NOTIFY_SERVER_HEAD_TIMEOUT_MS 5000
+#define NOTIFY_SERVER_MAX_CONNS_PER_IP 32
+#define NOTIFY_SERVER_IDLE_TIMEOUT_S 5
 #define NOTIFY_SERVER_BODY_TIMEOUT_MS 5000
+#define NOTIFY_SERVER_HEAD_MAX 8192     /* request line + header lines */
+#define NOTIFY_SERVER_BODY_MAX 4096
 
 struct notify_server;
 
 /* Binds cfg->notify.listen, opens its own connection to the queue at
- * db_path and starts the listener thread, which runs until *stop is set
- * (it looks at least every 200 ms). Call with SIGTERM/SIGINT blocked: the
- * thread inherits the signal mask. Returns 0 and sets *out, or -1 with a
- * reason (address in use, bad address, database) and *out NULL. */
+ * db_path and starts serving on libmicrohttpd's thread. Call with
+ * SIGTERM/SIGINT blocked: the thread inherits the signal mask. Returns 0
+ * and sets *out, or -1 with a reason (address in use, bad address, TLS
+ * certificate or key rejected, database) and *out NULL. */
 int notify_server_start(struct notify_server **out, const struct cfg *cfg, const char *db_path,
-			const atomic_bool *stop, struct errbuf *err);
+			struct errbuf *err);
 
-/* Waits for the thread to end (after *stop was set), closes the socket and
- * the queue and frees s. NULL is a no-op. */
-void notify_server_join(struct notify_server *s);
+/* Stops the listener at once (open connections are closed), closes the
+ * queue and frees s. NULL is a no-op. */
+void notify_server_stop(struct notify_server *s);
 
 #endif

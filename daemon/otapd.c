@@ -129,13 +129,14 @@ static int start_threads(struct daemon_ctx *d, struct scheduler *sched,
 	const struct cfg *cfg = d->cfg;
 	struct errbuf err;
 	if (cfg->notify.listen &&
-	    notify_server_start(notify, cfg, d->db_path, &d->stop, &err) < 0) {
+	    notify_server_start(notify, cfg, d->db_path, &err) < 0) {
 		log_errorx("notify listener: %s", err.msg);
 		return -1;
 	}
 	if (scheduler_start(sched, d) < 0) {
 		stop_request(d);
-		notify_server_join(*notify);
+		notify_server_stop(*notify);
+		*notify = NULL;
 		return -1;
 	}
 	size_t started = 0;
@@ -166,11 +167,13 @@ static int run(struct daemon_ctx *d)
 	} else {
 		rc = -1;
 	}
+	/* The listener first: it stops at once, while the workers may still
+	 * finish an exchange with their modem. */
+	notify_server_stop(notify);
 	stop_request(d);   /* every thread wakes at once */
 	for (int i = 0; i < started; i++)
 		worker_join(&workers[i]);
 	scheduler_join(&sched);
-	notify_server_join(notify);
 	free(workers);
 	return rc;
 }

@@ -3,7 +3,8 @@
 # Skips apt when everything is already there (so it is cheap to call).
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libserialport-dev libsqlite3-dev libconfig-dev
-      libcmocka-dev sqlite3)
+      libmicrohttpd-dev libcmocka-dev sqlite3
+      curl openssl python3)   # the notify listener's e2e tests (HTTPS, a second client address)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -5,7 +5,8 @@
 # with "no confirmation". Then the listener: forged tokens change nothing,
 # a repeated notification is a harmless 200, a fleet-wide notification is
 # matched by IMEI, and abuse (slow, oversized, garbage, a connection flood)
-# neither breaks the listener nor holds up sending.
+# neither breaks the listener nor holds up sending. (More of the listener's
+# HTTP handling, its limits and TLS: e2e_notify_http.sh.)
 . "$(dirname "$0")/testlib.sh"
 # The listener may answer (431, 413...) and close while this shell is still
 # writing: without this, the builtin printf's SIGPIPE would kill the whole
@@ -186,28 +187,38 @@ before_s=$(job_row "$SILENT")
 [ "$(http_raw "POST /notify HTTP/1.1\r\nContent-Length: 99999\r\n\r\n")" = 413 ] ||
 	fail "an oversized body was not answered 413"
 
-# Slow clients: an unfinished head and an unfinished body, answered 408.
+# Slow clients: an unfinished head and an unfinished body. libmicrohttpd
+# drops a connection that stays silent for the idle timeout (5 s), without
+# an answer (the hand-written listener answered 408 here).
 exec {slow_head}<>"/dev/tcp/127.0.0.1/$PORT"
 printf 'POST /notify HTTP/1.1\r\nHost: x\r\n' >&"$slow_head"
 exec {slow_body}<>"/dev/tcp/127.0.0.1/$PORT"
 printf 'POST /notify HTTP/1.1\r\nContent-Length: 50\r\n\r\n900 ' >&"$slow_body"
-# A flood: more connections than the listener serves, all idle.
+# A flood from one address: more idle connections than one client may hold.
+# Those beyond the per-address limit are closed at once, without an answer
+# (the hand-written listener answered 503 once all its slots were taken);
+# another client, here 127.0.0.2, is still served.
 FLOOD=()
 for _ in $(seq 300); do
 	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || break
 	FLOOD+=("$fd")
 done
-[ "$(http_raw "GET /healthz HTTP/1.1\r\n\r\n")" = 503 ] || fail "a connection beyond the limit was not refused 503"
+[ "$(http_raw "GET /healthz HTTP/1.1\r\n\r\n")" = "" ] ||
+	fail "a connection beyond the per-address limit was not refused"
+[ "$(python3 "$TESTS/http_client.py" request --bind 127.0.0.2 "$PORT" 'GET /healthz HTTP/1.1\r\n\r\n')" = 200 ] ||
+	fail "another client was not served while one address flooded the listener"
 # Meanwhile the modems go on: two more jobs are sent.
 EXTRA1=$(ctl enqueue --to +491718888881 --profile fleet)
 EXTRA2=$(ctl enqueue --to +491718888882 --profile fleet)
 extras_sent() { [ "$(sql "SELECT count(*) FROM jobs WHERE id IN ($EXTRA1, $EXTRA2) AND state = 'sent'")" = 2 ]; }
 wait_for "jobs to be sent during the flood" 4 extras_sent
-reply=""
-IFS= read -r -t 10 reply <&"$slow_head" || true
-[[ "$reply" == "HTTP/1.1 408 "* ]] || fail "a slow head got '$reply' instead of 408"
-IFS= read -r -t 10 reply <&"$slow_body" || true
-[[ "$reply" == "HTTP/1.1 408 "* ]] || fail "a slow body got '$reply' instead of 408"
+# read: 1 at the end of the stream (dropped), >128 when it timed out (kept).
+reply="" rc=0
+IFS= read -r -t 10 reply <&"$slow_head" || rc=$?
+[ "$rc" = 1 ] && [ -z "$reply" ] || fail "a slow head was not dropped (read: $rc '$reply')"
+reply="" rc=0
+IFS= read -r -t 10 reply <&"$slow_body" || rc=$?
+[ "$rc" = 1 ] && [ -z "$reply" ] || fail "a slow body was not dropped (read: $rc '$reply')"
 for fd in "${FLOOD[@]}" "$slow_head" "$slow_body"; do exec {fd}>&-; done
 healthy() { [ "$(http_raw "GET /healthz HTTP/1.1\r\n\r\n")" = 200 ]; }
 wait_for "the listener to recover after the flood" 10 healthy

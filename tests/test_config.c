@@ -491,6 +491,84 @@ static void test_free_zeroed(void **state)
 	assert_null(cfg_profile(&cfg, "a"));
 }
 
+/* ---- notify.tls_cert / notify.tls_key ---- */
+
+/* Writes a config with the given notify group into a temp file (slot 2). */
+static const char *notify_config(const char *notify_group)
+{
+	static char text[1024];
+	snprintf(text, sizeof text, "database = \"/tmp/x.db\";\n%s\n"
+		 "profiles = ( { name = \"p\"; password = \"pw\"; "
+		 "jad_url = \"http://fw.example.com/a.jad\"; } );\n"
+		 "modems = ( { name = \"m\"; device = \"/dev/ttyUSB0\"; } );\n", notify_group);
+	return temp_file(2, text);
+}
+
+static void test_notify_tls(void **state)
+{
+	static const char cert_pem[] = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+	static const char key_pem[] = "-----BEGIN PRIVATE KEY-----\n" MARK "\n-----END PRIVATE KEY-----\n";
+	char group[512], cert[64], key[64];
+	struct cfg cfg;
+	struct errbuf err;
+	(void)state;
+	snprintf(cert, sizeof cert, "%s", temp_file(0, cert_pem));
+	snprintf(key, sizeof key, "%s", temp_file(1, key_pem));
+
+	snprintf(group, sizeof group, "notify = { listen = \"127.0.0.1:8443\"; public_url = "
+		 "\"https://otap.example.com:8443\"; tls_cert = \"%s\"; tls_key = \"%s\"; };",
+		 cert, key);
+	const char *path = notify_config(group);
+	load_ok(path, &cfg);
+	assert_string_equal(cfg.notify.tls_cert, cert);
+	assert_string_equal(cfg.notify.tls_key, key);
+	assert_string_equal(cfg.notify.tls_cert_pem, cert_pem);
+	assert_string_equal(cfg.notify.tls_key_pem, key_pem);
+	char *dump = dump_to_string(&cfg);
+	assert_non_null(strstr(dump, "\ttls_key = \"(set)\";\n"));
+	assert_non_null(strstr(dump, cert));
+	assert_null(strstr(dump, key));
+	assert_null(strstr(dump, MARK));
+	free(dump);
+	cfg_free(&cfg);
+	unlink(path);
+
+	/* One without the other. */
+	snprintf(group, sizeof group, "notify = { listen = \"127.0.0.1:8443\"; public_url = "
+		 "\"https://o.example.com\"; tls_key = \"%s\"; };", key);
+	path = notify_config(group);
+	assert_non_null(strstr(load_bad(path, &err), ":2: notify: set both 'tls_cert' and "
+			       "'tls_key'"));
+	unlink(path);
+	/* TLS on the listener, but the units are told plain http. */
+	snprintf(group, sizeof group, "notify = { listen = \"127.0.0.1:8443\"; public_url = "
+		 "\"http://o.example.com\"; tls_cert = \"%s\"; tls_key = \"%s\"; };", cert, key);
+	path = notify_config(group);
+	assert_non_null(strstr(load_bad(path, &err), "public_url must start with https://"));
+	unlink(path);
+	/* Not a regular file, missing, not PEM (the key's content never shows). */
+	static const char *const bad_files[][2] = {
+		{ "/tmp", "is not a regular file" },
+		{ "/nonexistent/otap-key.pem", "cannot open: No such file or directory" },
+		{ NULL, "is not a PEM file" },
+	};
+	char not_pem[64];
+	snprintf(not_pem, sizeof not_pem, "%s", temp_file(3, MARK " just text\n"));
+	for (size_t i = 0; i < sizeof bad_files / sizeof bad_files[0]; i++) {
+		snprintf(group, sizeof group, "notify = { listen = \"127.0.0.1:8443\"; public_url = "
+			 "\"https://o.example.com\"; tls_cert = \"%s\"; tls_key = \"%s\"; };", cert,
+			 bad_files[i][0] ? bad_files[i][0] : not_pem);
+		path = notify_config(group);
+		const char *msg = load_bad(path, &err);
+		if (!strstr(msg, "notify: tls_key '") || !strstr(msg, bad_files[i][1]))
+			fail_msg("unexpected reason: %s", msg);
+		unlink(path);
+	}
+	unlink(not_pem);
+	unlink(cert);
+	unlink(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_injection_in_every_setting),
 		cmocka_unit_test(test_resolve_path),
 		cmocka_unit_test(test_free_zeroed),
+		cmocka_unit_test(test_notify_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

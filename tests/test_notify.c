@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "http_request.h"
 #include "log.h"
 #include "notify.h"
 #include "notify_route.h"
@@ -847,7 +846,6 @@ static void sweep_uses_the_index(void **state)
 struct route_fixture {
 	struct fixture db;
 	struct notify_router router;
-	struct http_request req;
 };
 
 static int setup_route(void **state)
@@ -875,18 +873,21 @@ static int teardown_route(void **state)
 	return 0;
 }
 
-static int route(struct route_fixture *rf, const char *text, struct notify_reply *out)
+/* One request as the listener hands it over (method, path, User-Agent, body). */
+static int route(struct route_fixture *rf, const char *method, const char *target,
+		 const char *ua, const char *body, struct notify_reply *out)
 {
-	http_request_init(&rf->req, 0, 0);
-	assert_int_equal(http_request_feed(&rf->req, text, strlen(text), NULL), HTTP_DONE);
-	notify_route(&rf->router, &rf->req, "192.0.2.1", T0 + HOUR, out);
+	struct notify_request req = { .method = method, .target = target, .user_agent = ua,
+				      .body = (const uint8_t *)body,
+				      .body_len = body ? strlen(body) : 0, .peer = "192.0.2.1" };
+	notify_route(&rf->router, &req, T0 + HOUR, out);
 	return out->status;
 }
 
-static void post(char *buf, size_t cap, const char *path, const char *ua, const char *body)
+static int post(struct route_fixture *rf, const char *path, const char *ua, const char *body,
+		struct notify_reply *out)
 {
-	snprintf(buf, cap, "POST %s HTTP/1.1\r\nHost: x\r\nUser-Agent: %s\r\n"
-		 "Content-Length: %zu\r\n\r\n%s", path, ua, strlen(body), body);
+	return route(rf, "POST", path, ua, body, out);
 }
 
 static void routing(void **state)
@@ -895,7 +896,7 @@ static void routing(void **state)
 	struct fixture *f = &rf->db;
 	struct notify_reply out;
 	struct errbuf err;
-	char req[1024], path[128], token[NOTIFY_TOKEN_LEN + 1];
+	char path[128], token[NOTIFY_TOKEN_LEN + 1];
 	int64_t id = add_job(f, "+491700000001", OTAP_ACTION_INSTALL, 3);
 	int64_t fleet = add_job(f, "+491700000002", OTAP_ACTION_INSTALL, 3);
 	token_of(f, id, token);
@@ -903,40 +904,38 @@ static void routing(void **state)
 	send_job(f, id, "m1", T0);
 	send_job(f, fleet, "m1", T0);
 
-	assert_int_equal(route(rf, "GET /otap/healthz HTTP/1.1\r\n\r\n", &out), 200);
-	assert_int_equal(route(rf, "HEAD /healthz HTTP/1.1\r\n\r\n", &out), 200);
-	assert_int_equal(route(rf, "DELETE /healthz HTTP/1.1\r\n\r\n", &out), 405);
+	assert_int_equal(route(rf, "GET", "/otap/healthz", NULL, NULL, &out), 200);
+	assert_int_equal(route(rf, "HEAD", "/healthz", NULL, NULL, &out), 200);
+	assert_int_equal(route(rf, "DELETE", "/healthz", NULL, NULL, &out), 405);
 	assert_string_equal(out.allow, "GET, HEAD");
-	assert_int_equal(route(rf, "GET /elsewhere HTTP/1.1\r\n\r\n", &out), 404);
+	assert_int_equal(route(rf, "GET", "/elsewhere", NULL, NULL, &out), 404);
 	snprintf(path, sizeof path, "/otap/n/%lld/%s", (long long)id, token);
-	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\n\r\n", path);
-	assert_int_equal(route(rf, req, &out), 405);
+	assert_int_equal(route(rf, "GET", path, NULL, NULL, &out), 405);
 	assert_string_equal(out.allow, "POST");
-	post(req, sizeof req, path, "ELS61/" IMEI_A " Profile/IMP-NG", "hello");
-	assert_int_equal(route(rf, req, &out), 400);
+	assert_int_equal(post(rf, path, "ELS61/" IMEI_A " Profile/IMP-NG", "hello", &out), 400);
+	assert_int_equal(post(rf, path, "ELS61/" IMEI_A " Profile/IMP-NG", NULL, &out), 400);
 	/* A forged token: 404, nothing changes. */
 	char forged[128];
 	snprintf(forged, sizeof forged, "/otap/n/%lld/%s", (long long)id, "aaaaaaaaaaaaaaaa");
-	post(req, sizeof req, forged, "x", "900 Success\n");
-	assert_int_equal(route(rf, req, &out), 404);
+	assert_int_equal(post(rf, forged, "x", "900 Success\n", &out), 404);
 	assert_int_equal(get_job(f, id).state, JOB_SENT);
 	/* The genuine one, then a repeat: both 200. */
-	post(req, sizeof req, path, "ELS61/" IMEI_A " Profile/IMP-NG", "900 Success\n");
-	assert_int_equal(route(rf, req, &out), 200);
+	assert_int_equal(post(rf, path, "ELS61/" IMEI_A " Profile/IMP-NG", "900 Success\n", &out),
+			 200);
 	assert_int_equal(get_job(f, id).state, JOB_CONFIRMED);
-	assert_int_equal(route(rf, req, &out), 200);
+	assert_int_equal(post(rf, path, "ELS61/" IMEI_A " Profile/IMP-NG", "900 Success\n", &out),
+			 200);
 	/* Fleet-wide: by the IMEI in the User-Agent. */
-	post(req, sizeof req, "/otap/notify", "ELS61/" IMEI_B " Profile/IMP-NG", "909 Auth\n");
-	assert_int_equal(route(rf, req, &out), 200);
+	assert_int_equal(post(rf, "/otap/notify", "ELS61/" IMEI_B " Profile/IMP-NG", "909 Auth\n",
+			      &out), 200);
 	assert_int_equal(get_job(f, fleet).state, JOB_FAILED);
-	post(req, sizeof req, "/notify", "ELS61 Profile/IMP-NG", "900 Success\n");
-	assert_int_equal(route(rf, req, &out), 404);
-	post(req, sizeof req, "/notify", "ELS61/353456789012347 Profile/IMP-NG", "900 Success\n");
-	assert_int_equal(route(rf, req, &out), 404);
+	assert_int_equal(post(rf, "/notify", "ELS61 Profile/IMP-NG", "900 Success\n", &out), 404);
+	assert_int_equal(post(rf, "/notify", NULL, "900 Success\n", &out), 404);
+	assert_int_equal(post(rf, "/notify", "ELS61/353456789012347 Profile/IMP-NG",
+			      "900 Success\n", &out), 404);
 	/* A flood of forgeries is answered but not logged line by line. */
-	post(req, sizeof req, forged, "x", "900 Success\n");
 	for (int i = 0; i < 50; i++)
-		assert_int_equal(route(rf, req, &out), 404);
+		assert_int_equal(post(rf, forged, "x", "900 Success\n", &out), 404);
 	assert_true(rf->router.warns_suppressed > 0);
 }
 

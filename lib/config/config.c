@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config_text.h"
 #include "duration.h"
@@ -21,6 +22,7 @@
 #define PASSWORD_FILE_MAX 4096
 /* A documented config is a few KiB; libconfig needs minutes for 20 MB. */
 #define CONFIG_FILE_MAX (1024 * 1024)
+#define PEM_FILE_MAX (64 * 1024)   /* a certificate chain or a key */
 #define MS_PER_MIN (60 * 1000LL)
 #define MS_PER_DAY (24 * 60 * MS_PER_MIN)
 /* The relative TP-VP format ends at 63 weeks (TS 23.040 §9.2.3.12.1). */
@@ -42,7 +44,7 @@ static const char *const top_keys[] = {
 static const char *const retry_keys[] = {
 	"max_attempts", "backoff_initial", "backoff_max", NULL,
 };
-static const char *const notify_keys[] = { "listen", "public_url", NULL };
+static const char *const notify_keys[] = { "listen", "public_url", "tls_cert", "tls_key", NULL };
 static const char *const profile_keys[] = {
 	"name", "password", "password_file", "jad_url", "app_dir", "http_user",
 	"http_password", "bearer", "apn", "net_user", "net_password", "dns",
@@ -292,6 +294,13 @@ static void wipe(void *p, size_t n)
 {
 	if (p)
 		explicit_bzero(p, n);
+}
+
+/* For a buffer whose secret may not be NUL-terminated yet. */
+static void free_secret_n(char *s, size_t n)
+{
+	wipe(s, n);
+	free(s);
 }
 
 static void free_secret(char *s)
@@ -712,6 +721,75 @@ static int retry_load(const struct loader *ld, const config_setting_t *root,
 	return 0;
 }
 
+/* ---- notify.tls_cert, notify.tls_key ---- */
+
+/* Reads a PEM file (a regular file of at most PEM_FILE_MAX bytes, no NUL,
+ * with a "-----BEGIN " line) into a new string. Like a password file, a
+ * relative path is taken from the config file's directory and the content
+ * is never put into a reason. */
+static int pem_file_read(const struct loader *ld, const config_setting_t *s, const char *key,
+			 const char *file, char **out)
+{
+	char *path = path_beside(ld->path, file);
+	if (!path)
+		return fail_at(ld, s, "notify: %s: out of memory", key);
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (!f)
+		rc = fail_at(ld, s, "notify: %s '%s': cannot open: %s", key, path, strerror(errno));
+	else if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode))
+		rc = fail_at(ld, s, "notify: %s '%s' is not a regular file", key, path);
+	else if (!(buf = malloc(PEM_FILE_MAX + 1)))
+		rc = fail_at(ld, s, "notify: %s: out of memory", key);
+	if (rc == 0) {
+		n = fread(buf, 1, PEM_FILE_MAX + 1, f);
+		if (ferror(f))
+			rc = fail_at(ld, s, "notify: %s '%s': cannot read: %s", key, path,
+				     strerror(errno));
+		else if (n > PEM_FILE_MAX)
+			rc = fail_at(ld, s, "notify: %s '%s' is larger than %d bytes", key, path,
+				     PEM_FILE_MAX);
+		else if (memchr(buf, '\0', n) || (buf[n] = '\0', !strstr(buf, "-----BEGIN ")))
+			rc = fail_at(ld, s, "notify: %s '%s' is not a PEM file (expected a "
+				     "\"-----BEGIN ...\" line)", key, path);
+	}
+	if (f)
+		fclose(f);
+	free(path);
+	if (rc == 0)
+		*out = buf;
+	else if (buf)
+		free_secret_n(buf, PEM_FILE_MAX + 1);
+	return rc;
+}
+
+static int notify_tls_load(const struct loader *ld, const config_setting_t *g,
+			   struct cfg_notify *notify)
+{
+	const config_setting_t *cert = member(g, "tls_cert");
+	const config_setting_t *key = member(g, "tls_key");
+	if (!cert && !key)
+		return 0;
+	if (!cert || !key)
+		return fail_at(ld, cert ? cert : key, "notify: set both 'tls_cert' and 'tls_key' "
+			       "(PEM files of the listener's certificate and private key), or neither");
+	if (get_string(ld, cert, "path of a PEM certificate file", &notify->tls_cert) < 0 ||
+	    get_string(ld, key, "path of a PEM private key file", &notify->tls_key) < 0)
+		return -1;
+	if (!notify->listen)
+		return fail_at(ld, cert, "notify: 'tls_cert' is set but 'listen' is missing");
+	if (strncmp(notify->public_url, "https://", 8) != 0)
+		return fail_at(ld, cert, "notify: the listener speaks TLS (tls_cert), so public_url "
+			       "must start with https://");
+	if (pem_file_read(ld, cert, "tls_cert", notify->tls_cert, &notify->tls_cert_pem) < 0 ||
+	    pem_file_read(ld, key, "tls_key", notify->tls_key, &notify->tls_key_pem) < 0)
+		return -1;
+	return 0;
+}
+
 static int notify_load(const struct loader *ld, const config_setting_t *root,
 		       struct cfg_notify *notify)
 {
@@ -738,7 +816,7 @@ static int notify_load(const struct loader *ld, const config_setting_t *root,
 			       "so no notification would ever be received");
 	if (notify->public_url && !url_valid(notify->public_url))
 		return fail_at(ld, url, "notify: public_url must start with http:// or https://");
-	return 0;
+	return notify_tls_load(ld, g, notify);
 }
 
 static int top_strings_load(const struct loader *ld, const config_setting_t *root,
@@ -968,6 +1046,10 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->database);
 	free(cfg->notify.listen);
 	free(cfg->notify.public_url);
+	free(cfg->notify.tls_cert);
+	free(cfg->notify.tls_key);
+	free(cfg->notify.tls_cert_pem);
+	free_secret(cfg->notify.tls_key_pem);
 	free(cfg->log_level);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -1079,6 +1161,8 @@ void cfg_dump(const struct cfg *cfg, FILE *f)
 		fputs("notify = {\n", f);
 		dump_string(f, "\t", "listen", cfg->notify.listen, false);
 		dump_string(f, "\t", "public_url", cfg->notify.public_url, false);
+		dump_string(f, "\t", "tls_cert", cfg->notify.tls_cert, false);
+		dump_string(f, "\t", "tls_key", cfg->notify.tls_key, true);
 		fputs("};\n", f);
 	}
 	dump_list(f, "profiles", cfg->profiles, sizeof *cfg->profiles, cfg->profile_count,

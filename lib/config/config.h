@@ -38,6 +38,10 @@ struct cfg_retry {
 struct cfg_notify {
 	char *listen;           /* "0.0.0.0:8080"; NULL = no listener */
 	char *public_url;       /* "http://host:8080" */
+	char *tls_cert;         /* path of the PEM certificate (chain); NULL = plain HTTP */
+	char *tls_key;          /* path of the PEM private key; set with tls_cert */
+	char *tls_cert_pem;     /* the certificate file's content, read at load */
+	char *tls_key_pem;      /* the key file's content (a secret: wiped on free) */
 };
 
 struct cfg {
@@ -61,7 +65,9 @@ const char *cfg_resolve_path(const char *explicit_path);
  * "FILE:LINE: what is wrong (expected ...)" in err; *out is then empty.
  * Password files (password_file) are read here; their content becomes
  * profile->password with one trailing newline stripped. A relative
- * password_file is taken from the config file's directory. */
+ * password_file is taken from the config file's directory. The same holds
+ * for notify.tls_cert and notify.tls_key (PEM, regular files, size-capped),
+ * whose contents land in tls_cert_pem/tls_key_pem. */
 int cfg_load(const char *path, struct cfg *out, struct errbuf *err);
 
 /* Frees everything cfg_load allocated (secrets are wiped first). Safe on a

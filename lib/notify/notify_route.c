@@ -1,4 +1,4 @@
-/* notify_route.c - maps a parsed HTTP request to a notification applied to
+/* notify_route.c - maps a received HTTP request to a notification applied to
  * the queue and to the response (see notify_route.h). */
 #include "notify_route.h"
 
@@ -103,7 +103,7 @@ static void route_job(struct notify_router *r, const struct notify_path *path,
 	answer_applied(&a, rep, "job URL", out);
 }
 
-static void route_fleet(struct notify_router *r, const struct http_request *req,
+static void route_fleet(struct notify_router *r, const struct notify_request *req,
 			const struct notify_report *rep, const char *peer, int64_t now,
 			struct notify_reply *out)
 {
@@ -131,9 +131,10 @@ static void route_fleet(struct notify_router *r, const struct http_request *req,
 	answer_applied(&a, rep, via, out);
 }
 
-void notify_route(struct notify_router *r, const struct http_request *req, const char *peer,
-		  int64_t now, struct notify_reply *out)
+void notify_route(struct notify_router *r, const struct notify_request *req, int64_t now,
+		  struct notify_reply *out)
 {
+	const char *peer = req->peer;
 	struct notify_path path;
 	struct notify_report rep;
 	memset(out, 0, sizeof *out);
@@ -157,7 +158,9 @@ void notify_route(struct notify_router *r, const struct http_request *req, const
 		reply_method(out, "POST");
 		return;
 	}
-	if (notify_body_parse(req->body, req->body_len, &rep) < 0) {
+	static const uint8_t no_body[1];
+	if (notify_body_parse(req->body ? req->body : no_body, req->body ? req->body_len : 0,
+			      &rep) < 0) {
 		reply(out, 400, "expected '<status code> <text>' as the first line of the body");
 		return;
 	}

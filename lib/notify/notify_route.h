@@ -1,7 +1,8 @@
 /* notify_route.h - what the notification listener answers: one parsed HTTP
  * request in, one response out, the notification applied to the queue in
- * between. No sockets (daemon/notify_server.c owns those), so the whole
- * request-to-database path is testable with a temporary database.
+ * between. No sockets and no HTTP parsing (daemon/notify_server.c and
+ * libmicrohttpd own those), so the whole request-to-database path is
+ * testable with a temporary database.
  *
  *   POST <base>/n/<job id>/<token>  a unit's notification via its job's NOTIFYURL
  *   POST <base>/notify              fleet-wide: the job is found by the IMEI in
@@ -15,11 +16,22 @@
 #ifndef OTAP_NOTIFY_ROUTE_H
 #define OTAP_NOTIFY_ROUTE_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include "http_request.h"
 #include "store.h"
 
 #define NOTIFY_ROUTE_BASE_MAX 256
+
+/* One complete request as the listener received it. Strings are
+ * NUL-terminated and borrowed for the duration of notify_route(). */
+struct notify_request {
+	const char *method;             /* "POST", "GET", ... */
+	const char *target;             /* the path, e.g. "/n/42/<token>" */
+	const char *user_agent;         /* NULL when absent */
+	const uint8_t *body;            /* may be NULL when body_len is 0 */
+	size_t body_len;
+	const char *peer;               /* client address, for the log; may be NULL */
+};
 
 /* Per-listener state: the store connection and the budget for warnings
  * about rejected notifications (a flood of forgeries must not flood the
@@ -42,11 +54,10 @@ struct notify_reply {
  * borrowed and used only from the caller's thread. Cannot fail. */
 void notify_router_init(struct notify_router *r, struct store *s, const char *public_url);
 
-/* Answers one complete request (req->phase is DONE). peer (the client's
- * address, for the log) may be NULL. Logs one line per notification with
- * the job id, the code and the result, never the token. Never fails: a
+/* Answers one complete request. Logs one line per notification with the
+ * job id, the code and the result, never the token. Never fails: a
  * database error becomes a 500 and an error log line. */
-void notify_route(struct notify_router *r, const struct http_request *req, const char *peer,
-		  int64_t now, struct notify_reply *out);
+void notify_route(struct notify_router *r, const struct notify_request *req, int64_t now,
+		  struct notify_reply *out);
 
 #endif

@@ -167,32 +167,6 @@ def gen_at():
     write("at", "pin_rejected.bin", bytes([1]) + bytes(ops))
 
 
-# ---- http_request: 4 header bytes (see fuzz_http_request.c) + request ----
-NOTIFY_POST = (b"POST /n/42/abcdefghijklmnop HTTP/1.1\r\n"
-               b"Host: 127.0.0.1:8080\r\n"
-               b"User-Agent: ELS61/490154203237518 Profile/IMP-NG Configuration/CLDC-1.1\r\n"
-               b"Content-Type: text/plain\r\n"
-               b"Content-Length: 12\r\n"
-               b"\r\n"
-               b"900 Success\n")
-
-
-def gen_http():
-    clear("http_request")
-    hdr = bytes([0, 0, 0, 7])
-    write("http_request", "notify_post.bin", hdr + NOTIFY_POST)
-    write("http_request", "notify_post_bare_lf.bin",
-          bytes([0, 0, 0, 1]) + NOTIFY_POST.replace(b"\r\n", b"\n"))
-    write("http_request", "absolute_form_delete.bin", hdr +
-          b"POST http://otap.example.com/n/7/tok HTTP/1.0\r\nContent-Length: 23\r\n\r\n"
-          b"912 Deletion Notification")
-    write("http_request", "get.bin", hdr + b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-    write("http_request", "chunked.bin", hdr +
-          b"POST /n/1/t HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
-    write("http_request", "small_limits.bin", bytes([64, 0, 1, 3]) + NOTIFY_POST)
-    write("http_request", "pipelined.bin", hdr + b"GET / HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n")
-
-
 # ---- csv: fleet files as otapctl rollout create reads them ----
 def gen_csv():
     clear("csv")
@@ -239,6 +213,5 @@ def gen_otap():
 if __name__ == "__main__":
     gen_pdu()
     gen_at()
-    gen_http()
     gen_csv()
     gen_otap()
