@@ -1,0 +1,298 @@
+/* test_store.c - the store's transactions under faults: a SQLITE_BUSY
+ * injected at every step of a transition (db_fault_countdown) or a real
+ * write lock held by another connection leaves the job exactly as it was
+ * or fully changed, never half; recording a send puts 'sent' and its parts
+ * in together, so a crash at any point leaves a job that is either still
+ * sending or sent with matchable parts. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "sqlite_engine.h"
+#include "store.h"
+#include "store_reports.h"
+#include "store_rollouts.h"
+
+#define T0 1700000000000LL
+#define MSISDN "+491701234567"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *s;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	struct errbuf err = { "" };
+	assert_non_null(f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/test_store.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof f->path, "%s/store.db", f->dir);
+	if (store_open(f->path, &f->s, &err) < 0)
+		fail_msg("store_open: %s", err.msg);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	db_fault_countdown = 0;
+	store_close(f->s);
+	test_remove_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+static int64_t count(struct fixture *f, const char *sql, int64_t id)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(store_sqlite_db(f->s), sql, -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* A queued job claimed by m1: in sending. */
+static int64_t sending_job(struct fixture *f)
+{
+	struct job_new jn = { .msisdn = MSISDN, .profile = "p", .action = OTAP_ACTION_INSTALL,
+			      .not_before = T0, .max_attempts = 3 };
+	struct errbuf err = { "" };
+	struct job job;
+	int64_t id;
+	assert_int_equal(store_enqueue(f->s, &jn, T0, &id, &err), 0);
+	assert_int_equal(store_claim(f->s, "m1", T0, &job, &err), 1);
+	assert_int_equal(job.id, id);
+	return id;
+}
+
+/* Everything a send leaves behind: the state, the attempt rows, the parts. */
+struct trace {
+	enum job_state state;
+	int attempts;
+	int64_t attempt_rows, parts;
+	bool sent_at;
+};
+
+static struct trace trace_of(struct fixture *f, int64_t id)
+{
+	struct errbuf err = { "" };
+	struct job job;
+	assert_int_equal(store_get(f->s, id, &job, &err), 1);
+	return (struct trace){
+		.state = job.state,
+		.attempts = job.attempts,
+		.attempt_rows = count(f, "SELECT count(*) FROM attempts WHERE job_id = ?1", id),
+		.parts = count(f, "SELECT count(*) FROM sent_parts WHERE job_id = ?1", id),
+		.sent_at = count(f, "SELECT sent_at IS NOT NULL FROM jobs WHERE id = ?1", id),
+	};
+}
+
+static int mark_sent(struct fixture *f, int64_t id, struct errbuf *err)
+{
+	static const int mr[] = { 17, 18 };
+	struct job_outcome o = { .modem = "m1", .started_at = T0, .finished_at = T0 + 10,
+				 .result = "sent", .cms_error = -1, .mrs = "17,18" };
+	struct sent_parts parts = { mr, 2 };
+	return store_mark_sent(f->s, id, &o, &parts, err);
+}
+
+/* A failure at step k of recording a send, for every k until the send goes
+ * through: each failure leaves the job untouched (as a kill -9 at that
+ * point would: the transaction is not committed), and the one that goes
+ * through leaves 'sent' with both parts. */
+static void test_mark_sent_is_all_or_nothing(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = sending_job(f);
+	struct trace before = trace_of(f, id);
+	int k;
+	for (k = 1; k < 100; k++) {
+		struct errbuf err = { "" };
+		db_fault_countdown = k;
+		int rc = mark_sent(f, id, &err);
+		bool fired = db_fault_countdown == 0;
+		db_fault_countdown = 0;
+		struct trace t = trace_of(f, id);
+		if (rc == 0) {
+			assert_false(fired);
+			assert_int_equal(t.state, JOB_SENT);
+			assert_int_equal(t.attempts, 1);
+			assert_int_equal(t.attempt_rows, 1);
+			assert_int_equal(t.parts, 2);
+			assert_true(t.sent_at);
+			break;
+		}
+		assert_true(fired);
+		assert_non_null(strstr(err.msg, "database is locked"));
+		assert_int_equal(t.state, before.state);
+		assert_int_equal(t.attempts, before.attempts);
+		assert_int_equal(t.attempt_rows, before.attempt_rows);
+		assert_int_equal(t.parts, 0);
+		assert_false(t.sent_at);
+	}
+	assert_true(k > 3);     /* the fault really hit several steps */
+	assert_true(k < 100);
+}
+
+static bool plan_delivered(const struct job_view *j, void *arg, struct job_change *c)
+{
+	(void)arg;
+	c->state = j->part == j->part_count ? JOB_DELIVERED : j->state;
+	c->delivered = c->state == JOB_DELIVERED;
+	c->result = "delivered";
+	return true;
+}
+
+/* The parts recorded with 'sent' are what a later status report matches. */
+static void test_sent_parts_match_a_report(void **state)
+{
+	struct fixture *f = *state;
+	struct errbuf err = { "" };
+	int64_t id = sending_job(f);
+	assert_int_equal(mark_sent(f, id, &err), 0);
+	struct store_rules rules = { .plan = plan_delivered };
+	struct notify_applied applied;
+	assert_int_equal(store_apply_status_report(f->s, "m1", 18, MSISDN, &rules, T0 + 20,
+						   &applied, &err), 0);
+	assert_int_equal(applied.job_id, id);
+	assert_int_equal(applied.after, JOB_DELIVERED);
+	assert_int_equal(trace_of(f, id).state, JOB_DELIVERED);
+}
+
+/* Another connection holds the write lock past the busy timeout: the
+ * transition is refused with the reason, nothing is written, and it goes
+ * through once the lock is free. */
+static void test_held_lock_refuses_cleanly(void **state)
+{
+	struct fixture *f = *state;
+	struct errbuf err = { "" };
+	int64_t id = sending_job(f);
+	struct store *other;
+	assert_int_equal(store_open(f->path, &other, &err), 0);
+	assert_int_equal(sqlite3_exec(store_sqlite_db(other), "BEGIN IMMEDIATE", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_busy_timeout(store_sqlite_db(f->s), 50);    /* instead of 10 s */
+	assert_int_equal(mark_sent(f, id, &err), -1);
+	assert_non_null(strstr(err.msg, "recording the outcome of a try: database is locked"));
+	struct trace t = trace_of(f, id);
+	assert_int_equal(t.state, JOB_SENDING);
+	assert_int_equal(t.attempt_rows, 0);
+	assert_int_equal(t.parts, 0);
+	assert_int_equal(sqlite3_exec(store_sqlite_db(other), "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	store_close(other);
+	assert_int_equal(mark_sent(f, id, &err), 0);
+	assert_int_equal(trace_of(f, id).state, JOB_SENT);
+}
+
+/* The same for a retry that uses up the last attempt: failed with its
+ * attempt row, or untouched. */
+static void test_retry_later_is_all_or_nothing(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = sending_job(f);
+	struct job_outcome o = { .modem = "m1", .started_at = T0, .finished_at = T0 + 10,
+				 .result = "transient", .cms_error = 42, .detail = "congestion" };
+	for (int k = 1; k < 100; k++) {
+		struct errbuf err = { "" };
+		db_fault_countdown = k;
+		int rc = store_retry_later(f->s, id, T0 + 1000, true, &o, NULL, &err);
+		db_fault_countdown = 0;
+		struct trace t = trace_of(f, id);
+		if (rc == 0) {
+			assert_int_equal(t.state, JOB_QUEUED);
+			assert_int_equal(t.attempts, 1);
+			assert_int_equal(t.attempt_rows, 1);
+			return;
+		}
+		assert_int_equal(t.state, JOB_SENDING);
+		assert_int_equal(t.attempts, 0);
+		assert_int_equal(t.attempt_rows, 0);
+	}
+	fail_msg("store_retry_later never went through");
+}
+
+/* A rollout import that fails half-way writes nothing: no rollout, no job. */
+static void test_import_is_all_or_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct rollout r = { .name = "r1", .profile = "p", .window = WINDOW_ALWAYS,
+			     .waves = { .count = 1, .pct = { 100 * ROLLOUT_PCT_SCALE } },
+			     .current_wave = 1, .max_failure_pct = -1, .total_units = 600,
+			     .gate_open = true };
+	for (int k = 1; k < 400; k += 7) {
+		struct errbuf err = { "" };
+		struct store_import *imp;
+		db_fault_countdown = k;
+		int rc = store_import_begin(f->s, &r, 3, T0, &imp, &err);
+		for (int i = 0; rc == 0 && i < 600; i++) {
+			char msisdn[32];
+			snprintf(msisdn, sizeof msisdn, "+4917000%05d", i);
+			struct import_unit u = { .msisdn = msisdn, .profile = "p", .wave = 1,
+						 .not_before = T0, .line = (size_t)i + 2 };
+			rc = store_import_add(imp, &u, &err);
+			if (rc < 0)
+				store_import_abort(imp);
+		}
+		if (rc == 0)
+			rc = store_import_commit(imp, &err);
+		bool fired = db_fault_countdown == 0;
+		db_fault_countdown = 0;
+		int64_t jobs = count(f, "SELECT count(*) FROM jobs WHERE ?1 = ?1", 0);
+		int64_t rollouts = count(f, "SELECT count(*) FROM rollouts WHERE ?1 = ?1", 0);
+		if (!fired) {
+			assert_int_equal(rc, 0);
+			assert_int_equal(jobs, 600);
+			assert_int_equal(rollouts, 1);
+			return;
+		}
+		assert_int_equal(rc, -1);
+		assert_int_equal(jobs, 0);
+		assert_int_equal(rollouts, 0);
+	}
+	fail_msg("the import never went through");
+}
+
+/* The SQL lists of final states say what job_state_final says. */
+static void test_final_states_agree(void **state)
+{
+	(void)state;
+	for (int confirm = 0; confirm <= 1; confirm++) {
+		for (int s = 0; s < JOB_STATE_COUNT; s++) {
+			char quoted[32];
+			snprintf(quoted, sizeof quoted, "'%s'", job_state_name((enum job_state)s));
+			bool final = job_state_final((enum job_state)s, confirm);
+			assert_int_equal(strstr(sqlite_final_states(confirm), quoted) != NULL, final);
+			assert_int_equal(strstr(sqlite_open_states(confirm), quoted) != NULL, !final);
+		}
+	}
+}
+
+int main(void)
+{
+	log_init("test_store", LOG_LEVEL_ERROR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_mark_sent_is_all_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sent_parts_match_a_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_lock_refuses_cleanly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_later_is_all_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_is_all_or_nothing, setup, teardown),
+		cmocka_unit_test(test_final_states_agree),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
