@@ -20,6 +20,13 @@
 const char *sqlite_final_states(bool confirmation_expected);
 const char *sqlite_open_states(bool confirmation_expected);
 
+/* The waves 1..ROLLOUT_WAVES_MAX as rows w.n of a CTE "wave", for naming
+ * every wave of a rollout (one index seek each in jobs_rollout_wave). */
+#define SQLITE_WAVES_CTE "WITH RECURSIVE wave(n) AS (SELECT 1 UNION ALL SELECT n + 1 " \
+	"FROM wave WHERE n < " SQLITE_WAVES_MAX ") "
+#define SQLITE_WAVES_MAX "16"
+_Static_assert(ROLLOUT_WAVES_MAX == 16, "SQLITE_WAVES_MAX spells ROLLOUT_WAVES_MAX");
+
 /* Statements used on hot or frequent paths, prepared on first use and kept
  * until the connection closes (the daemon claims and finishes many jobs a
  * second). The SQL is in sqlite_jobs.c. */

@@ -16,12 +16,6 @@
 
 #define ATTEMPT_COLUMNS "id, job_id, started_at, finished_at, modem, result, cms_error, mrs, detail"
 
-/* The opened waves 1..ROLLOUT_WAVES_MAX of a rollout, as rows w.n. */
-#define WAVES_CTE "WITH RECURSIVE wave(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM wave " \
-	"WHERE n < " WAVES_MAX_TEXT ") "
-#define WAVES_MAX_TEXT "16"
-_Static_assert(ROLLOUT_WAVES_MAX == 16, "WAVES_MAX_TEXT spells ROLLOUT_WAVES_MAX");
-
 /* The cached statements (see enum sqlite_stmt_id). */
 const char *const sqlite_stmt_sql[ST_COUNT] = {
 	[ST_INSERT_JOB] = "INSERT INTO jobs (msisdn, profile, action, rollout, not_before, "
@@ -33,7 +27,7 @@ const char *const sqlite_stmt_sql[ST_COUNT] = {
 	 * paused, closed or finished rollouts, and of waves not yet opened, are
 	 * never read. Run once read-only (idle modems polling for work must not
 	 * take the write lock and hold up otapctl) and again under the lock. */
-	[ST_PICK] = WAVES_CTE
+	[ST_PICK] = SQLITE_WAVES_CTE
 		"SELECT id FROM jobs WHERE id IN ("
 		"SELECT (SELECT id FROM jobs WHERE wave IS NULL AND state = 'queued' "
 		"AND not_before <= ?1 ORDER BY not_before, id LIMIT 1) "
@@ -66,7 +60,7 @@ const char *const sqlite_stmt_sql[ST_COUNT] = {
 		"delivered_at = CASE WHEN ?9 THEN NULL ELSE delivered_at END "
 		"WHERE id = ?1",
 	/* After a retry: a finished rollout has work again. */
-	[ST_REVIVE_ROLLOUTS] = WAVES_CTE
+	[ST_REVIVE_ROLLOUTS] = SQLITE_WAVES_CTE
 		"UPDATE rollouts SET state = 'active', updated_at = ?1 WHERE state = 'done' AND "
 		"EXISTS (SELECT 1 FROM wave w, jobs j WHERE j.rollout = rollouts.name AND j.wave = w.n "
 		"AND j.state = 'queued')",
@@ -88,7 +82,7 @@ const char *const sqlite_stmt_sql[ST_COUNT] = {
 	/* When the next claim can succeed: the same gates as ST_PICK (state,
 	 * window, opened waves), the time coming from not_before and from
 	 * the rollout's rate spacing (next_send_at). */
-	[ST_NEXT_DUE] = WAVES_CTE
+	[ST_NEXT_DUE] = SQLITE_WAVES_CTE
 		"SELECT min(t) FROM ("
 		"SELECT min(not_before) AS t FROM jobs WHERE wave IS NULL AND state = 'queued' "
 		"UNION ALL "

@@ -15,10 +15,8 @@ int rollout_release_chunk = ROLLOUT_RELEASE_CHUNK;
 
 /* The rollout's queued jobs, waiting for their wave or not: one seek per
  * wave. */
-#define QUEUED_JOBS "WITH RECURSIVE wave(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM wave " \
-	"WHERE n < 16) SELECT j.id FROM wave w, jobs j WHERE j.rollout = ?1 AND j.wave = w.n " \
-	"AND j.state = 'queued'"
-_Static_assert(ROLLOUT_WAVES_MAX == 16, "QUEUED_JOBS walks the waves 1..16");
+#define QUEUED_JOBS SQLITE_WAVES_CTE "SELECT j.id FROM wave w, jobs j WHERE j.rollout = ?1 " \
+	"AND j.wave = w.n AND j.state = 'queued'"
 
 /* ---- rows ---- */
 

@@ -129,21 +129,24 @@ static int check_imei(const char *imei, struct errbuf *err)
 	return why ? errbuf_set(err, "invalid IMEI '%.20s': %s", imei, why) : 0;
 }
 
-/* The checks every new job passes, whether enqueued alone or imported. */
-static int check_job_fields(const char *msisdn, const char *profile, const char *rollout,
-			    enum otap_action action, int max_attempts, const char *imei,
-			    struct errbuf *err)
+/* The checks every unit of a new job passes, enqueued alone or imported. */
+static int check_unit_fields(const char *msisdn, const char *profile, const char *imei,
+			     struct errbuf *err)
 {
 	if (check_name("msisdn", msisdn, MSISDN_MAX_LEN, true, err) < 0 ||
-	    check_name("profile", profile, STORE_NAME_MAX - 1, true, err) < 0 ||
-	    check_name("rollout", rollout, STORE_NAME_MAX - 1, false, err) < 0)
+	    check_name("profile", profile, STORE_NAME_MAX - 1, true, err) < 0)
 		return -1;
+	return check_imei(imei, err);
+}
+
+static int check_action(enum otap_action action, int max_attempts, struct errbuf *err)
+{
 	if (action != OTAP_ACTION_INSTALL && action != OTAP_ACTION_DELETE)
 		return errbuf_set(err, "job action %d is unknown (expected install or delete)",
 				  (int)action);
 	if (max_attempts < 1)
 		return errbuf_set(err, "job max_attempts is %d (expected at least 1)", max_attempts);
-	return check_imei(imei, err);
+	return 0;
 }
 
 static int check_parts(int64_t id, const struct sent_parts *parts, struct errbuf *err)
@@ -164,8 +167,9 @@ static int check_parts(int64_t id, const struct sent_parts *parts, struct errbuf
 int store_enqueue(struct store *s, const struct job_new *job, int64_t now, int64_t *id_out,
 		  struct errbuf *err)
 {
-	if (check_job_fields(job->msisdn, job->profile, job->rollout, job->action,
-			     job->max_attempts, job->imei, err) < 0)
+	if (check_unit_fields(job->msisdn, job->profile, job->imei, err) < 0 ||
+	    check_name("rollout", job->rollout, STORE_NAME_MAX - 1, false, err) < 0 ||
+	    check_action(job->action, job->max_attempts, err) < 0)
 		return -1;
 	return s->ops->enqueue(s, job, now, id_out, err);
 }
@@ -326,17 +330,17 @@ int store_import_begin(struct store *s, const struct rollout *r, int max_attempt
 		       struct store_import **out, struct errbuf *err)
 {
 	*out = NULL;
-	if (max_attempts < 1)
-		return errbuf_set(err, "max attempts %d (expected at least 1)", max_attempts);
+	if (check_name("rollout", r->name, STORE_NAME_MAX - 1, true, err) < 0 ||
+	    check_name("profile", r->profile, STORE_NAME_MAX - 1, true, err) < 0 ||
+	    check_action(r->action, max_attempts, err) < 0)
+		return -1;
 	return s->ops->import_begin(s, r, max_attempts, now, out, err);
 }
 
 int store_import_add(struct store_import *imp, const struct import_unit *u, struct errbuf *err)
 {
-	/* The rollout's own fields were checked by store_import_begin's caller;
-	 * rollout name and attempts are the import's, so only the unit's. */
-	if (check_job_fields(u->msisdn, u->profile, NULL, OTAP_ACTION_INSTALL, 1, u->imei,
-			     err) < 0)
+	/* Action, attempts and rollout are the import's, checked at its begin. */
+	if (check_unit_fields(u->msisdn, u->profile, u->imei, err) < 0)
 		return errbuf_prefix(err, "line %zu", u->line);
 	if (u->wave < 1 || u->wave > ROLLOUT_WAVES_MAX)
 		return errbuf_set(err, "line %zu: wave %d outside 1-%d", u->line, u->wave,
