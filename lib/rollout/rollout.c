@@ -44,8 +44,8 @@ int rollout_gate(const struct rollout *r, int64_t now, bool *gate_open, int64_t 
 int rollout_resume(struct store *s, const char *name, int64_t now, struct errbuf *err)
 {
 	struct rollout r;
-	bool gate;
-	int64_t next;
+	bool gate = false;
+	int64_t next = 0;
 	int found = store_rollout_get(s, name, &r, err);
 	if (found == 0)
 		return errbuf_set(err, "no such rollout '%s'", name);
