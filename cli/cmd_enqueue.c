@@ -113,25 +113,25 @@ static int check_job_fields(const struct enqueue_args *a, int64_t now, struct jo
 }
 
 /* Builds the message exactly as the daemon will (SIM's SMSC; the per-job
- * NOTIFYURL at its longest when a notify listener is configured, else the
- * profile's own), so a job that cannot be sent is refused now, not later. */
+ * NOTIFYURL and JADURL at their longest when a notify listener is
+ * configured, else the profile's own), so a job that cannot be sent is
+ * refused now, not later. */
 static int check_profile(const struct cli_ctx *ctx, const struct job_new *job)
 {
 	const struct otap_profile *profile = cfg_profile(&ctx->cfg, job->profile);
 	struct errbuf err = { { 0 } };
 	struct jobmsg msg;
-	char names[512], url[512];
-	const char *notify_url = NULL;
+	char names[512];
+	struct otap_job_profile jp;
 
 	if (!profile) {
 		cfg_profile_names(&ctx->cfg, names, sizeof names);
 		return cli_fail(EXIT_USAGE, "enqueue: unknown profile '%s' (configured: %s)",
 				job->profile, names);
 	}
-	if (ctx->cfg.notify.public_url &&
-	    notify_url_worst_case(ctx->cfg.notify.public_url, url, sizeof url) >= 0)
-		notify_url = url;
-	if (jobmsg_build(profile, job->action, job->msisdn, NULL, notify_url, &msg, &err) < 0)
+	cfg_worst_job_profile(&ctx->cfg, profile, &jp);
+	if (jobmsg_build(&jp.profile, job->action, job->msisdn, NULL,
+			 jp.notify_url[0] ? jp.notify_url : NULL, &msg, &err) < 0)
 		return cli_fail(EXIT_USAGE, "enqueue: profile '%s' cannot be sent to %s: %s",
 				profile->name, job->msisdn, err.msg);
 	if (msg.no_password)

@@ -116,8 +116,10 @@ static void print_parts(const struct jobmsg *msg, bool verbose)
 	}
 }
 
-/* Reads job id and, when a notify listener is configured, its NOTIFYURL. */
-static int load_job(struct cli_ctx *ctx, int64_t id, struct job *job, char *url, size_t cap)
+/* Reads job id and its profile as its message carries it (its own
+ * NOTIFYURL and JADURL). */
+static int load_job(struct cli_ctx *ctx, int64_t id, struct job *job,
+		    struct otap_job_profile *jp)
 {
 	struct store *q;
 	struct errbuf err;
@@ -129,8 +131,11 @@ static int load_job(struct cli_ctx *ctx, int64_t id, struct job *job, char *url,
 		rc = cli_fail(EXIT_RUNTIME, "pdu: no such job %lld", (long long)id);
 	else if (found < 0)
 		rc = cli_fail(EXIT_RUNTIME, "pdu: %s", err.msg);
-	else if (ctx->cfg.notify.public_url &&
-		 notify_job_url(q, id, ctx->cfg.notify.public_url, url, cap, &err) < 0)
+	else if (!cfg_profile(&ctx->cfg, job->profile))
+		rc = cli_fail(EXIT_USAGE, "pdu: job %lld: unknown profile '%s'", (long long)id,
+			      job->profile);
+	else if (notify_job_profile(q, id, ctx->cfg.notify.public_url,
+				    cfg_profile(&ctx->cfg, job->profile), jp, &err) < 0)
 		rc = cli_fail(EXIT_RUNTIME, "pdu: %s", err.msg);
 	store_close(q);
 	return rc;
@@ -149,9 +154,9 @@ int cmd_pdu(int argc, char **argv, struct cli_ctx *ctx)
 		return rc;
 	if ((rc = cli_load_config(ctx)) != EXIT_OK)
 		return rc;
-	char url[512] = "";
+	struct otap_job_profile jp = { 0 };
 	struct job job;
-	if (a.job_id && (rc = load_job(ctx, a.job_id, &job, url, sizeof url)) != EXIT_OK)
+	if (a.job_id && (rc = load_job(ctx, a.job_id, &job, &jp)) != EXIT_OK)
 		return rc;
 	if (a.job_id) {
 		a.to = job.msisdn;
@@ -165,7 +170,10 @@ int cmd_pdu(int argc, char **argv, struct cli_ctx *ctx)
 	const struct otap_profile *profile = cfg_profile(&ctx->cfg, a.profile);
 	if (!profile)
 		return cli_fail(EXIT_USAGE, "pdu: unknown profile '%s'", a.profile);
-	if (jobmsg_build(profile, a.action, a.to, a.smsc, url[0] ? url : NULL, &msg, &err) < 0)
+	if (!a.job_id)
+		jp.profile = *profile;
+	if (jobmsg_build(&jp.profile, a.action, a.to, a.smsc,
+			 jp.notify_url[0] ? jp.notify_url : NULL, &msg, &err) < 0)
 		return cli_fail(EXIT_USAGE, "pdu: profile '%s' cannot be sent to %s: %s",
 				profile->name, a.to, err.msg);
 	if (msg.no_password)

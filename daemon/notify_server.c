@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "notify_artifacts.h"
 #include "notify_route.h"
 #include "store.h"
 
@@ -53,6 +54,27 @@ struct request {
 
 /* ---- responses ---- */
 
+/* Adds the headers every answer carries. */
+static enum MHD_Result common_headers(struct MHD_Response *resp, const char *type)
+{
+	enum MHD_Result rc = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (rc == MHD_YES)
+		rc = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	return rc;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, int status, struct MHD_Response *resp,
+			     const char *type)
+{
+	if (!resp)
+		return MHD_NO;
+	enum MHD_Result rc = common_headers(resp, type);
+	if (rc == MHD_YES)
+		rc = MHD_queue_response(conn, (unsigned int)status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
 /* Queues a one-line text/plain response. HEAD gets the headers only
  * (libmicrohttpd leaves the body out by itself). */
 static enum MHD_Result respond(struct MHD_Connection *conn, int status, const char *allow,
@@ -66,17 +88,74 @@ static enum MHD_Result respond(struct MHD_Connection *conn, int status, const ch
 	text[len++] = '\n';
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text,
 								    MHD_RESPMEM_MUST_COPY);
-	if (!resp)
+	if (resp && allow && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) != MHD_YES) {
+		MHD_destroy_response(resp);
 		return MHD_NO;
-	enum MHD_Result rc = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-						     "text/plain");
-	if (rc == MHD_YES)
-		rc = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-	if (rc == MHD_YES && allow)
-		rc = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-	if (rc == MHD_YES)
-		rc = MHD_queue_response(conn, (unsigned int)status, resp);
-	MHD_destroy_response(resp);
+	}
+	return queue(conn, status, resp, "text/plain");
+}
+
+/* A JAR being streamed: read from its file as libmicrohttpd sends, never
+ * all in memory; what was handed over is reported when the response goes
+ * (completed, or cut short by the unit). */
+struct download {
+	struct notify_server *server;
+	struct notify_reply reply;
+	int64_t sent;
+};
+
+static ssize_t read_download(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct download *d = cls;
+	if ((int64_t)pos >= d->reply.file_size)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	ssize_t n = pread(d->reply.file_fd, buf, max, (off_t)pos);
+	if (n <= 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if ((int64_t)pos + n > d->sent)
+		d->sent = (int64_t)pos + n;
+	return n;
+}
+
+static void end_download(void *cls)
+{
+	struct download *d = cls;
+	notify_download_finished(&d->server->router, &d->reply, d->sent, clock_wall_ms());
+	close(d->reply.file_fd);
+	free(d);
+}
+
+static enum MHD_Result respond_file(struct notify_server *s, struct MHD_Connection *conn,
+				    const struct notify_reply *reply)
+{
+	struct download *d = calloc(1, sizeof *d);
+	if (!d) {
+		close(reply->file_fd);
+		return MHD_NO;
+	}
+	d->server = s;
+	d->reply = *reply;
+	/* Content-Length is the file's size; the callback owns d from here. */
+	struct MHD_Response *resp = MHD_create_response_from_callback(
+		(uint64_t)reply->file_size, 32 * 1024, read_download, d, end_download);
+	if (!resp) {
+		end_download(d);
+		return MHD_NO;
+	}
+	return queue(conn, reply->status, resp, reply->content_type);
+}
+
+static enum MHD_Result respond_reply(struct notify_server *s, struct MHD_Connection *conn,
+				     struct notify_reply *reply)
+{
+	if (reply->file_fd >= 0)
+		return respond_file(s, conn, reply);
+	if (!reply->content)
+		return respond(conn, reply->status, reply->allow, reply->body);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		reply->content_len, reply->content, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result rc = queue(conn, reply->status, resp, reply->content_type);
+	notify_reply_free(reply);
 	return rc;
 }
 
@@ -240,7 +319,7 @@ static enum MHD_Result answer(struct notify_server *s, struct MHD_Connection *co
 	};
 	struct notify_reply reply;
 	notify_route(&s->router, &req, clock_wall_ms(), &reply);
-	return respond(conn, reply.status, reply.allow, reply.body);
+	return respond_reply(s, conn, &reply);
 }
 
 /* Called once when the head is complete (*con_cls NULL), then for each
@@ -440,7 +519,7 @@ int notify_server_start(struct notify_server **out, const struct cfg *cfg, const
 		server_free(s);
 		return -1;
 	}
-	notify_router_init(&s->router, s->q, cfg->notify.public_url);
+	notify_router_init(&s->router, s->q, cfg, cfg->notify.public_url);
 	int fd = bind_listener(cfg->notify.listen, err);
 	if (fd < 0) {
 		server_free(s);

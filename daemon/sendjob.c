@@ -76,19 +76,15 @@ static enum sendjob_result build_parts(struct sendjob *s, struct pending_job *p,
 		fail_job_now(s, p, err.msg);
 		return SENDJOB_FAILED;
 	}
-	char url[512];
-	const char *notify_url = NULL;
-	if (s->cfg->notify.public_url) {
-		if (notify_job_url(s->queue, job->id, s->cfg->notify.public_url, url, sizeof url,
-				   &err) < 0) {
-			requeue_for_modem(s, p, "modem", "cannot prepare the notify URL");
-			log_errorx("job %lld: %s", (long long)job->id, err.msg);
-			return SENDJOB_REQUEUED;
-		}
-		notify_url = url;
+	struct otap_job_profile jp;
+	if (notify_job_profile(s->queue, job->id, s->cfg->notify.public_url, profile, &jp,
+			       &err) < 0) {
+		requeue_for_modem(s, p, "modem", "cannot prepare the job's URLs");
+		log_errorx("job %lld: %s", (long long)job->id, err.msg);
+		return SENDJOB_REQUEUED;
 	}
-	if (jobmsg_build(profile, job->action, job->msisdn, s->modem_cfg->smsc, notify_url, &p->msg,
-			 &err) < 0) {
+	if (jobmsg_build(&jp.profile, job->action, job->msisdn, s->modem_cfg->smsc,
+			 jp.notify_url[0] ? jp.notify_url : NULL, &p->msg, &err) < 0) {
 		errbuf_prefix(&err, "cannot build the message");
 		fail_job_now(s, p, err.msg);
 		return SENDJOB_FAILED;

@@ -258,7 +258,7 @@ static const struct bad_case bad_cases[] = {
 	  ":6: unknown setting 'jad_ulr' in profile 'x' (expected one of: name, password, "
 	  "password_file, jad_url, app_dir, http_user, http_password, bearer, apn, net_user, "
 	  "net_password, dns, notify_url, pid, sms_class, status_report, validity, "
-	  "confirm_timeout)" },
+	  "confirm_timeout, jar_file, jad_file)" },
 	{ "err_unknown_top_key.conf",
 	  ":3: unknown setting 'retries' at top level (expected one of: database, profiles, "
 	  "modems, retry, split_delay, notify, log_level)" },

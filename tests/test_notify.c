@@ -856,7 +856,7 @@ static int setup_route(void **state)
 	setup_db(&db_state);
 	rf->db = *(struct fixture *)db_state;
 	free(db_state);
-	notify_router_init(&rf->router, rf->db.q, PUBLIC_URL "/otap");
+	notify_router_init(&rf->router, rf->db.q, NULL, PUBLIC_URL "/otap");
 	*state = rf;
 	return 0;
 }

@@ -63,25 +63,49 @@ static int read_capped(int fd, size_t max, char **out, size_t *len, struct errbu
 	return 0;
 }
 
-int file_read_regular(const char *path, size_t max, char **out, size_t *len,
-		      struct errbuf *err)
+/* Opens path without blocking and checks it is a regular file of at most
+ * max bytes. Returns the descriptor (*size set), or -1 with a reason. */
+static int open_regular(const char *path, unsigned long long max, int64_t *size,
+			struct errbuf *err)
 {
 	struct stat st;
-
-	*out = NULL;
-	*len = 0;
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return errbuf_set(err, "cannot open: %s", strerror(errno));
-	int rc;
+	int rc = 0;
 	if (fstat(fd, &st) < 0)
 		rc = errbuf_set(err, "cannot read: %s", strerror(errno));
 	else if (!S_ISREG(st.st_mode))
 		rc = errbuf_set(err, "not a regular file (%s)", file_type_name(st.st_mode));
 	else if ((unsigned long long)st.st_size > max)
-		rc = errbuf_set(err, "larger than %zu bytes", max);
-	else
-		rc = read_capped(fd, max, out, len, err);
+		rc = errbuf_set(err, "larger than %llu bytes", max);
+	if (rc < 0) {
+		close(fd);
+		return -1;
+	}
+	*size = (int64_t)st.st_size;
+	return fd;
+}
+
+int file_read_regular(const char *path, size_t max, char **out, size_t *len,
+		      struct errbuf *err)
+{
+	int64_t size;
+	*out = NULL;
+	*len = 0;
+	int fd = open_regular(path, max, &size, err);
+	if (fd < 0)
+		return -1;
+	int rc = read_capped(fd, max, out, len, err);
 	close(fd);
 	return rc;
+}
+
+int file_check_regular(const char *path, int64_t max, int64_t *size, struct errbuf *err)
+{
+	int fd = open_regular(path, (unsigned long long)max, size, err);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
 }

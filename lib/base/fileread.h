@@ -10,6 +10,7 @@
 #define OTAP_FILEREAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "errbuf.h"
 
 /* Reads the whole of path into a new NUL-terminated buffer (*out, free()
@@ -22,6 +23,11 @@
  * the path). The content never appears in a reason. */
 int file_read_regular(const char *path, size_t max, char **out, size_t *len,
 		      struct errbuf *err);
+
+/* Checks that path is a regular file of at most max bytes that can be
+ * opened for reading without blocking; *size gets its size. Returns 0 or -1
+ * with a reason as file_read_regular's. Reads nothing. */
+int file_check_regular(const char *path, int64_t max, int64_t *size, struct errbuf *err);
 
 /* A short description of a file type for reasons: "a FIFO", "a directory",
  * "a character device"... */

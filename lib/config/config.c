@@ -16,6 +16,7 @@
 #include "fileread.h"
 #include "log.h"
 #include "msisdn.h"
+#include "jad.h"
 #include "notify.h"
 
 #define NAME_MAX_LEN 63
@@ -36,6 +37,9 @@ struct loader {
 	/* The longest per-job NOTIFYURL otapd may put in a message (when a
 	 * notify listener is configured): profiles must fit with it. */
 	char notify_url[256];
+	/* The same for the per-job JADURL of a profile with local artifacts;
+	 * "" without notify.public_url (such a profile is then refused). */
+	char jad_url[256];
 };
 
 static const char *const top_keys[] = {
@@ -49,7 +53,7 @@ static const char *const profile_keys[] = {
 	"name", "password", "password_file", "jad_url", "app_dir", "http_user",
 	"http_password", "bearer", "apn", "net_user", "net_password", "dns",
 	"notify_url", "pid", "sms_class", "status_report", "validity",
-	"confirm_timeout", NULL,
+	"confirm_timeout", "jar_file", "jad_file", NULL,
 };
 static const char *const modem_keys[] = {
 	"name", "device", "baudrate", "flow_control", "pin", "smsc",
@@ -356,6 +360,73 @@ static int password_file_read(const struct loader *ld, const config_setting_t *s
 	return rc;
 }
 
+/* ---- local artifacts: jar_file, jad_file ---- */
+
+/* A module JAR is a few hundred KiB; the cap keeps a mistyped path (a disk
+ * image, /dev/sda) from being served. */
+#define JAR_FILE_MAX (64LL * 1024 * 1024)
+
+static int artifact_path(const struct loader *ld, const config_setting_t *s, const char *expect,
+			 char **out)
+{
+	char *path = NULL;
+	if (get_string(ld, s, expect, &path) < 0)
+		return -1;
+	*out = path_beside(ld->path, path);
+	free(path);
+	return *out ? 0 : fail_at(ld, s, "out of memory");
+}
+
+static int jar_check(const struct loader *ld, const config_setting_t *s, const char *where,
+		     const char *path)
+{
+	struct errbuf why;
+	int64_t size;
+	if (file_check_regular(path, JAR_FILE_MAX, &size, &why) < 0)
+		return fail_at(ld, s, "%s: jar_file '%s': %s", where, path, why.msg);
+	if (size == 0)
+		return fail_at(ld, s, "%s: jar_file '%s' is empty (expected the application's JAR)",
+			       where, path);
+	return 0;
+}
+
+static int jad_load(const struct loader *ld, const config_setting_t *s, const char *where,
+		    struct otap_profile *p)
+{
+	struct errbuf why;
+	struct jad jad;
+	if (file_read_regular(p->jad_file, JAD_TEXT_MAX, &p->jad_text, &p->jad_len, &why) < 0)
+		return fail_at(ld, s, "%s: jad_file '%s': %s", where, p->jad_file, why.msg);
+	if (jad_parse(p->jad_text, p->jad_len, &jad, &why) < 0)
+		return fail_at(ld, s, "%s: jad_file '%s' is not a JAD: %s (expected lines "
+			       "'MIDlet-Name: ...')", where, p->jad_file, why.msg);
+	jad_free(&jad);
+	return 0;
+}
+
+static int profile_artifacts_load(const struct loader *ld, const config_setting_t *g,
+				  const char *where, struct otap_profile *p)
+{
+	const config_setting_t *jar = member(g, "jar_file"), *jad = member(g, "jad_file");
+	if (!jar && !jad)
+		return 0;
+	if (!jar || !jad)
+		return fail_at(ld, jar ? jar : jad, "%s: set both 'jar_file' and 'jad_file' (the "
+			       "JAR otapd serves and the JAD it uses as the template), or neither",
+			       where);
+	if (member(g, "jad_url"))
+		return fail_at(ld, member(g, "jad_url"), "%s: 'jad_url' and 'jar_file' exclude "
+			       "each other (with local artifacts each unit gets its own JAD URL)",
+			       where);
+	if (!ld->jad_url[0])
+		return fail_at(ld, jar, "%s: 'jar_file' needs notify.public_url (the units fetch "
+			       "the JAD and the JAR from otapd's notify listener)", where);
+	if (artifact_path(ld, jar, "path of the application's JAR", &p->jar_file) < 0 ||
+	    artifact_path(ld, jad, "path of the application's JAD", &p->jad_file) < 0)
+		return -1;
+	return jar_check(ld, jar, where, p->jar_file) < 0 || jad_load(ld, jad, where, p) < 0 ? -1 : 0;
+}
+
 /* ---- profiles ---- */
 
 static int profile_password(const struct loader *ld, const config_setting_t *g,
@@ -445,8 +516,13 @@ static int profile_otap_check(const struct loader *ld, const config_setting_t *g
 	struct errbuf why;
 	int rc = 0;
 
+	/* With local artifacts, as sent: with the longest per-job JADURL. */
+	struct otap_profile sent = *p;
+	if (p->jar_file)
+		sent.jad_url = (char *)ld->jad_url;
 	for (size_t i = 0; i < 2 && rc == 0; i++) {
-		if (otap_build(p, actions[i], ld->notify_url[0] ? ld->notify_url : NULL, &msg, &why) < 0)
+		if (otap_build(&sent, actions[i], ld->notify_url[0] ? ld->notify_url : NULL, &msg,
+			       &why) < 0)
 			rc = fail_at(ld, setting_for_reason(g, why.msg), "%s: %s", where, why.msg);
 		wipe(&msg, sizeof msg);
 	}
@@ -496,7 +572,7 @@ static int profile_load(const struct loader *ld, const config_setting_t *g, size
 		return -1;
 	if (profile_strings_load(ld, g, p) < 0 || profile_password(ld, g, where, p) < 0)
 		return -1;
-	if (profile_numbers_load(ld, g, p) < 0)
+	if (profile_numbers_load(ld, g, p) < 0 || profile_artifacts_load(ld, g, where, p) < 0)
 		return -1;
 	return profile_otap_check(ld, g, where, p);
 }
@@ -854,7 +930,8 @@ static int root_load(struct loader *ld, const config_setting_t *root, struct cfg
 	if (retry_load(ld, root, &cfg->retry) < 0 || notify_load(ld, root, &cfg->notify) < 0)
 		return -1;
 	if (cfg->notify.public_url &&
-	    notify_url_worst_case(cfg->notify.public_url, ld->notify_url, sizeof ld->notify_url) < 0)
+	    (notify_url_worst_case(cfg->notify.public_url, ld->notify_url, sizeof ld->notify_url) < 0 ||
+	     notify_jad_url_worst_case(cfg->notify.public_url, ld->jad_url, sizeof ld->jad_url) < 0))
 		return fail_at(ld, member(member(root, "notify"), "public_url"),
 			       "notify: 'public_url' is too long");
 	if (profiles_load(ld, root, cfg) < 0)
@@ -1022,6 +1099,9 @@ static void profile_free(struct otap_profile *p)
 		free_secret(*field);
 	}
 	free(p->name);
+	free(p->jar_file);
+	free(p->jad_file);
+	free(p->jad_text);
 }
 
 static void modem_free(struct cfg_modem *m)
@@ -1114,6 +1194,8 @@ static void dump_profile(FILE *f, const void *item)
 	fprintf(f, "%sstatus_report = %s;\n", in, p->status_report ? "true" : "false");
 	dump_duration(f, in, "validity", p->validity_ms);
 	dump_duration(f, in, "confirm_timeout", p->confirm_timeout_ms);
+	dump_string(f, in, "jar_file", p->jar_file, false);
+	dump_string(f, in, "jad_file", p->jad_file, false);
 }
 
 static void dump_modem(FILE *f, const void *item)
@@ -1178,4 +1260,19 @@ void cfg_profile_names(const struct cfg *cfg, char *buf, size_t size)
 		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", cfg->profiles[i].name);
 	if (!buf[0])
 		snprintf(buf, size, "none");
+}
+
+void cfg_worst_job_profile(const struct cfg *cfg, const struct otap_profile *p,
+			   struct otap_job_profile *out)
+{
+	memset(out, 0, sizeof *out);
+	out->profile = *p;
+	const char *public_url = cfg->notify.public_url;
+	if (!public_url)
+		return;
+	if (notify_url_worst_case(public_url, out->notify_url, sizeof out->notify_url) < 0)
+		out->notify_url[0] = '\0';
+	if (p->jar_file &&
+	    notify_jad_url_worst_case(public_url, out->jad_url, sizeof out->jad_url) >= 0)
+		out->profile.jad_url = out->jad_url;
 }

@@ -77,6 +77,12 @@ void cfg_free(struct cfg *cfg);
 /* Returns the profile called name, or NULL. */
 const struct otap_profile *cfg_profile(const struct cfg *cfg, const char *name);
 
+/* Fills *out with p as its longest job message would carry it: the
+ * per-job NOTIFYURL and (local artifacts) JADURL with the largest job id,
+ * for checking that a job's message will fit before it is queued. */
+void cfg_worst_job_profile(const struct cfg *cfg, const struct otap_profile *p,
+			   struct otap_job_profile *out);
+
 /* Writes the configured profile names as "a, b, c" ("none" when there are
  * none; names are not secret) for unknown-profile messages. */
 void cfg_profile_names(const struct cfg *cfg, char *buf, size_t size);

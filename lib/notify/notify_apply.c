@@ -24,6 +24,31 @@ int notify_job_url(struct store *s, int64_t job_id, const char *public_url, char
 	return 0;
 }
 
+int notify_job_profile(struct store *s, int64_t job_id, const char *public_url,
+		       const struct otap_profile *p, struct otap_job_profile *out,
+		       struct errbuf *err)
+{
+	char token[NOTIFY_TOKEN_LEN + 1];
+	memset(out, 0, sizeof *out);
+	out->profile = *p;
+	if (!public_url)
+		return 0;
+	if (store_job_token(s, job_id, token, err) < 0)
+		return -1;
+	int rc = notify_format_job_url(public_url, job_id, token, out->notify_url,
+				       sizeof out->notify_url);
+	if (rc >= 0 && p->jar_file) {
+		rc = notify_format_artifact_url(public_url, job_id, token, false, out->jad_url,
+						sizeof out->jad_url);
+		out->profile.jad_url = out->jad_url;
+	}
+	explicit_bzero(token, sizeof token);
+	if (rc < 0)
+		return errbuf_set(err, "job %" PRId64 ": its URLs do not fit in %zu bytes", job_id,
+				  sizeof out->notify_url);
+	return 0;
+}
+
 /* ---- notifications ---- */
 
 static bool plan_notification(const struct job_view *j, void *arg, struct job_change *c)

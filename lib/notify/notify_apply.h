@@ -18,6 +18,14 @@
 int notify_job_url(struct store *s, int64_t job_id, const char *public_url, char *url,
 		   size_t cap, struct errbuf *err);
 
+/* Fills *out with p as job_id's message carries it: its NOTIFYURL (when
+ * public_url is set) and, when p serves local artifacts, its JADURL, both
+ * with the job's token (made on first use). Returns 0, or -1 with a reason
+ * that never contains the token. */
+int notify_job_profile(struct store *s, int64_t job_id, const char *public_url,
+		       const struct otap_profile *p, struct otap_job_profile *out,
+		       struct errbuf *err);
+
 /* Applies a notification to job_id if token is that job's token (compared
  * in constant time). Returns 0 with *out filled (NOTIFY_NO_JOB when the job
  * does not exist or the token is wrong: then nothing changed), or -1 on a

@@ -5,26 +5,36 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "notify.h"
 #include "notify_apply.h"
+#include "notify_artifacts.h"
 
 /* At most this many warnings about rejected notifications per minute; the
  * rest are counted and summarised when the next window opens. */
 #define WARN_WINDOW_MS (60 * 1000)
 #define WARNS_PER_WINDOW 10
 
-void notify_router_init(struct notify_router *r, struct store *s, const char *public_url)
+void notify_router_init(struct notify_router *r, struct store *s, const struct cfg *cfg,
+			const char *public_url)
 {
 	memset(r, 0, sizeof *r);
 	r->s = s;
-	notify_base_path(public_url ? public_url : "", r->base_path, sizeof r->base_path);
+	r->cfg = cfg;
+	r->public_url = public_url ? public_url : "";
+	notify_base_path(r->public_url, r->base_path, sizeof r->base_path);
 }
 
-__attribute__((format(printf, 3, 4)))
-static void warn_limited(struct notify_router *r, int64_t now, const char *fmt, ...)
+void notify_reply_free(struct notify_reply *out)
+{
+	free(out->content);
+	out->content = NULL;
+}
+
+void notify_router_warn(struct notify_router *r, int64_t now, const char *fmt, ...)
 {
 	if (now - r->warn_window_start >= WARN_WINDOW_MS || now < r->warn_window_start) {
 		if (r->warns_suppressed > 0)
@@ -95,7 +105,7 @@ static void route_job(struct notify_router *r, const struct notify_path *path,
 		return;
 	}
 	if (a.result == NOTIFY_NO_JOB) {
-		warn_limited(r, now, "notify: job %" PRId64 " from %s: no such job or wrong token, "
+		notify_router_warn(r, now, "notify: job %" PRId64 " from %s: no such job or wrong token, "
 			     "ignored", path->job_id, peer ? peer : "?");
 		reply(out, 404, "no such job");
 		return;
@@ -111,7 +121,7 @@ static void route_fleet(struct notify_router *r, const struct notify_request *re
 	struct notify_applied a;
 	struct errbuf err;
 	if (notify_user_agent_imei(req->user_agent, imei) < 0) {
-		warn_limited(r, now, "notify: fleet-wide notification from %s without an IMEI in "
+		notify_router_warn(r, now, "notify: fleet-wide notification from %s without an IMEI in "
 			     "its User-Agent, ignored", peer ? peer : "?");
 		reply(out, 404, "no IMEI in the User-Agent (expected <product>/<IMEI> ...)");
 		return;
@@ -123,7 +133,7 @@ static void route_fleet(struct notify_router *r, const struct notify_request *re
 		return;
 	}
 	if (a.result == NOTIFY_NO_JOB) {
-		warn_limited(r, now, "notify: %s from %s: no sent job for this IMEI, ignored", via,
+		notify_router_warn(r, now, "notify: %s from %s: no sent job for this IMEI, ignored", via,
 			     peer ? peer : "?");
 		reply(out, 404, "no job for this IMEI");
 		return;
@@ -138,6 +148,7 @@ void notify_route(struct notify_router *r, const struct notify_request *req, int
 	struct notify_path path;
 	struct notify_report rep;
 	memset(out, 0, sizeof *out);
+	out->file_fd = -1;
 	enum notify_path_kind kind = notify_path_parse(req->target, r->base_path, &path);
 	bool post = strcmp(req->method, "POST") == 0;
 	switch (kind) {
@@ -149,6 +160,10 @@ void notify_route(struct notify_router *r, const struct notify_request *req, int
 			reply(out, 200, "ok");
 		else
 			reply_method(out, "GET, HEAD");
+		return;
+	case NOTIFY_PATH_JAD:
+	case NOTIFY_PATH_JAR:
+		notify_serve_artifact(r, &path, req, now, out);
 		return;
 	case NOTIFY_PATH_JOB:
 	case NOTIFY_PATH_FLEET:

@@ -18,7 +18,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "config.h"
 #include "store.h"
+#include "store_events.h"
 
 #define NOTIFY_ROUTE_BASE_MAX 256
 
@@ -38,6 +40,8 @@ struct notify_request {
  * log). */
 struct notify_router {
 	struct store *s;                /* borrowed */
+	const struct cfg *cfg;          /* borrowed: the profiles and their artifacts */
+	const char *public_url;         /* borrowed; "" when none */
 	char base_path[NOTIFY_ROUTE_BASE_MAX];
 	int64_t warn_window_start;
 	int warns_in_window;
@@ -47,12 +51,29 @@ struct notify_router {
 struct notify_reply {
 	int status;
 	const char *allow;              /* value of the Allow header (405), else NULL */
-	char body[128];                 /* text/plain, one line */
+	char body[128];                 /* text/plain, one line (when no content, no file) */
+	const char *content_type;       /* with content or file; static */
+	char *content;                  /* a document to send (a JAD), owned: notify_reply_free */
+	size_t content_len;
+	int file_fd;                    /* >= 0: stream file_size bytes of this file (a JAR),
+					 * owned: the caller closes it */
+	int64_t file_size;
+	struct job_event download;      /* with file_fd: for notify_download_finished */
 };
 
-/* Sets up r for answering notifications addressed to public_url. q is
- * borrowed and used only from the caller's thread. Cannot fail. */
-void notify_router_init(struct notify_router *r, struct store *s, const char *public_url);
+/* Sets up r for answering requests addressed to public_url with the
+ * profiles of cfg (may be NULL: no artifacts). s and cfg are borrowed and
+ * used only from the caller's thread. Cannot fail. */
+void notify_router_init(struct notify_router *r, struct store *s, const struct cfg *cfg,
+			const char *public_url);
+
+/* Frees the reply's content (not its file). */
+void notify_reply_free(struct notify_reply *out);
+
+/* Logs a warning about a rejected request, at most 10 a minute (the rest
+ * are counted and summarised): a flood of forgeries must not flood the log. */
+void notify_router_warn(struct notify_router *r, int64_t now, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Answers one complete request. Logs one line per notification with the
  * job id, the code and the result, never the token. Never fails: a

@@ -355,8 +355,11 @@ static const char *profile_verdict(struct import *imp, const struct otap_profile
 	if (!v->checked) {
 		struct jobmsg msg;
 		struct errbuf err = { "" };
+		struct otap_job_profile jp;
 		v->checked = true;
-		v->ok = jobmsg_build(p, imp->spec->action, msisdn, NULL, NULL, &msg, &err) == 0;
+		cfg_worst_job_profile(imp->cfg, p, &jp);
+		v->ok = jobmsg_build(&jp.profile, imp->spec->action, msisdn, NULL,
+				     jp.notify_url[0] ? jp.notify_url : NULL, &msg, &err) == 0;
 		snprintf(v->why, sizeof v->why, "%s", err.msg);
 	}
 	return v->ok ? NULL : v->why;

@@ -93,23 +93,49 @@ static bool token_valid(const char *s, size_t len)
 	return true;
 }
 
-int notify_format_job_url(const char *public_url, int64_t job_id, const char *token, char *url,
-		      size_t cap)
+/* "<public_url><path><id>/<token><suffix>", public_url without trailing '/'. */
+static int format_url(const char *public_url, const char *path, int64_t job_id,
+		      const char *token, const char *suffix, char *url, size_t cap)
 {
 	int base = (int)strlen(public_url);
 	while (base > 0 && public_url[base - 1] == '/')
 		base--;
-	int n = snprintf(url, cap, "%.*s" NOTIFY_JOB_PATH "%" PRId64 "/%s", base, public_url,
-			 job_id, token);
+	int n = snprintf(url, cap, "%.*s%s%" PRId64 "/%s%s", base, public_url, path, job_id,
+			 token, suffix);
 	return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+int notify_format_job_url(const char *public_url, int64_t job_id, const char *token, char *url,
+			  size_t cap)
+{
+	return format_url(public_url, NOTIFY_JOB_PATH, job_id, token, "", url, cap);
+}
+
+int notify_format_artifact_url(const char *public_url, int64_t job_id, const char *token,
+			       bool jar, char *url, size_t cap)
+{
+	return format_url(public_url, NOTIFY_ARTIFACT_PATH, job_id, token,
+			  jar ? NOTIFY_JAR_SUFFIX : NOTIFY_JAD_SUFFIX, url, cap);
+}
+
+static void worst_token(char token[NOTIFY_TOKEN_LEN + 1])
+{
+	memset(token, 'z', NOTIFY_TOKEN_LEN);
+	token[NOTIFY_TOKEN_LEN] = '\0';
 }
 
 int notify_url_worst_case(const char *public_url, char *url, size_t cap)
 {
 	char token[NOTIFY_TOKEN_LEN + 1];
-	memset(token, 'z', NOTIFY_TOKEN_LEN);
-	token[NOTIFY_TOKEN_LEN] = '\0';
+	worst_token(token);
 	return notify_format_job_url(public_url, WORST_CASE_JOB_ID, token, url, cap);
+}
+
+int notify_jad_url_worst_case(const char *public_url, char *url, size_t cap)
+{
+	char token[NOTIFY_TOKEN_LEN + 1];
+	worst_token(token);
+	return notify_format_artifact_url(public_url, WORST_CASE_JOB_ID, token, false, url, cap);
 }
 
 /* ---- listener paths ---- */
@@ -124,20 +150,27 @@ void notify_base_path(const char *public_url, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int)len, path ? path : "");
 }
 
-/* "/n/<id>/<token>": id without sign or leading zero, token exactly. */
-static bool parse_job_path(const char *path, struct notify_path *out)
+/* "<prefix><id>/<token><suffix>": id without sign or leading zero, token
+ * exactly, then exactly suffix. */
+static bool parse_job_path(const char *path, const char *prefix, const char *suffix,
+			   struct notify_path *out)
 {
-	const char *id = path + strlen(NOTIFY_JOB_PATH);
+	if (strncmp(path, prefix, strlen(prefix)) != 0)
+		return false;
+	const char *id = path + strlen(prefix);
 	size_t digits = strspn(id, "0123456789");
 	if (digits == 0 || digits > 18 || id[0] == '0' || id[digits] != '/')
 		return false;
 	const char *token = id + digits + 1;
-	if (!token_valid(token, strlen(token)))
+	size_t tlen = strlen(token), slen = strlen(suffix);
+	if (tlen < slen || strcmp(token + tlen - slen, suffix) != 0 ||
+	    !token_valid(token, tlen - slen))
 		return false;
 	out->job_id = 0;
 	for (size_t i = 0; i < digits; i++)
 		out->job_id = out->job_id * 10 + (id[i] - '0');
-	memcpy(out->token, token, NOTIFY_TOKEN_LEN + 1);
+	memcpy(out->token, token, NOTIFY_TOKEN_LEN);
+	out->token[NOTIFY_TOKEN_LEN] = '\0';
 	return true;
 }
 
@@ -159,9 +192,12 @@ enum notify_path_kind notify_path_parse(const char *target, const char *base_pat
 		out->kind = NOTIFY_PATH_HEALTH;
 	else if (strcmp(path, NOTIFY_FLEET_PATH) == 0)
 		out->kind = NOTIFY_PATH_FLEET;
-	else if (strncmp(path, NOTIFY_JOB_PATH, strlen(NOTIFY_JOB_PATH)) == 0 &&
-		 parse_job_path(path, out))
+	else if (parse_job_path(path, NOTIFY_JOB_PATH, "", out))
 		out->kind = NOTIFY_PATH_JOB;
+	else if (parse_job_path(path, NOTIFY_ARTIFACT_PATH, NOTIFY_JAD_SUFFIX, out))
+		out->kind = NOTIFY_PATH_JAD;
+	else if (parse_job_path(path, NOTIFY_ARTIFACT_PATH, NOTIFY_JAR_SUFFIX, out))
+		out->kind = NOTIFY_PATH_JAR;
 	return out->kind;
 }
 

@@ -23,6 +23,11 @@
 #define NOTIFY_JOB_PATH "/n/"           /* POST /n/<job id>/<token> */
 #define NOTIFY_FLEET_PATH "/notify"     /* POST, matched by the User-Agent's IMEI */
 #define NOTIFY_HEALTH_PATH "/healthz"   /* GET */
+/* A job's own JAD and JAR, served when its profile names local artifacts:
+ * GET /j/<job id>/<token>.jad, GET /j/<job id>/<token>.jar. */
+#define NOTIFY_ARTIFACT_PATH "/j/"
+#define NOTIFY_JAD_SUFFIX ".jad"
+#define NOTIFY_JAR_SUFFIX ".jar"
 
 /* What a status code means for the job. */
 enum notify_verdict {
@@ -42,6 +47,8 @@ enum notify_path_kind {
 	NOTIFY_PATH_JOB,                /* job_id and token are set */
 	NOTIFY_PATH_FLEET,
 	NOTIFY_PATH_HEALTH,
+	NOTIFY_PATH_JAD,                /* job_id and token are set */
+	NOTIFY_PATH_JAR,                /* job_id and token are set */
 };
 
 struct notify_path {
@@ -54,6 +61,16 @@ struct notify_path {
  * public_url is dropped). Returns the length, or -1 when cap is too small. */
 int notify_format_job_url(const char *public_url, int64_t job_id, const char *token, char *url,
 			  size_t cap);
+
+/* Writes the job's JAD URL "<public_url>/j/<job_id>/<token>.jad" (or, with
+ * jar true, its JAR URL "….jar") to url. Returns the length, or -1 when
+ * cap is too small. */
+int notify_format_artifact_url(const char *public_url, int64_t job_id, const char *token,
+			       bool jar, char *url, size_t cap);
+
+/* Writes the longest JAD URL notify_format_artifact_url can produce for
+ * public_url, for the same checks. Returns the length or -1. */
+int notify_jad_url_worst_case(const char *public_url, char *url, size_t cap);
 
 /* Writes the longest URL notify_job_url can produce for public_url (the
  * largest job id), so that otapctl enqueue and the config check can make

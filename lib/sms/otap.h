@@ -37,6 +37,23 @@ struct otap_profile {
 	bool status_report;     /* request TP-SRR */
 	int64_t validity_ms;    /* default 24h */
 	int64_t confirm_timeout_ms; /* default 30m (install notifications) */
+	/* Local artifacts otapd serves instead of a jad_url (both or neither):
+	 * each job's SM then carries its own JADURL on notify.public_url. */
+	char *jar_file;         /* the JAR, streamed from the file at each request */
+	char *jad_file;         /* the operator's JAD, used as the template */
+	char *jad_text;         /* jad_file's content, read (and parsed) at load */
+	size_t jad_len;
+};
+
+/* A profile as one job's message carries it: its own values with the
+ * per-job URLs otapd adds (NOTIFYURL with the job's token when a notify
+ * listener is configured; JADURL when the profile serves local artifacts).
+ * profile's strings point into the original profile or into the buffers
+ * here: valid while both live. */
+struct otap_job_profile {
+	struct otap_profile profile;
+	char jad_url[512];
+	char notify_url[512];           /* "" = the profile's own NOTIFYURL, if any */
 };
 
 /* One short message body. */

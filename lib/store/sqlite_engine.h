@@ -65,7 +65,7 @@ enum otap_action sqlite_action_from(const char *name);
 
 /* Columns for sqlite_job_from_row(), in order. */
 #define SQLITE_JOB_COLUMNS "id, msisdn, profile, action, state, rollout, not_before, attempts, " \
-	"max_attempts, created_at, updated_at, modem, last_error, wave"
+	"max_attempts, created_at, updated_at, modem, last_error, wave, reached"
 void sqlite_job_from_row(sqlite3_stmt *st, struct job *out);
 
 /* Columns for sqlite_view_from_row(), starting at col; the jobs table is
@@ -161,6 +161,19 @@ int sqlite_rollout_release(struct store *s, const struct rollout *r, int wave, i
 			   struct errbuf *err);
 int sqlite_rollout_parked(struct store *s, const struct rollout *r, int wave,
 			  struct errbuf *err);
+int sqlite_download_job(struct store *s, int64_t id, const char *token,
+			struct download_job *out, struct errbuf *err);
+int sqlite_record_download(struct store *s, const struct job_event *ev, struct errbuf *err);
+int sqlite_events(struct store *s, int64_t id, int (*cb)(const struct job_event *e, void *arg),
+		  void *arg, struct errbuf *err);
+int sqlite_rollout_funnel(struct store *s, const struct rollout *r, struct job_funnel *out,
+			  struct errbuf *err);
+/* Inserts an event of job_id at `at` (client/imei/product/bytes/size from
+ * ev when not NULL) and raises the job's furthest step to the event's, in
+ * the caller's transaction. Returns 0 or -1. */
+int sqlite_insert_event(struct sqlite_store *s, int64_t job_id, enum event_kind kind,
+			int64_t at, int code, const struct job_event *ev, struct errbuf *err);
+
 int sqlite_rollout_advance(struct store *s, const char *name, int64_t now,
 			   void (*decide)(const struct rollout *r, const struct wave_facts *f,
 					  struct rollout_decision *out),

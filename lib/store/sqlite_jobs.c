@@ -51,13 +51,17 @@ const char *const sqlite_stmt_sql[ST_COUNT] = {
 	 * rollout was cancelled must not queue the job again. */
 	[ST_JOB_STATE] = "SELECT j.state, j.attempts, j.max_attempts, r.state FROM jobs j "
 		"LEFT JOIN rollouts r ON j.wave IS NOT NULL AND r.name = j.rollout WHERE j.id = ?1",
-	/* Into 'sent' (?9): the confirmation timeout counts from sent_at, and
-	 * a delivery report of an earlier send no longer applies. */
+	/* Into 'sent' (?9): the confirmation timeout counts from sent_at, a
+	 * delivery report of an earlier send no longer applies, and the new
+	 * send's furthest step is 'sent' (1, enum job_step), or 'reported' (6)
+	 * when the unit's notification came while it was being sent. */
 	[ST_FINISH_JOB] = "UPDATE jobs SET state = ?2, attempts = ?3, "
 		"not_before = COALESCE(?4, not_before), modem = COALESCE(?5, modem), "
 		"last_error = CASE WHEN ?6 THEN ?7 ELSE last_error END, updated_at = ?8, "
 		"sent_at = CASE WHEN ?9 THEN ?8 ELSE sent_at END, "
-		"delivered_at = CASE WHEN ?9 THEN NULL ELSE delivered_at END "
+		"delivered_at = CASE WHEN ?9 THEN NULL ELSE delivered_at END, "
+		"reached = CASE WHEN ?9 THEN CASE WHEN notify_pending THEN 6 ELSE 1 END "
+		"ELSE reached END "
 		"WHERE id = ?1",
 	/* After a retry: a finished rollout has work again. */
 	[ST_REVIVE_ROLLOUTS] = SQLITE_WAVES_CTE
@@ -113,6 +117,7 @@ void sqlite_job_from_row(sqlite3_stmt *st, struct job *out)
 	db_copy_column(out->modem, sizeof out->modem, st, 11);
 	db_copy_column(out->last_error, sizeof out->last_error, st, 12);
 	out->wave = sqlite3_column_int(st, 13);         /* NULL reads as 0 */
+	out->reached = sqlite3_column_int(st, 14);
 }
 
 /* Fills *out from a row selected with ATTEMPT_COLUMNS. */
@@ -396,6 +401,9 @@ static int finish_try(struct sqlite_store *s, int64_t id, enum try_end end, bool
 	if (parts && parts->count > 0 &&
 	    sqlite_record_parts(s, id, tr.attempts, o->modem, parts, o->finished_at, err) < 0)
 		goto fail;
+	if (end == END_SENT &&
+	    sqlite_insert_event(s, id, EVENT_SENT, o->finished_at, -1, NULL, err) < 0)
+		goto fail;
 	if (db_tx_commit(&t, doing, err) < 0)
 		goto fail;
 	if (state_out)
@@ -466,11 +474,12 @@ static void retry_sql(const struct retry_filter *f, bool one_job, char *sql, siz
 	snprintf(sql, size, "UPDATE jobs SET state = 'queued', attempts = 0, not_before = ?1, "
 		 "updated_at = ?1 WHERE state = 'failed'%s%s%s AND NOT EXISTS (SELECT 1 FROM "
 		 "rollouts r WHERE jobs.wave IS NOT NULL AND r.name = jobs.rollout AND "
-		 "r.state = 'cancelled')",
+		 "r.state = 'cancelled')%s",
 		 one_job ? " AND id = ?4" : "",
 		 f && f->rollout ? " AND rollout = ?2" : "",
 		 f && f->error_code >= 0 ? " AND (notify_code = ?3 OR (SELECT a.cms_error FROM "
-		 "attempts a WHERE a.job_id = jobs.id ORDER BY a.id DESC LIMIT 1) = ?3)" : "");
+		 "attempts a WHERE a.job_id = jobs.id ORDER BY a.id DESC LIMIT 1) = ?3)" : "",
+		 f && f->by_step ? " AND reached = ?5" : "");
 }
 
 /* Runs the retry UPDATE and revives finished rollouts, inside the caller's
@@ -487,6 +496,7 @@ static int run_retry(struct sqlite_store *s, const struct retry_filter *f, int64
 	db_bind_text(st, 2, f ? f->rollout : NULL);
 	sqlite3_bind_int(st, 3, f ? f->error_code : -1);
 	sqlite3_bind_int64(st, 4, id);
+	sqlite3_bind_int(st, 5, f && f->by_step ? f->stopped_at : -1);
 	if (db_run_once(s->db, st, doing, err) < 0)
 		return -1;
 	if (count)

@@ -364,4 +364,8 @@ const struct store_ops sqlite_ops = {
 	.rollout_release = sqlite_rollout_release,
 	.rollout_parked = sqlite_rollout_parked,
 	.rollout_advance = sqlite_rollout_advance,
+	.download_job = sqlite_download_job,
+	.record_download = sqlite_record_download,
+	.events = sqlite_events,
+	.rollout_funnel = sqlite_rollout_funnel,
 };

@@ -120,11 +120,25 @@ static int write_change(sqlite3 *db, int64_t id, int64_t now, const struct job_c
 	return db_run_once(db, st, doing, err);
 }
 
-/* Writes the change to job id and its attempt row. Returns 0 or -1. */
+/* The event a change records: a delivery report, or the unit's report. */
+static int change_event(struct sqlite_store *s, int64_t id, int64_t now,
+			const struct job_change *c, struct errbuf *err)
+{
+	if (c->report)
+		return sqlite_insert_event(s, id, EVENT_NOTIFIED, now, c->report->code, NULL, err);
+	if (c->delivered)
+		return sqlite_insert_event(s, id, EVENT_DELIVERED, now, -1, NULL, err);
+	return 0;
+}
+
+/* Writes the change to job id with its attempt row and event. The event
+ * goes first: a notification on a confirmed job is late, and so is one
+ * that confirms a cancelled job, as they were before the change. Returns
+ * 0 or -1. */
 static int apply_change(struct sqlite_store *s, int64_t id, int64_t now,
 			const struct job_change *c, struct errbuf *err)
 {
-	if (write_change(s->db, id, now, c, err) < 0)
+	if (change_event(s, id, now, c, err) < 0 || write_change(s->db, id, now, c, err) < 0)
 		return -1;
 	return sqlite_insert_attempt(s, id, now, now, c->modem, c->result, -1, c->mrs, c->detail,
 				     err);

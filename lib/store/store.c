@@ -55,6 +55,45 @@ bool job_state_final(enum job_state state, bool confirmation_expected)
 	}
 }
 
+static const char *const step_names[JOB_STEP_COUNT] = {
+	[JOB_STEP_QUEUED] = "queued",
+	[JOB_STEP_SENT] = "sent",
+	[JOB_STEP_DELIVERED] = "delivered",
+	[JOB_STEP_JAD_FETCHED] = "jad_fetched",
+	[JOB_STEP_JAR_PARTIAL] = "jar_partial",
+	[JOB_STEP_JAR_FETCHED] = "jar_fetched",
+	[JOB_STEP_REPORTED] = "reported",
+};
+
+const char *job_step_name(enum job_step step)
+{
+	return (unsigned)step < JOB_STEP_COUNT ? step_names[step] : "unknown";
+}
+
+int job_step_parse(const char *name, enum job_step *out)
+{
+	for (int i = 0; name && i < JOB_STEP_COUNT; i++) {
+		if (strcmp(name, step_names[i]) == 0) {
+			*out = (enum job_step)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+enum job_step event_step(enum event_kind kind)
+{
+	switch (kind) {
+	case EVENT_SENT: return JOB_STEP_SENT;
+	case EVENT_DELIVERED: return JOB_STEP_DELIVERED;
+	case EVENT_JAD_FETCHED: return JOB_STEP_JAD_FETCHED;
+	case EVENT_JAR_PARTIAL: return JOB_STEP_JAR_PARTIAL;
+	case EVENT_JAR_FETCHED: return JOB_STEP_JAR_FETCHED;
+	case EVENT_NOTIFIED: return JOB_STEP_REPORTED;
+	default: return JOB_STEP_QUEUED;
+	}
+}
+
 const char *rollout_state_name(enum rollout_state state)
 {
 	return (unsigned)state < ROLLOUT_STATE_COUNT ? rollout_state_names[state] : "unknown";
@@ -441,4 +480,34 @@ int store_rollout_advance(struct store *s, const char *name, int64_t now,
 {
 	*opened = false;
 	return s->ops->rollout_advance(s, name, now, decide, opened, err);
+}
+
+/* ---- events ---- */
+
+int store_download_job(struct store *s, int64_t id, const char *token, struct download_job *out,
+		       struct errbuf *err)
+{
+	if (id <= 0 || !token)
+		return 0;
+	return s->ops->download_job(s, id, token, out, err);
+}
+
+int store_record_download(struct store *s, const struct job_event *ev, struct errbuf *err)
+{
+	if (ev->kind != EVENT_JAD_FETCHED && ev->kind != EVENT_JAR_PARTIAL &&
+	    ev->kind != EVENT_JAR_FETCHED)
+		return errbuf_set(err, "event %s is not a download", event_kind_name(ev->kind));
+	return s->ops->record_download(s, ev, err);
+}
+
+int store_events(struct store *s, int64_t id, int (*cb)(const struct job_event *e, void *arg),
+		 void *arg, struct errbuf *err)
+{
+	return s->ops->events(s, id, cb, arg, err);
+}
+
+int store_rollout_funnel(struct store *s, const struct rollout *r, struct job_funnel *out,
+			 struct errbuf *err)
+{
+	return s->ops->rollout_funnel(s, r, out, err);
 }

@@ -58,6 +58,8 @@ struct job {
 	char modem[STORE_NAME_MAX];     /* modem of the current/last try, "" if none */
 	char last_error[STORE_TEXT_MAX];
 	int wave;                       /* its rollout's wave (1-based); 0 when none */
+	int reached;                    /* enum job_step (store_events.h): the furthest
+					 * step of the current send */
 };
 
 struct job_new {
@@ -115,6 +117,9 @@ struct retry_filter {
 	const char *rollout;            /* NULL = any job */
 	int error_code;                 /* -1 = any; else the +CMS ERROR code of the job's
 					 * last attempt, or its install-notify code */
+	bool by_step;                   /* only jobs whose furthest step (enum job_step,
+					 * store_events.h) is stopped_at */
+	int stopped_at;
 };
 
 struct store;

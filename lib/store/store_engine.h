@@ -20,6 +20,7 @@
 #define OTAP_STORE_ENGINE_H
 
 #include "store.h"
+#include "store_events.h"
 #include "store_reports.h"
 #include "store_rollouts.h"
 
@@ -104,6 +105,15 @@ struct store_ops {
 			       struct errbuf *err);
 	int (*rollout_parked)(struct store *s, const struct rollout *r, int wave,
 			      struct errbuf *err);
+	/* events (store_events.h) */
+	int (*download_job)(struct store *s, int64_t id, const char *token,
+			    struct download_job *out, struct errbuf *err);
+	int (*record_download)(struct store *s, const struct job_event *ev, struct errbuf *err);
+	int (*events)(struct store *s, int64_t id, int (*cb)(const struct job_event *e, void *arg),
+		      void *arg, struct errbuf *err);
+	int (*rollout_funnel)(struct store *s, const struct rollout *r, struct job_funnel *out,
+			      struct errbuf *err);
+
 	int (*rollout_advance)(struct store *s, const char *name, int64_t now,
 			       void (*decide)(const struct rollout *r, const struct wave_facts *f,
 					      struct rollout_decision *out),
