@@ -4,6 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libserialport-dev libsqlite3-dev libconfig-dev
       libmicrohttpd-dev libcmocka-dev sqlite3
+      libcurl4-openssl-dev    # the modem simulator's units download JAD and JAR
       curl openssl python3)   # the notify listener's e2e tests (HTTPS, a second client address)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -16,6 +16,24 @@ static void unit_defaults(struct fleet_unit *u)
 	u->cds_st = FLEET_UNSET;
 	u->notify = FLEET_UNSET;
 	u->notify_delay_ms = FLEET_UNSET;
+	u->download = FLEET_UNSET;
+}
+
+static const char *const download_names[] = {
+	[FLEET_DOWNLOAD_NO] = "no", [FLEET_DOWNLOAD_YES] = "yes",
+	[FLEET_DOWNLOAD_UNREACHABLE] = "unreachable", [FLEET_DOWNLOAD_JAD_ONLY] = "jad-only",
+	[FLEET_DOWNLOAD_CUT] = "cut",
+};
+
+static int parse_download(const char *s, int *out)
+{
+	for (size_t i = 0; i < sizeof download_names / sizeof download_names[0]; i++) {
+		if (strcmp(s, download_names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static bool all_digits(const char *s, size_t n)
@@ -96,8 +114,11 @@ static int apply_key(struct fleet_unit *u, const char *key, const char *val, str
 		if (!product_ok(val))
 			return errbuf_set(err, "product='%s': expected a name without spaces or '/' (e.g. ELS61)", val);
 		strcpy(u->product, val);
+	} else if (strcmp(key, "download") == 0) {
+		if (parse_download(val, &u->download) < 0)
+			return errbuf_set(err, "download='%s': expected no, yes, unreachable, jad-only or cut", val);
 	} else {
-		return errbuf_set(err, "unknown key '%s': expected cms, cds, notify, notify_delay, imei, password or product", key);
+		return errbuf_set(err, "unknown key '%s': expected cms, cds, notify, notify_delay, imei, password, product or download", key);
 	}
 	return 0;
 }

@@ -5,7 +5,7 @@
  *   MSISDN key=value ...
  *
  * keys: cms=CODE  cds=HH  notify=CODE|none  notify_delay=MS  imei=15DIGITS
- *       password=PWD  product=NAME
+ *       password=PWD  product=NAME  download=no|yes|unreachable|jad-only|cut
  * The MSISDN must match the SM's destination exactly as decoded from the
  * PDU ("+49..." for international numbers, plain digits otherwise).
  */
@@ -26,6 +26,15 @@
 #define FLEET_UNSET (-2)
 #define FLEET_NOTIFY_NONE (-1)
 
+/* What a unit does over HTTP after START:install (key download=). */
+enum fleet_download {
+	FLEET_DOWNLOAD_NO,              /* only the notify POST, to NOTIFYURL */
+	FLEET_DOWNLOAD_YES,             /* JAD, JAR, then the report */
+	FLEET_DOWNLOAD_UNREACHABLE,     /* no request, no report ("JAD Server Not Found") */
+	FLEET_DOWNLOAD_JAD_ONLY,        /* the JAD, then nothing */
+	FLEET_DOWNLOAD_CUT,             /* half the JAR, then the connection drops */
+};
+
 struct fleet_unit {
 	char msisdn[FLEET_MSISDN_MAX];
 	int cms;                        /* FLEET_UNSET or the code for every SM */
@@ -34,6 +43,7 @@ struct fleet_unit {
 	int64_t notify_delay_ms;        /* FLEET_UNSET or ms */
 	char imei[FLEET_IMEI_LEN + 1];  /* "" = not set */
 	char product[FLEET_PRODUCT_MAX];/* "" = not set */
+	int download;                   /* FLEET_UNSET or an enum fleet_download */
 	bool has_password;
 	char password[FLEET_PASSWORD_MAX]; /* secret: never logged */
 };

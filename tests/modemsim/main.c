@@ -1,6 +1,8 @@
 /* main.c - otap-modemsim: a simulated GSM modem on TCP for otapd's
  * end-to-end tests and the README demo. Owns the single-threaded poll loop,
- * the listening socket, the one client connection and signal handling.
+ * the listening socket, the one client connection and signal handling; the
+ * units' HTTP (http.c, libcurl multi) runs in the same loop. (libcurl's
+ * resolver may use a helper thread per name lookup; nothing else does.)
  *
  * Event log format (what the tests assert on; also in --help): one line
  * per event, fields separated by TAB, the first field the event name, the
@@ -17,12 +19,17 @@
  *   PWD_MISMATCH to=+49... | IGNORED to=+49... reason=pid|dcs
  *   OTAP     to=+49... action=install params=JADURL,APPDIR JADURL=... APPDIR=...
  *   NOTIFY   to=+49... url=http://... code=900 http=200|error:<reason>
+ *   HTTP     to=+49... method=GET url=... status=200 bytes=N ua=... [user=] [error=]
+ *   JAD      to=+49... result=ok jar_url=... jar_size=N install_notify=...
+ *   JAR      to=+49... bytes=N of=N result=ok|size-mismatch|cut|failed|http-NNN
+ *   DOWNLOAD to=+49... result=reported|no-report|jar-cut|... code=900|-
  *
  * SM bodies are logged as received (PWD included): they stand for what went
  * over the air and tests compare them byte for byte. Everything the
  * simulator derives hides secrets: OTAP names PWD/HTTPPWD/NETPWD without
  * values, and the PIN is never written anywhere.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -38,8 +45,10 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "download.h"
 #include "errbuf.h"
 #include "fleet.h"
+#include "http.h"
 #include "log.h"
 #include "modem.h"
 #include "notify.h"
@@ -57,6 +66,8 @@ struct sim {
 	struct sim_options opt;
 	struct fleet fleet;
 	struct notifier notifier;
+	struct http *http;
+	struct downloads *downloads;
 	struct units *units;
 	struct modem modem;
 	int listen_fd;
@@ -229,9 +240,16 @@ static void drain_signals(struct sim *s)
 	notifier_reap(&s->notifier);
 }
 
+/* The loop sleeps until the earliest of the modem's, libcurl's and the
+ * delayed reports' deadlines, or until a descriptor is ready. */
 static int poll_timeout(const struct sim *s, int64_t now)
 {
 	int64_t deadline = modem_deadline(&s->modem);
+	int64_t http = http_deadline(s->http), reports = downloads_deadline(s->downloads);
+	if (http < deadline)
+		deadline = http;
+	if (reports < deadline)
+		deadline = reports;
 	if (deadline == INT64_MAX)
 		return -1;
 	if (deadline <= now)
@@ -250,40 +268,56 @@ static void service_modem(struct sim *s)
 		close_client(s);
 }
 
+/* The AT side: the client connection, or the listener while there is none. */
+static void watch_at_side(struct sim *s, struct pollfd *pfd)
+{
+	size_t out_len;
+	if (s->client_fd >= 0) {
+		/* One serial line: further clients wait in the backlog. */
+		pfd->fd = s->client_fd;
+		pfd->events = modem_input_room(&s->modem) ? POLLIN : 0;
+		modem_output(&s->modem, &out_len);
+		if (out_len)
+			pfd->events |= POLLOUT;
+	} else {
+		pfd->fd = s->listen_fd;
+		pfd->events = POLLIN;
+	}
+}
+
+static void handle_at_side(struct sim *s, const struct pollfd *pfd)
+{
+	if (s->client_fd >= 0 && pfd->fd == s->client_fd) {
+		if (pfd->revents & POLLIN)
+			read_client(s);
+		else if (pfd->revents & (POLLHUP | POLLERR))
+			close_client(s);
+	} else if (pfd->revents & POLLIN) {
+		accept_client(s);
+	}
+}
+
 static void run_loop(struct sim *s)
 {
+	/* [0] signals, [1] the AT side, then the units' HTTP sockets. */
+	struct pollfd pfd[2 + HTTP_POLLFDS_MAX];
 	while (!s->stop) {
 		service_modem(s);
-		struct pollfd pfd[2] = { { .fd = signal_pipe[0], .events = POLLIN } };
-		size_t out_len;
-		if (s->client_fd >= 0) {
-			/* One serial line: further clients wait in the backlog. */
-			pfd[1].fd = s->client_fd;
-			pfd[1].events = modem_input_room(&s->modem) ? POLLIN : 0;
-			modem_output(&s->modem, &out_len);
-			if (out_len)
-				pfd[1].events |= POLLOUT;
-		} else {
-			pfd[1].fd = s->listen_fd;
-			pfd[1].events = POLLIN;
-		}
-		int n = poll(pfd, 2, poll_timeout(s, clock_mono_ms()));
+		pfd[0] = (struct pollfd){ .fd = signal_pipe[0], .events = POLLIN };
+		pfd[1] = (struct pollfd){ 0 };
+		watch_at_side(s, &pfd[1]);
+		size_t nhttp = http_pollfds(s->http, pfd + 2, HTTP_POLLFDS_MAX);
+		int n = poll(pfd, 2 + nhttp, poll_timeout(s, clock_mono_ms()));
 		if (n < 0 && errno != EINTR) {
 			log_error("poll");
 			return;
 		}
-		if (n <= 0)
-			continue;
-		if (pfd[0].revents)
+		if (n > 0 && pfd[0].revents)
 			drain_signals(s);
-		if (s->client_fd >= 0 && pfd[1].fd == s->client_fd) {
-			if (pfd[1].revents & POLLIN)
-				read_client(s);
-			else if (pfd[1].revents & (POLLHUP | POLLERR))
-				close_client(s);
-		} else if (pfd[1].revents & POLLIN) {
-			accept_client(s);
-		}
+		if (n > 0)
+			handle_at_side(s, &pfd[1]);
+		http_service(s->http, pfd + 2, n > 0 ? nhttp : 0, clock_mono_ms());
+		downloads_run(s->downloads, clock_mono_ms());
 	}
 }
 
@@ -297,7 +331,11 @@ static int setup(struct sim *s, struct errbuf *err)
 	if (s->opt.fleet_file && fleet_load(s->opt.fleet_file, &s->fleet, err) < 0)
 		return -1;
 	notifier_init(&s->notifier);
-	s->units = units_new(&s->opt, &s->fleet, &s->notifier);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return errbuf_set(err, "cannot initialise libcurl");
+	s->http = http_new();
+	s->downloads = s->http ? downloads_new(s->http) : NULL;
+	s->units = s->downloads ? units_new(&s->opt, &s->fleet, &s->notifier, s->downloads) : NULL;
 	if (!s->units)
 		return errbuf_set(err, "out of memory");
 	if (setup_signals(err) < 0)
@@ -320,6 +358,10 @@ static void teardown(struct sim *s)
 	notifier_shutdown(&s->notifier);
 	modem_release(&s->modem);
 	units_free(s->units);
+	/* Transfers first: they point into the downloads. */
+	http_free(s->http);
+	downloads_free(s->downloads);
+	curl_global_cleanup();
 	fleet_free(&s->fleet);
 	simlog_close();
 }

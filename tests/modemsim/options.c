@@ -56,9 +56,31 @@ static const char usage_text[] =
 "  --fleet FILE             per-number behaviour, lines 'MSISDN key=value...':\n"
 "                           cms=CODE cds=HH notify=CODE|none notify_delay=MS\n"
 "                           imei=15DIGITS password=PWD product=NAME\n"
+"                           download=no|yes|unreachable|jad-only|cut\n"
+"                           (product defaults to ELS61, imei to 35 + the last\n"
+"                           12 digits of the number + a Luhn check digit)\n"
 "  --default-notify CODE    notify code for units without notify= (default\n"
-"                           none); 900 is sent as 912 after START:delete\n"
-"  --notify-delay MS        default delay from START to the notify POST\n"
+"                           none; 900 for downloading units); 900 is sent as\n"
+"                           912 after START:delete\n"
+"  --notify-delay MS        default delay from START (downloading units: from\n"
+"                           the end of the JAR) to the notify POST\n"
+"  --download               units without download= download (download=yes)\n"
+"\n"
+"Downloads. Without download= or --download a unit makes no HTTP request but\n"
+"the notify POST to NOTIFYURL (so a JADURL nobody serves is fine). With\n"
+"download=yes, after START:install the unit GETs JADURL (basic auth with\n"
+"HTTPUSER/HTTPPWD when the SMs carried them), reads MIDlet-Jar-URL (absolute\n"
+"or relative to JADURL), MIDlet-Jar-Size and MIDlet-Install-Notify, GETs the\n"
+"JAR, and POSTs its code to MIDlet-Install-Notify, else to NOTIFYURL: notify=\n"
+"(900 by default) after a good JAR, 904 when its length differs from\n"
+"MIDlet-Jar-Size, 906 when the JAD lacks Jar-URL/Jar-Size, 907 when the JAR\n"
+"request is answered with an error status; notify=none: never. Every request\n"
+"carries the User-Agent <product>/<IMEI> Profile/IMP-NG Configuration/CLDC-1.1.\n"
+"Faults: download=unreachable makes no request and no report (the PLS62-W\n"
+"\"JAD Server Not Found\"), jad-only stops after the JAD, cut closes the JAR\n"
+"connection after half of MIDlet-Jar-Size (no report). A JAD that cannot be\n"
+"fetched, or a JAR transfer that breaks off, ends without a report. All HTTP\n"
+"runs in the event loop (libcurl multi): the AT side never waits for it.\n"
 "\n"
 "Event log (tab-separated, first field the event, values escaped: \\n \\r \\t\n"
 "\\\\ and \\xHH for other non-printables):\n"
@@ -81,7 +103,17 @@ static const char usage_text[] =
 "  IGNORED  to= reason=       the unit ignored an OTAP SM (pid, dcs)\n"
 "  OTAP     to= action= params=KEY,...  then KEY=value for each key but\n"
 "                             PWD/HTTPPWD/NETPWD: the unit saw START\n"
-"  NOTIFY   to= url= code= http=STATUS|error:REASON   result of the POST\n";
+"  NOTIFY   to= url= code= http=STATUS|error:REASON   result of the POST\n"
+"  HTTP     to= method=GET|POST url= status=N bytes=N ua= [user=] [error=]\n"
+"                             one per request of a downloading unit (status=0:\n"
+"                             no response; bytes: body bytes the unit took;\n"
+"                             error= when the transfer failed or was cut)\n"
+"  JAD      to= result=ok jar_url= jar_size= install_notify=   the JAD as read\n"
+"           to= result=invalid reason=                          (reported 906)\n"
+"  JAR      to= bytes=N of=SIZE result=ok|size-mismatch|cut|failed|http-NNN\n"
+"  DOWNLOAD to= result= code=N|-   the end of a downloading unit's procedure:\n"
+"           server-not-found no-jadurl jad-failed stopped-after-jad jar-cut\n"
+"           jar-failed no-report reported report-failed\n";
 
 void options_usage(FILE *f)
 {
@@ -93,7 +125,7 @@ enum opt_id {
 	OPT_CDS_DELAY, OPT_PIN, OPT_NOT_REGISTERED, OPT_REGISTER_AFTER, OPT_IMEI,
 	OPT_MR_START, OPT_CMS_ERROR, OPT_CMS_ERROR_RATE, OPT_SEED, OPT_NO_PROMPT,
 	OPT_DROP, OPT_SYSSTART, OPT_GARBAGE, OPT_TIMING, OPT_FLEET, OPT_DEFAULT_NOTIFY,
-	OPT_NOTIFY_DELAY, OPT_RESET_ON_CONNECT, OPT_VERBOSE,
+	OPT_NOTIFY_DELAY, OPT_RESET_ON_CONNECT, OPT_VERBOSE, OPT_DOWNLOAD,
 };
 
 static const struct option long_options[] = {
@@ -121,6 +153,7 @@ static const struct option long_options[] = {
 	{ .name = "notify-delay", .has_arg = required_argument, .val = OPT_NOTIFY_DELAY },
 	{ .name = "reset-on-connect", .has_arg = no_argument, .val = OPT_RESET_ON_CONNECT },
 	{ .name = "verbose", .has_arg = no_argument, .val = OPT_VERBOSE },
+	{ .name = "download", .has_arg = no_argument, .val = OPT_DOWNLOAD },
 	{ .name = "help", .has_arg = no_argument, .val = 'h' },
 	{ 0 },
 };
@@ -251,6 +284,7 @@ static int apply_option(int id, const char *arg, struct sim_options *o, struct e
 	case OPT_NOTIFY_DELAY: return parse_ms("notify-delay", arg, &o->notify_delay_ms, err);
 	case OPT_RESET_ON_CONNECT: o->reset_on_connect = true; return 0;
 	case OPT_VERBOSE: o->verbose = true; return 0;
+	case OPT_DOWNLOAD: o->download = true; return 0;
 	default: return errbuf_set(err, "unknown option (see --help)");
 	}
 }

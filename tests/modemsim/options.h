@@ -31,6 +31,7 @@ struct sim_options {
 	bool verbose;
 	uint64_t seed;
 	int default_notify;                     /* FLEET_NOTIFY_NONE or a code */
+	bool download;                          /* units without download= download */
 	int mr_start;                           /* 0-255 */
 	char imei[16];                          /* the modem's own IMEI (AT+CGSN) */
 	struct fault_plan faults;

@@ -32,12 +32,13 @@ struct units {
 	const struct sim_options *opt;
 	const struct fleet *fleet;
 	struct notifier *notifier;
+	struct downloads *downloads;
 	struct unit_state *states;
 	size_t count;
 };
 
 struct units *units_new(const struct sim_options *opt, const struct fleet *fleet,
-			struct notifier *notifier)
+			struct notifier *notifier, struct downloads *downloads)
 {
 	struct units *u = calloc(1, sizeof *u);
 	if (!u)
@@ -45,6 +46,7 @@ struct units *units_new(const struct sim_options *opt, const struct fleet *fleet
 	u->opt = opt;
 	u->fleet = fleet;
 	u->notifier = notifier;
+	u->downloads = downloads;
 	return u;
 }
 
@@ -90,7 +92,15 @@ void units_profile(const struct units *units, const char *msisdn, struct unit_pr
 
 	out->cms = f && f->cms != FLEET_UNSET ? f->cms : -1;
 	out->cds_st = f && f->cds_st != FLEET_UNSET ? (uint8_t)f->cds_st : 0x00;
+	out->download = f && f->download != FLEET_UNSET ? (enum fleet_download)f->download
+							 : opt->download ? FLEET_DOWNLOAD_YES
+									 : FLEET_DOWNLOAD_NO;
 	out->notify = f && f->notify != FLEET_UNSET ? f->notify : opt->default_notify;
+	/* A unit that downloads reports like a module, 900, unless notify=
+	 * or --default-notify says otherwise. */
+	bool told = (f && f->notify != FLEET_UNSET) || opt->default_notify != FLEET_NOTIFY_NONE;
+	if (out->download != FLEET_DOWNLOAD_NO && !told)
+		out->notify = 900;
 	if (out->notify == FLEET_NOTIFY_NONE)
 		out->notify = -1;
 	out->notify_delay_ms = f && f->notify_delay_ms != FLEET_UNSET ? f->notify_delay_ms
@@ -278,15 +288,41 @@ static void start_notify(struct units *units, const struct unit_state *s,
 	notify_spawn(units->notifier, &rq);
 }
 
-/* The unit saw START: report, maybe notify, and forget the parameters
- * (they do not survive the reboot that ends every OTAP procedure). */
+static void copy_param(const struct unit_state *s, const char *key, char *out, size_t cap)
+{
+	const char *v = param_value(s, key);
+	snprintf(out, cap, "%s", v ? v : "");
+}
+
+/* Hands the unit's parameters and identity to the download procedure. */
+static void start_download(struct units *units, const struct unit_state *s,
+			   const struct unit_profile *prof)
+{
+	struct download_request rq = {
+		.mode = prof->download, .code = prof->notify, .notify_delay_ms = prof->notify_delay_ms,
+	};
+	snprintf(rq.to, sizeof rq.to, "%s", s->msisdn);
+	copy_param(s, "JADURL", rq.jad_url, sizeof rq.jad_url);
+	copy_param(s, "NOTIFYURL", rq.notify_url, sizeof rq.notify_url);
+	copy_param(s, "HTTPUSER", rq.user, sizeof rq.user);
+	copy_param(s, "HTTPPWD", rq.password, sizeof rq.password);
+	download_user_agent(prof->product, prof->imei, rq.user_agent, sizeof rq.user_agent);
+	downloads_start(units->downloads, &rq);
+}
+
+/* The unit saw START: report, download or notify, and forget the
+ * parameters (they do not survive the reboot that ends every OTAP
+ * procedure). */
 static void run_start(struct units *units, struct unit_state *s, const struct unit_profile *prof)
 {
 	const char *value = param_value(s, "START");
 	const char *action = value && value[0] ? value : "install";
 	log_start(s, action);
-	bool known = strcmp(action, "install") == 0 || strcmp(action, "delete") == 0;
-	if (prof->notify >= 0 && known)
+	bool install = strcmp(action, "install") == 0;
+	bool known = install || strcmp(action, "delete") == 0;
+	if (install && prof->download != FLEET_DOWNLOAD_NO)
+		start_download(units, s, prof);
+	else if (prof->notify >= 0 && known)
 		start_notify(units, s, prof, action);
 	s->nparams = 0;
 }
