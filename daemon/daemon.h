@@ -12,6 +12,8 @@ struct daemon_ctx {
 	const char *db_path;
 	atomic_bool stop;
 	int wake_fd;                    /* readable once stop is set (stop.h) */
+	atomic_llong sends_ok;          /* sends that got through, all modems: tells a
+					 * modem whether the others succeed (breaker.h) */
 };
 
 #endif

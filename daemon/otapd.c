@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "notify_server.h"
+#include "outcome_file.h"
 #include "store.h"
 #include "scheduler.h"
 #include "stop.h"
@@ -86,6 +87,22 @@ static int lock_database(const char *db_path)
 	return fd;
 }
 
+/* Outcomes the last run could not record go in first: their jobs are in
+ * 'sending', and crash recovery would otherwise send them again. */
+static int apply_recovery_file(const char *db_path, struct store *q)
+{
+	struct errbuf err;
+	int applied = 0;
+	if (outcome_file_apply(db_path, q, &applied, &err) < 0) {
+		log_errorx("%s; not starting, or those jobs would be sent again (retry when the "
+			   "database is free)", err.msg);
+		return -1;
+	}
+	if (applied > 0)
+		log_warnx("%d outcome(s) the last run could not record were recorded now", applied);
+	return 0;
+}
+
 static int recover(const char *db_path)
 {
 	struct store *q;
@@ -93,6 +110,10 @@ static int recover(const char *db_path)
 	int count = 0;
 	if (store_open(db_path, &q, &err) < 0) {
 		log_errorx("%s", err.msg);
+		return -1;
+	}
+	if (apply_recovery_file(db_path, q) < 0) {
+		store_close(q);
 		return -1;
 	}
 	int rc = store_recover_interrupted(q, clock_wall_ms(), &count, &err);
@@ -103,6 +124,31 @@ static int recover(const char *db_path)
 			  "(a unit may receive a duplicate SMS)", count);
 	store_close(q);
 	return rc;
+}
+
+/* After the workers are joined: what the store never took goes to the
+ * recovery file, all of it in one atomic write. */
+static void save_unrecorded(const struct daemon_ctx *d, struct worker *workers, int started)
+{
+	struct outcome *list = calloc((size_t)started * SENDJOB_HELD_MAX + 1, sizeof *list);
+	size_t n = 0;
+	struct errbuf err;
+	if (!list) {
+		log_errorx("out of memory saving unrecorded outcomes: their units may be sent again");
+		return;
+	}
+	for (int i = 0; i < started; i++) {
+		const struct sendjob_record *held;
+		size_t count = worker_unrecorded(&workers[i], &held);
+		for (size_t k = 0; k < count; k++)
+			list[n++] = held[k].oc;
+	}
+	if (outcome_file_save(d->db_path, list, n, &err) < 0)
+		log_errorx("%s: %zu outcome(s) lost; their units may be sent again", err.msg, n);
+	else if (n > 0)
+		log_warnx("%zu outcome(s) written to %s.outcomes; the next start records them first",
+			  n, d->db_path);
+	free(list);
 }
 
 static void shutdown_signals(sigset_t *set)
@@ -173,6 +219,7 @@ static int run(struct daemon_ctx *d)
 	stop_request(d);   /* every thread wakes at once */
 	for (int i = 0; i < started; i++)
 		worker_join(&workers[i]);
+	save_unrecorded(d, workers, started);
 	scheduler_join(&sched);
 	free(workers);
 	return rc;
@@ -214,6 +261,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct daemon_ctx d = { .cfg = &cfg, .db_path = opts.db_path ? opts.db_path : cfg.database };
+	atomic_init(&d.sends_ok, 0);
 	if (stop_init(&d, &err) < 0) {
 		log_errorx("%s", err.msg);
 		cfg_free(&cfg);

@@ -11,14 +11,18 @@
 #include "notify.h"
 #include "notify_apply.h"
 #include "policy.h"
+#include "record.h"
 
 void sendjob_init(struct sendjob *s, const struct cfg *cfg, const struct cfg_modem *modem_cfg,
-		  struct modem *modem, struct store *queue, unsigned seed)
+		  struct modem *modem, struct store *queue, const struct breaker *breaker,
+		  unsigned seed)
 {
+	memset(s, 0, sizeof *s);
 	s->cfg = cfg;
 	s->modem_cfg = modem_cfg;
 	s->modem = modem;
 	s->queue = queue;
+	s->breaker = breaker;
 	s->rand_state = seed;
 	pending_init(&s->pending);
 }
@@ -42,26 +46,36 @@ static struct job_outcome outcome_for(const struct sendjob *s, const struct pend
 	};
 }
 
-static void fail_job_now(struct sendjob *s, struct pending_job *p, const char *detail)
+/* The record of p's try: the outcome and what its log line needs. */
+static void record_for(struct sendjob_record *rec, const struct pending_job *p,
+		       enum outcome_kind kind, const struct job_outcome *o,
+		       const struct sent_parts *parts, bool counts)
 {
-	struct errbuf err;
-	struct job_outcome o = outcome_for(s, p, "permanent", -1, detail);
-	if (store_mark_failed(s->queue, p->job.id, &o, &err) < 0)
-		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
-	log_warnx("job %lld to %s via %s: failed: %s", (long long)p->job.id, p->job.msisdn,
-		  s->modem_cfg->name, detail);
+	memset(rec, 0, sizeof *rec);
+	outcome_set(&rec->oc, kind, p->job.id, o, parts);
+	snprintf(rec->msisdn, sizeof rec->msisdn, "%s", p->job.msisdn);
+	rec->attempts_done = p->job.attempts + (counts ? 1 : 0);
+	rec->max_attempts = p->job.max_attempts;
 }
 
-static void requeue_for_modem(struct sendjob *s, struct pending_job *p, const char *result,
-			      const char *detail)
+static void fail_job_now(struct sendjob *s, struct pending_job *p, const char *detail)
 {
-	struct errbuf err;
-	struct job_outcome o = outcome_for(s, p, result, -1, detail);
-	if (store_retry_later(s->queue, p->job.id, clock_wall_ms(), false, &o, NULL, &err) < 0)
-		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
-	else
-		log_info("job %lld to %s via %s: back to the queue (%s)", (long long)p->job.id,
-			 p->job.msisdn, s->modem_cfg->name, detail);
+	struct sendjob_record rec;
+	struct job_outcome o = outcome_for(s, p, "permanent", -1, detail);
+	record_for(&rec, p, OUTCOME_FAILED, &o, NULL, true);
+	record_outcome(s, &rec);
+}
+
+/* Back to the queue, due at once, without using an attempt. */
+static void requeue_for_modem(struct sendjob *s, struct pending_job *p, const char *result,
+			      int cms_error, const char *detail)
+{
+	struct sendjob_record rec;
+	struct job_outcome o = outcome_for(s, p, result, cms_error, detail);
+	record_for(&rec, p, OUTCOME_RETRY, &o, NULL, false);
+	rec.oc.not_before = o.finished_at;
+	rec.oc.count_attempt = false;
+	record_outcome(s, &rec);
 }
 
 /* Builds p's parts. Returns SENDJOB_PENDING, or the outcome recorded when
@@ -79,7 +93,7 @@ static enum sendjob_result build_parts(struct sendjob *s, struct pending_job *p,
 	struct otap_job_profile jp;
 	if (notify_job_profile(s->queue, job->id, s->cfg->notify.public_url, profile, &jp,
 			       &err) < 0) {
-		requeue_for_modem(s, p, "modem", "cannot prepare the job's URLs");
+		requeue_for_modem(s, p, "modem", -1, "cannot prepare the job's URLs");
 		log_errorx("job %lld: %s", (long long)job->id, err.msg);
 		return SENDJOB_REQUEUED;
 	}
@@ -107,70 +121,83 @@ struct sendjob_report sendjob_start(struct sendjob *s, const struct job *job)
 
 static void record_sent(struct sendjob *s, struct pending_job *p)
 {
-	struct errbuf err;
+	struct sendjob_record rec;
 	struct job_outcome o = outcome_for(s, p, "sent", -1, NULL);
 	/* The parts go in with 'sent', in one transaction: a status report
 	 * can always be matched to a job the store says was sent. A modem may
 	 * answer OK without +CMGS: <mr>; then there is nothing to match. */
 	struct sent_parts parts = { p->mr, pending_all_mrs_known(p) ? p->msg.count : 0 };
-	if (store_mark_sent(s->queue, p->job.id, &o, &parts, &err) < 0) {
-		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
-		return;
-	}
-	/* A fast unit may have reported before 'sent' was committed. */
-	if (notify_apply_deferred(s->queue, o.finished_at, NULL, &err) < 0)
-		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
-	log_info("job %lld to %s via %s: sent (%zu SM, mr %s)", (long long)p->job.id,
-			 p->job.msisdn, s->modem_cfg->name, p->msg.count, p->mrs);
+	record_for(&rec, p, OUTCOME_SENT, &o, &parts, true);
+	rec.sm_count = p->msg.count;
+	record_outcome(s, &rec);
 }
 
-static void record_retry(struct sendjob *s, struct pending_job *p, const struct send_decision *dec)
+/* A retry with backoff that uses an attempt; or, when the modem is to
+ * blame (breaker.h), one that does not: due at once, so that another
+ * modem takes it while this one backs off. */
+static void record_retry(struct sendjob *s, struct pending_job *p, const struct send_decision *dec,
+			 bool counts)
 {
-	struct errbuf err;
-	enum job_state state;
-	int attempts_done = p->job.attempts + 1;
-	double r = (double)rand_r(&s->rand_state) / ((double)RAND_MAX + 1.0);
-	int64_t delay = policy_backoff_ms(s->cfg->retry.backoff_initial_ms,
-					  s->cfg->retry.backoff_max_ms, attempts_done,
-					  dec->long_backoff, r);
-	struct job_outcome o = outcome_for(s, p, dec->result, dec->cms_error, dec->detail);
-
-	if (store_retry_later(s->queue, p->job.id, clock_wall_ms() + delay, true, &o, &state, &err) < 0) {
-		log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
-		return;
+	struct sendjob_record rec;
+	char detail[STORE_TEXT_MAX];
+	const char *result = dec->result;
+	snprintf(detail, sizeof detail, "%s", dec->detail);
+	if (!counts) {
+		result = "modem-suspect";
+		snprintf(detail, sizeof detail, "%.150s on %s, which failed different units with it "
+			 "in a row while other modems sent: not counted", dec->detail, s->modem_cfg->name);
 	}
-	if (state == JOB_FAILED)
-		log_warnx("job %lld to %s via %s: failed after %d attempts: %s", (long long)p->job.id,
-			  p->job.msisdn, s->modem_cfg->name, attempts_done, dec->detail);
-	else
-		log_info("job %lld to %s via %s: %s, retry in %llds (attempt %d of %d)",
-			 (long long)p->job.id, p->job.msisdn, s->modem_cfg->name, dec->detail,
-			 (long long)(delay / 1000), attempts_done, p->job.max_attempts);
+	struct job_outcome o = outcome_for(s, p, result, dec->cms_error, detail);
+	record_for(&rec, p, OUTCOME_RETRY, &o, NULL, counts);
+	rec.oc.count_attempt = counts;
+	rec.oc.not_before = o.finished_at;
+	if (counts) {
+		double r = (double)rand_r(&s->rand_state) / ((double)RAND_MAX + 1.0);
+		rec.delay_ms = policy_backoff_ms(s->cfg->retry.backoff_initial_ms,
+						 s->cfg->retry.backoff_max_ms, rec.attempts_done,
+						 dec->long_backoff, r);
+		rec.oc.not_before += rec.delay_ms;
+	}
+	record_outcome(s, &rec);
+}
+
+/* What the breaker hears of a failed send. */
+static void note_fault(struct sendjob_report *r, const struct pending_job *p,
+		       const struct send_decision *dec, enum breaker_fault fault)
+{
+	r->failed_send = true;
+	r->fault = fault;
+	r->fault_code = dec->cms_error;
+	r->job_id = p->job.id;
+	snprintf(r->detail, sizeof r->detail, "%s", dec->detail);
 }
 
 /* Records a failed send as dec says; r gets the result and the modem's share. */
 static void record_failure(struct sendjob *s, struct pending_job *p, const struct send_decision *dec,
 			   struct sendjob_report *r)
 {
-	struct errbuf err;
 	switch (dec->verdict) {
-	case VERDICT_RETRY:
-		record_retry(s, p, dec);
+	case VERDICT_RETRY: {
+		enum breaker_fault fault = dec->watchdog ? BREAKER_FAULT_TIMEOUT
+							 : BREAKER_FAULT_TRANSIENT;
+		record_retry(s, p, dec, !breaker_blames_modem(s->breaker, fault, dec->cms_error,
+							       p->job.id));
+		note_fault(r, p, dec, fault);
 		r->result = SENDJOB_RETRY;
 		break;
+	}
 	case VERDICT_FAIL: {
+		struct sendjob_record rec;
 		struct job_outcome o = outcome_for(s, p, dec->result, dec->cms_error, dec->detail);
-		if (store_mark_failed(s->queue, p->job.id, &o, &err) < 0)
-			log_errorx("job %lld: %s", (long long)p->job.id, err.msg);
-		else
-			log_warnx("job %lld to %s via %s: failed: %s", (long long)p->job.id,
-				  p->job.msisdn, s->modem_cfg->name, dec->detail);
+		record_for(&rec, p, OUTCOME_FAILED, &o, NULL, true);
+		record_outcome(s, &rec);
 		r->result = SENDJOB_FAILED;
 		break;
 	}
 	case VERDICT_MODEM:
 		/* The CMS error code is kept in the attempt row for the operator. */
-		requeue_for_modem(s, p, dec->result, dec->detail);
+		requeue_for_modem(s, p, dec->result, dec->cms_error, dec->detail);
+		note_fault(r, p, dec, BREAKER_FAULT_MODEM);
 		r->result = SENDJOB_REQUEUED;
 		r->reinit = true;
 		break;
@@ -297,7 +324,7 @@ void sendjob_requeue_all(struct sendjob *s, const char *result, const char *why)
 {
 	while (pending_count(&s->pending) > 0) {
 		struct pending_job *p = pending_get(&s->pending, 0);
-		requeue_for_modem(s, p, result, why);
+		requeue_for_modem(s, p, result, -1, why);
 		pending_remove(&s->pending, p);
 	}
 }

@@ -7,18 +7,42 @@
 
 #include <stdbool.h>
 #include "at.h"
+#include "breaker.h"
 #include "config.h"
 #include "modem.h"
+#include "outcome.h"
 #include "pending.h"
 #include "store.h"
+
+/* Outcomes one modem can hold at once: every job of its pending table plus
+ * the one just finished (the worker takes no new work while it holds one). */
+#define SENDJOB_HELD_MAX (PENDING_MAX + 1)
+
+/* One try's outcome on its way to the store, with what its log line needs. */
+struct sendjob_record {
+	struct outcome oc;
+	char msisdn[MSISDN_MAX_LEN + 1];
+	int attempts_done;              /* tries used, this one included when it counts */
+	int max_attempts;
+	int64_t delay_ms;               /* OUTCOME_RETRY with an attempt: the backoff */
+	size_t sm_count;                /* OUTCOME_SENT: SMs sent */
+};
 
 struct sendjob {
 	const struct cfg *cfg;          /* profiles, notify URL, retry, split delay */
 	const struct cfg_modem *modem_cfg;
 	struct modem *modem;
 	struct store *queue;
+	const struct breaker *breaker;  /* the worker's, read to decide whether a try counts */
 	struct pending_table pending;   /* jobs between parts */
 	unsigned rand_state;            /* backoff jitter */
+	/* Outcomes the store refused (database locked), oldest first, kept
+	 * until they commit: never dropped, so a unit is never sent twice
+	 * because its outcome was lost. */
+	struct sendjob_record held[SENDJOB_HELD_MAX];
+	size_t held_count;
+	int64_t held_due;               /* monotonic: next commit try */
+	int64_t held_backoff_ms;
 };
 
 enum sendjob_result {
@@ -37,12 +61,28 @@ struct sendjob_report {
 	bool answered;          /* the modem answered a send: the watchdog starts again */
 	bool send_unanswered;   /* a send got no answer (watchdog input) */
 	int side_timeouts;      /* other exchanges without an answer (watchdog input) */
+	bool failed_send;       /* a send failed: fault, fault_code, job_id say how */
+	enum breaker_fault fault;
+	int fault_code;         /* +CMS code or -1 */
+	int64_t job_id;
+	char detail[200];       /* the failure in words, for the modem's log line */
 };
 
 /* Prepares s for the modem cfg/modem_cfg/modem with its queue connection
- * (all borrowed); the pending table starts empty. */
+ * and the modem's breaker (all borrowed); the pending table starts empty. */
 void sendjob_init(struct sendjob *s, const struct cfg *cfg, const struct cfg_modem *modem_cfg,
-		  struct modem *modem, struct store *queue, unsigned seed);
+		  struct modem *modem, struct store *queue, const struct breaker *breaker,
+		  unsigned seed);
+
+/* True while an outcome waits for the store: the worker must not start or
+ * continue a send until it is committed (sendjob_retry_held). */
+bool sendjob_holding(const struct sendjob *s);
+
+/* Tries to commit the held outcomes, oldest first, and stops at the first
+ * that still fails; the next try is due at s->held_due (backoff from 200 ms
+ * doubling to 5 s). Logs an outcome once when it is first held and once
+ * when it commits, never per try. */
+void sendjob_retry_held(struct sendjob *s, int64_t now);
 
 /* Builds the parts of a freshly claimed job and registers it as pending
  * (first part due now): SENDJOB_PENDING. A job that cannot be built fails

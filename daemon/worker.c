@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "clock.h"
 #include "log.h"
 #include "stop.h"
@@ -15,6 +16,16 @@
 #define CHECK_INTERVAL_MS 60000
 /* Consecutive no-answer failures after which the modem is re-initialised. */
 #define WATCHDOG_TIMEOUTS 3
+/* The breaker's backoff (breaker.h): a modem at fault waits this long
+ * before it is used again, doubling per failure in a row. */
+#define BREAKER_BACKOFF_MIN_MS 1000
+#define BREAKER_BACKOFF_MAX_MS (5 * 60 * 1000)
+/* Different units failing in a row with the same error on one modem, while
+ * others send, that make the error the modem's. */
+#define BREAKER_SUSPECT_JOBS 3
+/* How long a shutdown waits for outcomes the store has not taken yet
+ * before they go to the recovery file. */
+#define SHUTDOWN_RECORD_MS 5000
 
 static bool stopping(const struct worker *w)
 {
@@ -28,12 +39,53 @@ static bool watchdog_bites(struct worker *w)
 	return ++w->consecutive_timeouts >= WATCHDOG_TIMEOUTS;
 }
 
+/* One log line per change of the breaker's state, saying why in words. */
+static void log_breaker(const struct worker *w, const char *why)
+{
+	const struct breaker *b = &w->breaker;
+	long long secs = (long long)((b->backoff_ms + 999) / 1000);
+	switch (b->state) {
+	case BREAKER_OK:
+		log_info("modem %s: ok again (%s)", w->cfg->name, why);
+		break;
+	case BREAKER_FAILING:
+		log_warnx("modem %s: failing (%s); not used for %llds", w->cfg->name, why, secs);
+		break;
+	case BREAKER_DISABLED:
+		log_errorx("modem %s: disabled after %d failures in a row (last: %s); health check "
+			   "(AT, SIM, registration) in %llds", w->cfg->name, b->failures, why, secs);
+		break;
+	}
+}
+
+/* A send got through: the modem is fine, and the other modems learn it. */
+static void note_success(struct worker *w)
+{
+	w->sends_ok++;
+	atomic_fetch_add(&w->daemon->sends_ok, 1);
+	if (breaker_success(&w->breaker))
+		log_breaker(w, "a send got through");
+}
+
+static void note_failure(struct worker *w, const struct sendjob_report *r)
+{
+	if (!breaker_failure(&w->breaker, clock_mono_ms(), r->fault, r->fault_code, r->job_id))
+		return;
+	log_breaker(w, r->detail);
+	if (w->breaker.state == BREAKER_DISABLED)
+		w->need_reinit = true;  /* the link closes until the health check */
+}
+
 /* Takes in what a sendjob call saw: the worker alone decides about the
- * modem (re-init, watchdog). */
+ * modem (re-init, watchdog, breaker). */
 static void take_report(struct worker *w, const struct sendjob_report *r)
 {
-	if (r->answered)
+	if (r->answered) {
 		w->consecutive_timeouts = 0;
+		note_success(w);
+	}
+	if (r->failed_send)
+		note_failure(w, r);
 	for (int i = 0; i < r->side_timeouts; i++) {
 		if (watchdog_bites(w)) {
 			log_warnx("modem %s: stopped answering, re-initialising", w->cfg->name);
@@ -96,11 +148,23 @@ static void idle_wait(struct worker *w, int64_t until)
 static void worker_step(struct worker *w)
 {
 	int64_t now = clock_mono_ms();
+	if (sendjob_holding(&w->send)) {
+		/* No new work while an outcome waits for the store. */
+		if (now >= w->send.held_due)
+			sendjob_retry_held(&w->send, now);
+		else
+			idle_wait(w, w->send.held_due);
+		return;
+	}
 	int64_t pending_due;
 	struct pending_job *p = pending_first_due(&w->send.pending, now, &pending_due);
 	bool idle = at_is_idle(&w->modem.at);   /* false while a health check runs */
-	bool may_send = idle && now >= w->next_send;
+	/* The rate limit and the breaker's backoff. */
+	int64_t send_at = max64(w->next_send, breaker_next_try(&w->breaker));
+	bool may_send = idle && now >= send_at && breaker_may_send(&w->breaker, now);
 
+	if (may_send)
+		breaker_observe_others(&w->breaker, atomic_load(&w->daemon->sends_ok) - w->sends_ok);
 	if (p && may_send) {
 		struct sendjob_report r = sendjob_continue(&w->send, p);
 		take_report(w, &r);
@@ -123,9 +187,9 @@ static void worker_step(struct worker *w)
 	/* Sleep until the earliest moment something can be done. */
 	int64_t until = w->next_check;
 	if (pending_count(&w->send.pending) > 0)
-		until = min64(until, max64(pending_due, w->next_send));
+		until = min64(until, max64(pending_due, send_at));
 	if (!pending_full(&w->send.pending))
-		until = min64(until, max64(queue_watch_next(&w->watch), w->next_send));
+		until = min64(until, max64(queue_watch_next(&w->watch), send_at));
 	idle_wait(w, until);
 }
 
@@ -143,6 +207,62 @@ static void run_connected(struct worker *w)
 	modem_disconnect(&w->modem);
 }
 
+/* Sleeps until the monotonic time until, whatever the stop flag says
+ * (a shutdown waiting for the store). */
+static void sleep_until(int64_t until)
+{
+	int64_t now;
+	while ((now = clock_mono_ms()) < until) {
+		int64_t ms = until - now;
+		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Without a modem link: commit held outcomes until they are in or otapd
+ * stops. */
+static void commit_held(struct worker *w)
+{
+	while (sendjob_holding(&w->send) && stop_sleep_until(w->daemon, w->send.held_due))
+		sendjob_retry_held(&w->send, clock_mono_ms());
+}
+
+/* At shutdown: a bounded wait for the held outcomes, each store call
+ * limited to the time left. What is still held afterwards goes to the
+ * recovery file (otapd.c, after the join). */
+static void drain_held(struct worker *w)
+{
+	int64_t deadline = clock_mono_ms() + SHUTDOWN_RECORD_MS;
+	int64_t now;
+	while (sendjob_holding(&w->send) && (now = clock_mono_ms()) < deadline) {
+		sleep_until(min64(w->send.held_due, deadline));
+		now = clock_mono_ms();
+		if (now >= deadline)
+			break;
+		store_set_busy_timeout(w->queue, (int)min64(deadline - now, 10000));
+		sendjob_retry_held(&w->send, now);
+	}
+	if (sendjob_holding(&w->send))
+		log_errorx("modem %s: %zu outcome(s) still not recorded after %ds; they go to the "
+			   "recovery file", w->cfg->name, w->send.held_count, SHUTDOWN_RECORD_MS / 1000);
+}
+
+/* Before (re)connecting: a failing or disabled modem waits out its backoff. */
+static void wait_for_breaker(struct worker *w)
+{
+	int64_t next = breaker_next_try(&w->breaker);
+	if (next > clock_mono_ms())
+		stop_sleep_until(w->daemon, next);
+}
+
+static void note_connected(struct worker *w)
+{
+	log_info("modem %s: ready (%s)", w->cfg->name, w->cfg->device);
+	if (breaker_health_passed(&w->breaker, clock_mono_ms()))
+		log_warnx("modem %s: health check passed; failing: one send will be tried",
+			  w->cfg->name);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -151,6 +271,10 @@ static void *worker_main(void *arg)
 	while (!stopping(w)) {
 		struct errbuf err;
 		bool fatal;
+		commit_held(w);
+		wait_for_breaker(w);
+		if (stopping(w))
+			break;
 		if (modem_connect(&w->modem, &fatal, &err) < 0) {
 			if (stopping(w))
 				break;
@@ -165,10 +289,11 @@ static void *worker_main(void *arg)
 			delay = min64(delay * 2, RECONNECT_MAX_MS);
 			continue;
 		}
-		log_info("modem %s: ready (%s)", w->cfg->name, w->cfg->device);
+		note_connected(w);
 		delay = RECONNECT_MIN_MS;
 		run_connected(w);
 	}
+	drain_held(w);
 	return NULL;
 }
 
@@ -187,7 +312,14 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_m
 		log_errorx("modem %s: %s", cfg->name, err.msg);
 		return -1;
 	}
-	sendjob_init(&w->send, daemon->cfg, cfg, &w->modem, w->queue,
+	struct breaker_config bc = {
+		.max_failures = cfg->max_failures,
+		.backoff_min_ms = BREAKER_BACKOFF_MIN_MS,
+		.backoff_max_ms = BREAKER_BACKOFF_MAX_MS,
+		.suspect_jobs = BREAKER_SUSPECT_JOBS,
+	};
+	breaker_init(&w->breaker, &bc);
+	sendjob_init(&w->send, daemon->cfg, cfg, &w->modem, w->queue, &w->breaker,
 		     (unsigned)clock_mono_ms() ^ (unsigned)(uintptr_t)w);
 	queue_watch_init(&w->watch, w->queue, cfg->name);
 	int rc = pthread_create(&w->thread, NULL, worker_main, w);
@@ -202,4 +334,10 @@ void worker_join(struct worker *w)
 {
 	pthread_join(w->thread, NULL);
 	store_close(w->queue);
+}
+
+size_t worker_unrecorded(const struct worker *w, const struct sendjob_record **out)
+{
+	*out = w->send.held;
+	return w->send.held_count;
 }

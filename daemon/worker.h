@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "breaker.h"
 #include "daemon.h"
 #include "modem.h"
 #include "store.h"
@@ -20,6 +21,8 @@ struct worker {
 	pthread_t thread;
 	struct sendjob send;            /* its jobs between parts, their outcomes */
 	int consecutive_timeouts;       /* exchanges without an answer, for the watchdog */
+	struct breaker breaker;         /* whether the modem may be used (breaker.h) */
+	int64_t sends_ok;               /* this modem's sends that got through */
 	bool need_reinit;
 	int64_t next_send;              /* monotonic: rate limit spacing */
 	struct queue_watch watch;       /* when to look for due jobs again */
@@ -30,5 +33,9 @@ struct worker {
 int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_modem *cfg);
 /* Waits for the thread to finish (after daemon->stop was set). */
 void worker_join(struct worker *w);
+
+/* After worker_join: the outcomes the store never took (w->send.held),
+ * for the recovery file. Returns their number; *out points at the first. */
+size_t worker_unrecorded(const struct worker *w, const struct sendjob_record **out);
 
 #endif

@@ -139,6 +139,7 @@ static void test_full_values(void **state)
 	assert_string_equal(m->smsc, "+491710760000");
 	assert_int_equal(m->send_timeout_ms, 90000);
 	assert_int_equal(m->max_rate, 20);
+	assert_int_equal(m->max_failures, 3);
 	m = &cfg.modems[1];
 	assert_string_equal(m->device, "tcp://127.0.0.1:7001");
 	assert_int_equal(m->baudrate, 115200);
@@ -147,6 +148,7 @@ static void test_full_values(void **state)
 	assert_null(m->smsc);
 	assert_int_equal(m->send_timeout_ms, 60000);
 	assert_int_equal(m->max_rate, 0);
+	assert_int_equal(m->max_failures, 5);
 	cfg_free(&cfg);
 	assert_null(cfg.profiles);
 	cfg_free(&cfg);         /* safe twice */
@@ -312,7 +314,7 @@ static const struct bad_case bad_cases[] = {
 	  "115200 ... 921600)" },
 	{ "err_modem_unknown_key.conf",
 	  ":7: unknown setting 'baud' in modem 'gsm0' (expected one of: name, device, baudrate, "
-	  "flow_control, pin, smsc, send_timeout, max_rate)" },
+	  "flow_control, pin, smsc, send_timeout, max_rate, max_failures)" },
 	{ "err_modem_duplicate.conf", ":5: duplicate modem name 'gsm0' (first defined at line 4)" },
 	{ "err_retry_attempts.conf", ":4: 'max_attempts' is 0; expected at least 1" },
 	{ "err_notify_no_public_url.conf",

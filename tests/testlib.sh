@@ -107,3 +107,22 @@ state_count_is() {
 sim_field() {
 	awk -F'\t' -v ev="$2" -v key="$3=" '$1 == ev { for (i = 2; i <= NF; i++) if (index($i, key) == 1) print substr($i, length(key) + 1) }' "$1"
 }
+
+# hold_write_lock NAME: another process (the sqlite3 shell) takes the
+# database's write lock (BEGIN IMMEDIATE) and keeps it until
+# release_write_lock NAME; returns once the lock is held.
+hold_write_lock() {
+	local name=$1
+	rm -f "$WORK/$name.held" "$WORK/$name.release"
+	{
+		printf 'BEGIN IMMEDIATE;\n.shell touch %s\n' "$WORK/$name.held"
+		while [ ! -e "$WORK/$name.release" ]; do sleep 0.05; done
+		printf 'COMMIT;\n'
+	} | sqlite3 -cmd '.timeout 20000' "$DB" &
+	PIDS+=($!)
+	wait_for "the write lock ($name)" 30 test -e "$WORK/$name.held"
+}
+
+release_write_lock() {
+	touch "$WORK/$1.release"
+}

@@ -57,7 +57,7 @@ static const char *const profile_keys[] = {
 };
 static const char *const modem_keys[] = {
 	"name", "device", "baudrate", "flow_control", "pin", "smsc",
-	"send_timeout", "max_rate", NULL,
+	"send_timeout", "max_rate", "max_failures", NULL,
 };
 
 /* The profile's OTAP values: config setting, keyword, field. */
@@ -727,6 +727,11 @@ static int modem_load(const struct loader *ld, const config_setting_t *g, size_t
 		    &rate) < 0)
 		return -1;
 	m->max_rate = (int)rate;
+	long long failures = 5;
+	if (get_int(ld, member(g, "max_failures"), "1-1000 (modem failures in a row before "
+		    "it is disabled)", 1, 1000, &failures) < 0)
+		return -1;
+	m->max_failures = (int)failures;
 	return 0;
 }
 
@@ -1212,6 +1217,7 @@ static void dump_modem(FILE *f, const void *item)
 	dump_string(f, in, "smsc", m->smsc, false);
 	dump_duration(f, in, "send_timeout", m->send_timeout_ms);
 	fprintf(f, "%smax_rate = %d;\n", in, m->max_rate);
+	fprintf(f, "%smax_failures = %d;\n", in, m->max_failures);
 }
 
 /* Writes "name = ( {...}, {...} );" with dump_one printing each group's body. */

@@ -27,6 +27,7 @@ struct cfg_modem {
 	char *smsc;             /* NULL = SIM's SMSC */
 	int64_t send_timeout_ms;/* default 60s */
 	int max_rate;           /* SMS per minute, 0 = unlimited */
+	int max_failures;       /* modem-blamed failures in a row before it is disabled (5) */
 };
 
 struct cfg_retry {

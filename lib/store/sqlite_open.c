@@ -18,6 +18,8 @@
 /* Long enough to ride out another process's burst of claims or a large
  * otapctl enqueue, short enough that a stuck lock is reported, not hidden. */
 #define BUSY_TIMEOUT_MS 10000
+/* Bounds of the OTAP_BUSY_TIMEOUT_MS test knob. */
+#define BUSY_TIMEOUT_KNOB_MAX 600000
 #define WAL_RETRY_MS 5
 
 static void sqlite_close(struct store *base);
@@ -128,10 +130,23 @@ static int enable_wal(struct sqlite_store *q, struct errbuf *err)
 	return 0;
 }
 
+/* BUSY_TIMEOUT_MS, or $OTAP_BUSY_TIMEOUT_MS (1-600000) when set: a test
+ * knob, so that a test holding the write lock from another process need
+ * not wait 10 s per blocked call. Anything else in the variable is ignored. */
+static int busy_timeout_ms(void)
+{
+	const char *knob = getenv("OTAP_BUSY_TIMEOUT_MS");
+	if (!knob || !*knob)
+		return BUSY_TIMEOUT_MS;
+	char *end;
+	long v = strtol(knob, &end, 10);
+	return *end || v < 1 || v > BUSY_TIMEOUT_KNOB_MAX ? BUSY_TIMEOUT_MS : (int)v;
+}
+
 static int configure_connection(struct sqlite_store *q, struct errbuf *err)
 {
 	/* Set first so that even enabling WAL waits for a concurrent opener. */
-	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(q->db, busy_timeout_ms());
 	if (enable_wal(q, err) < 0)
 		return -1;
 	/* synchronous=NORMAL is safe with WAL: a committed transaction is in the
@@ -321,11 +336,18 @@ const char *sqlite_open_states(bool confirmation_expected)
 				     : "'queued','sending'";
 }
 
+/* 0 restores the connection's default (busy_timeout_ms). */
+static void sqlite_set_busy_timeout(struct store *base, int ms)
+{
+	sqlite3_busy_timeout(sqlite_of(base)->db, ms > 0 ? ms : busy_timeout_ms());
+}
+
 const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
 	.schema_version = sqlite_schema_version,
 	.data_version = sqlite_data_version,
+	.set_busy_timeout = sqlite_set_busy_timeout,
 	.enqueue = sqlite_enqueue,
 	.claim = sqlite_claim,
 	.mark_sent = sqlite_mark_sent,

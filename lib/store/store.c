@@ -145,6 +145,11 @@ int store_data_version(struct store *s, int64_t *out, struct errbuf *err)
 	return s->ops->data_version(s, out, err);
 }
 
+void store_set_busy_timeout(struct store *s, int ms)
+{
+	s->ops->set_busy_timeout(s, ms < 0 ? 0 : ms);
+}
+
 /* ---- checks ---- */
 
 static int check_name(const char *what, const char *value, size_t max, bool required,

@@ -150,6 +150,12 @@ int store_schema_version(struct store *s);
  * this one; cheap enough to ask several times a second (no table is
  * read). Returns 0 with *out set, or -1. */
 int store_data_version(struct store *s, int64_t *out, struct errbuf *err);
+/* How long a call on this connection waits for another connection's write
+ * lock before it fails (-1, "database is locked"): ms > 0, or 0 for the
+ * default (10 s; the environment variable OTAP_BUSY_TIMEOUT_MS, a test
+ * knob, overrides it for every connection). Lets a caller with a deadline
+ * (otapd shutting down) bound each call. */
+void store_set_busy_timeout(struct store *s, int ms);
 
 /* ---- job transitions (each one transaction with its history) ---- */
 

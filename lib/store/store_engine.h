@@ -29,6 +29,7 @@ struct store_ops {
 	void (*close)(struct store *s);
 	int (*schema_version)(struct store *s);
 	int (*data_version)(struct store *s, int64_t *out, struct errbuf *err);
+	void (*set_busy_timeout)(struct store *s, int ms);
 
 	/* jobs (store.h) */
 	int (*enqueue)(struct store *s, const struct job_new *job, int64_t now, int64_t *id_out,
