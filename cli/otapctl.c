@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "version.h"
 
 /* Add a subcommand here (and its cmd_ declaration in cli.h); usage and
  * `otapctl help` pick it up from this table. */
@@ -36,6 +37,7 @@ static const struct cli_command commands[] = {
 static void print_usage(FILE *f)
 {
 	fputs("usage: otapctl [-c|--config FILE] [--db PATH] <command> [args]\n"
+	      "       otapctl --version\n"
 	      "\n"
 	      "Global options (before the command):\n"
 	      "  -c, --config FILE  config file (default: $OTAPD_CONFIG, else "
@@ -43,6 +45,7 @@ static void print_usage(FILE *f)
 	      "  --db PATH          database to use instead of the config's; init, status\n"
 	      "                     and cancel then need no config file\n"
 	      "  -h, --help         show this help\n"
+	      "  -V, --version      print the version and exit\n"
 	      "\n"
 	      "Commands:\n", f);
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
@@ -94,8 +97,9 @@ static bool option_is(const char *arg, const char *name)
  * latches its argument-ordering mode on the first call, and each subcommand
  * must start getopt_long afresh with optind = 1 and its own option string.
  * Returns the index of the command word (argc when none), or -1 after
- * printing an error; *help is set for -h/--help. */
-static int parse_globals(int argc, char **argv, struct cli_ctx *ctx, bool *help)
+ * printing an error; *help is set for -h/--help, *version for -V/--version. */
+static int parse_globals(int argc, char **argv, struct cli_ctx *ctx, bool *help,
+			 bool *version)
 {
 	int i;
 
@@ -108,6 +112,8 @@ static int parse_globals(int argc, char **argv, struct cli_ctx *ctx, bool *help)
 			return i + 1;
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
 			*help = true;
+		} else if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
+			*version = true;
 		} else if (option_is(arg, "--config") || strncmp(arg, "-c", 2) == 0) {
 			const char *name = arg[1] == 'c' ? "-c" : "--config";
 			if (!(value = option_value(argc, argv, &i, arg, name)) || !*value) {
@@ -148,15 +154,19 @@ static int run_help(int argc, char **argv, struct cli_ctx *ctx)
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { 0 };
-	bool help = false;
+	bool help = false, version = false;
 	int rc;
 
 	/* Library code logs through lib/log.h; on the command line only
 	 * warnings and errors are worth showing. */
 	log_init("otapctl", LOG_LEVEL_WARN);
-	int first = parse_globals(argc, argv, &ctx, &help);
+	int first = parse_globals(argc, argv, &ctx, &help, &version);
 	if (first < 0)
 		return EXIT_USAGE;
+	if (version) {
+		puts("otapctl " OTAP_VERSION);
+		return EXIT_OK;
+	}
 	if (help) {
 		print_usage(stdout);
 		return EXIT_OK;

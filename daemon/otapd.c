@@ -1,10 +1,10 @@
 /* otapd.c - the daemon's entry point: options, config, single-instance lock,
- * crash recovery, one worker thread per modem, and clean shutdown on
- * SIGTERM/SIGINT. Runs in the foreground and logs to stderr (systemd style). */
+ * crash recovery, one worker thread per modem, a config check on SIGHUP and
+ * clean shutdown on SIGTERM/SIGINT. Runs in the foreground and logs to
+ * stderr (systemd style; Type=notify with a watchdog under systemd). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +16,14 @@
 #include "log.h"
 #include "notify_server.h"
 #include "outcome_file.h"
+#include "reload.h"
+#include "runconfig.h"
 #include "store.h"
 #include "scheduler.h"
+#include "service.h"
+#include "signals.h"
 #include "stop.h"
+#include "version.h"
 #include "worker.h"
 
 struct otapd_options {
@@ -29,15 +34,17 @@ struct otapd_options {
 };
 
 static const char usage[] =
-	"usage: otapd [-c FILE] [--db PATH] [-n] [-v]\n"
+	"usage: otapd [-c FILE] [--db PATH] [-n] [-v] [-V]\n"
 	"\n"
 	"Sends queued OTAP update jobs through the configured GSM modems.\n"
 	"Runs in the foreground and logs one line per event to stderr.\n"
+	"SIGHUP re-reads the config (applies its log_level); SIGTERM stops.\n"
 	"\n"
 	"  -c, --config FILE   config file (default $OTAPD_CONFIG or " CFG_DEFAULT_PATH ")\n"
 	"      --db PATH       database (overrides the config's 'database')\n"
 	"  -n, --check-config  check the config, print it normalised, and exit\n"
 	"  -v, --verbose       debug logging\n"
+	"  -V, --version       print the version and exit\n"
 	"  -h, --help          this help\n";
 
 static int parse_options(int argc, char **argv, struct otapd_options *o)
@@ -47,16 +54,18 @@ static int parse_options(int argc, char **argv, struct otapd_options *o)
 		{ "db", required_argument, NULL, 'D' },
 		{ "check-config", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "c:nvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:nvVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config_path = optarg; break;
 		case 'D': o->db_path = optarg; break;
 		case 'n': o->check_only = true; break;
 		case 'v': o->verbose = true; break;
+		case 'V': puts("otapd " OTAP_VERSION); exit(0);
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); return -1;
 		}
@@ -151,22 +160,6 @@ static void save_unrecorded(const struct daemon_ctx *d, struct worker *workers, 
 	free(list);
 }
 
-static void shutdown_signals(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGINT);
-}
-
-static int wait_for_signal(void)
-{
-	sigset_t set;
-	int sig = 0;
-	shutdown_signals(&set);
-	sigwait(&set, &sig);
-	return sig;
-}
-
 /* Starts the helper threads (scheduler, notify listener) and one worker per
  * modem; returns the number of workers started or -1 when a helper failed. */
 static int start_threads(struct daemon_ctx *d, struct scheduler *sched,
@@ -192,7 +185,8 @@ static int start_threads(struct daemon_ctx *d, struct scheduler *sched,
 	return (int)started;
 }
 
-static int run(struct daemon_ctx *d)
+/* Runs the threads until SIGTERM/SIGINT, reloading on SIGHUP (reload.h). */
+static int run(struct daemon_ctx *d, struct reload_args *reload)
 {
 	const struct cfg *cfg = d->cfg;
 	struct worker *workers = calloc(cfg->modem_count, sizeof *workers);
@@ -207,8 +201,13 @@ static int run(struct daemon_ctx *d)
 	}
 	int rc = 0;
 	if ((size_t)started == cfg->modem_count) {
+		char status[128];
+		snprintf(status, sizeof status, "sending with %d modem(s)", started);
 		log_info("started with %d modem(s), database %s", started, d->db_path);
-		int sig = wait_for_signal();
+		reload->status = status;
+		service_ready(status);
+		int sig = signals_wait(reload_on_hup, reload);
+		service_stopping();
 		log_info("received %s, finishing the current exchanges", strsignal(sig));
 	} else {
 		rc = -1;
@@ -225,21 +224,16 @@ static int run(struct daemon_ctx *d)
 	return rc;
 }
 
-static void block_signals(void)
-{
-	sigset_t set;
-	shutdown_signals(&set);
-	/* Inherited by the worker threads: only the main thread takes them. */
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 int main(int argc, char **argv)
 {
 	struct otapd_options opts = { 0 };
 	struct cfg cfg;
 	struct errbuf err;
 
+	/* Before anything else, so that a SIGHUP during the start stays
+	 * pending for the wait instead of killing otapd; inherited by every
+	 * thread, so only the main thread takes these signals. */
+	signals_block();
 	if (parse_options(argc, argv, &opts) < 0)
 		return 2;
 	log_init("otapd", opts.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
@@ -247,16 +241,14 @@ int main(int argc, char **argv)
 		log_errorx("%s", err.msg);
 		return 2;
 	}
-	enum log_level level;
-	if (!opts.verbose && cfg.log_level && log_level_parse(cfg.log_level, &level) == 0)
-		log_init("otapd", level);
+	log_set_level(runconfig_log_level(&cfg, opts.verbose));
 	if (opts.check_only) {
 		cfg_dump(&cfg, stdout);
 		cfg_free(&cfg);
 		return 0;
 	}
-	if (cfg.modem_count == 0) {
-		log_errorx("%s: no modems configured (expected a 'modems' list)", cfg.path);
+	if (runconfig_check(&cfg, &err) < 0) {
+		log_errorx("%s", err.msg);
 		cfg_free(&cfg);
 		return 2;
 	}
@@ -267,9 +259,9 @@ int main(int argc, char **argv)
 		cfg_free(&cfg);
 		return 1;
 	}
-	block_signals();
+	struct reload_args reload = { .config_path = cfg.path, .verbose = opts.verbose };
 	int lock_fd = lock_database(d.db_path);
-	int rc = lock_fd < 0 || recover(d.db_path) < 0 || run(&d) < 0 ? 1 : 0;
+	int rc = lock_fd < 0 || recover(d.db_path) < 0 || run(&d, &reload) < 0 ? 1 : 0;
 	if (lock_fd >= 0)
 		close(lock_fd);
 	stop_close(&d);

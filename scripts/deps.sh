@@ -5,7 +5,10 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config libserialport-dev libsqlite3-dev libconfig-dev
       libmicrohttpd-dev libcmocka-dev sqlite3
       libcurl4-openssl-dev    # the modem simulator's units download JAD and JAR
-      curl openssl python3)   # the notify listener's e2e tests (HTTPS, a second client address)
+      libsystemd-dev          # sd_notify: Type=notify readiness and the watchdog
+      curl openssl python3    # the notify listener's e2e tests (HTTPS, a second client address)
+      groff-base man-db       # the install test formats the man pages; verify looks them up
+      systemd)                # systemd-analyze verify/security of the installed unit
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,4 +1,5 @@
-/* log.h - the one logging module: levelled, one line per event, to stderr.
+/* log.h - the one logging module: levelled, one line per event, to stderr
+ * (with <N> syslog priorities instead of timestamps under journald).
  *
  * Never pass a secret (password, PIN) to these functions: mask at the source.
  * log_warn/log_error append strerror(errno); the *x variants do not.
@@ -10,8 +11,15 @@
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
 
-/* Sets the program name shown in each line and the minimum level printed. */
+/* Sets the program name shown in each line and the minimum level printed,
+ * and picks the line format: journald's when $JOURNAL_STREAM names the
+ * current stderr (as systemd sets it for a service), else timestamped.
+ * Call before any other thread logs. */
 void log_init(const char *progname, enum log_level min_level);
+/* Changes the minimum level printed; safe while other threads log. */
+void log_set_level(enum log_level min_level);
+/* "debug", "info", "warn" or "error". */
+const char *log_level_name(enum log_level level);
 /* Parses "debug", "info", "warn", "error"; returns 0 or -1 if unknown. */
 int log_level_parse(const char *name, enum log_level *out);
 

@@ -14,7 +14,12 @@
 #include "errbuf.h"
 #include "otap.h"
 
-#define CFG_DEFAULT_PATH "/etc/otapd/otapd.conf"
+/* The install's config directory, from CMake (GNUInstallDirs' sysconfdir
+ * plus /otapd), so that an installed otapd finds the installed config. */
+#ifndef OTAP_CONFIG_DIR
+#define OTAP_CONFIG_DIR "/etc/otapd"
+#endif
+#define CFG_DEFAULT_PATH OTAP_CONFIG_DIR "/otapd.conf"
 
 enum cfg_flow_control { CFG_FLOW_NONE, CFG_FLOW_RTSCTS };
 
