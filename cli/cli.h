@@ -101,6 +101,7 @@ void rollout_view_json_fields(struct json_writer *w, const struct rollout *r);
 /* One per file: cli/cmd_<name>.c */
 int cmd_init(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_enqueue(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_diagnose(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_status(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_cancel(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_pdu(int argc, char **argv, struct cli_ctx *ctx);

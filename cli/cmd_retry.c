@@ -6,9 +6,11 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "store_events.h"
 
 static const char retry_usage[] =
 	"usage: otapctl [-c FILE | --db PATH] retry --failed [--rollout NAME] [--error CODE]\n"
+	"                                            [--stopped-at STEP]\n"
 	"       otapctl [-c FILE | --db PATH] retry JOB_ID\n"
 	"\n"
 	"Queues failed jobs again, due now: their attempts start again from zero\n"
@@ -20,6 +22,9 @@ static const char retry_usage[] =
 	"  -r, --rollout NAME  only jobs of this rollout\n"
 	"  -e, --error CODE    only jobs whose last attempt got +CMS ERROR CODE, or\n"
 	"                      whose unit reported install-notify status CODE\n"
+	"  -s, --stopped-at STEP  only jobs whose last SMS got this far and no further\n"
+	"                      (queued, sent, delivered, jad_fetched, jar_partial,\n"
+	"                      jar_fetched, reported; see otapctl diagnose)\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"Exit status: 0 done (also when nothing matched), 1 refused (no such job or\n"
@@ -31,6 +36,7 @@ static const struct option retry_options[] = {
 	{ "failed", no_argument, NULL, OPT_FAILED },
 	{ "rollout", required_argument, NULL, 'r' },
 	{ "error", required_argument, NULL, 'e' },
+	{ "stopped-at", required_argument, NULL, 's' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -45,7 +51,7 @@ static int parse_args(int argc, char **argv, struct retry_args *a)
 {
 	int c;
 	a->filter.error_code = -1;
-	while ((c = getopt_long(argc, argv, ":hr:e:", retry_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hr:e:s:", retry_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_FAILED: a->failed = true; break;
 		case 'r': a->filter.rollout = optarg; break;
@@ -54,6 +60,16 @@ static int parse_args(int argc, char **argv, struct retry_args *a)
 				return cli_fail(EXIT_USAGE, "retry: invalid --error '%s' (expected a "
 						"code such as 27 or 901)", optarg);
 			break;
+		case 's': {
+			enum job_step step;
+			if (job_step_parse(optarg, &step) < 0)
+				return cli_fail(EXIT_USAGE, "retry: invalid --stopped-at '%s' (expected "
+						"queued, sent, delivered, jad_fetched, jar_partial, "
+						"jar_fetched or reported)", optarg);
+			a->filter.by_step = true;
+			a->filter.stopped_at = (int)step;
+			break;
+		}
 		case 'h': break;
 		default: return cli_bad_option("retry", argv, retry_options, c);
 		}
@@ -63,9 +79,10 @@ static int parse_args(int argc, char **argv, struct retry_args *a)
 				"number)", argv[optind]);
 	if (optind + 1 < argc)
 		return cli_fail(EXIT_USAGE, "retry: unexpected argument '%s'", argv[optind + 1]);
-	if (a->id && (a->failed || a->filter.rollout || a->filter.error_code >= 0))
+	if (a->id && (a->failed || a->filter.rollout || a->filter.error_code >= 0 ||
+		      a->filter.by_step))
 		return cli_fail(EXIT_USAGE, "retry: a JOB_ID cannot be combined with --failed, "
-				"--rollout or --error");
+				"--rollout, --error or --stopped-at");
 	if (!a->id && !a->failed)
 		return cli_fail(EXIT_USAGE, "retry: expected --failed or a JOB_ID (see otapctl "
 				"retry --help)");

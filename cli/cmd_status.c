@@ -11,7 +11,9 @@
 #include "json.h"
 #include "msisdn.h"
 #include "notify.h"
+#include "job_json.h"
 #include "notify_apply.h"
+#include "store_events.h"
 
 #define RECENT_DEFAULT 20
 #define LIMIT_MAX 1000000
@@ -103,6 +105,29 @@ static int collect_attempt(const struct attempt *a, void *arg)
 		vec->cap = cap;
 	}
 	vec->v[vec->n++] = *a;
+	return 0;
+}
+
+struct event_vec {
+	struct job_event *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static int collect_event(const struct job_event *e, void *arg)
+{
+	struct event_vec *vec = arg;
+	if (vec->n == vec->cap) {
+		size_t cap = vec->cap ? vec->cap * 2 : 8;
+		struct job_event *v = realloc(vec->v, cap * sizeof *v);
+		if (!v) {
+			vec->oom = true;
+			return 1;
+		}
+		vec->v = v;
+		vec->cap = cap;
+	}
+	vec->v[vec->n++] = *e;
 	return 0;
 }
 
@@ -418,10 +443,54 @@ static int json_meta(struct json_writer *w, struct store *q, int64_t id, struct 
 	return rc;
 }
 
+static void event_text(const struct job_event *e, char *buf, size_t cap)
+{
+	size_t n = (size_t)snprintf(buf, cap, "%s", event_kind_name(e->kind));
+	if (e->client[0] && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, " by %s", e->client);
+	if (e->product[0] && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, " %s", e->product);
+	if (e->imei[0] && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, " IMEI %s", e->imei);
+	if (e->bytes >= 0 && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, " %lld of %lld bytes", (long long)e->bytes,
+				      (long long)e->size);
+	if (e->code >= 0 && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, " code %03d", e->code);
+	if (e->late && n < cap)
+		snprintf(buf + n, cap - n, " (late: the job had ended)");
+}
+
+/* The job's timeline: its events (what the unit did, as otapd saw it)
+ * and attempts, oldest first. */
+static void print_timeline(const struct attempt_vec *h, const struct event_vec *ev)
+{
+	size_t i = 0, k = 0;
+	if (ev->n == 0)
+		return;
+	printf("\ntimeline\n");
+	while (i < h->n || k < ev->n) {
+		bool event = k < ev->n && (i == h->n || ev->v[k].at < h->v[i].finished_at);
+		char when[48], text[STORE_TEXT_MAX + 64];
+		cli_format_local_time(event ? ev->v[k].at : h->v[i].finished_at, when, sizeof when);
+		if (event) {
+			event_text(&ev->v[k++], text, sizeof text);
+		} else {
+			snprintf(text, sizeof text, "attempt %s%s%s", h->v[i].result,
+				 h->v[i].detail[0] ? ": " : "", h->v[i].detail);
+			i++;
+		}
+		char cell[256];
+		cli_cell(text, 120, cell, sizeof cell);
+		printf("  %s  %s\n", when, cell);
+	}
+}
+
 static int show_one(struct store *q, int64_t id, bool json)
 {
 	struct errbuf err = { { 0 } };
 	struct attempt_vec hist = { 0 };
+	struct event_vec events = { 0 };
 	struct job job;
 	struct notify_info info;
 
@@ -435,9 +504,12 @@ static int show_one(struct store *q, int64_t id, bool json)
 		return cli_fail(EXIT_RUNTIME, "status: %s",
 				hist.oom ? "out of memory reading the history" : err.msg);
 	}
-	if (store_job_info(q, id, &info, &err) < 0) {
+	if (store_job_info(q, id, &info, &err) < 0 ||
+	    store_events(q, id, collect_event, &events, &err) < 0 || events.oom) {
 		free(hist.v);
-		return cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
+		free(events.v);
+		return cli_fail(EXIT_RUNTIME, "status: %s",
+				events.oom ? "out of memory reading the events" : err.msg);
 	}
 	int rc = EXIT_OK;
 	if (json) {
@@ -454,6 +526,11 @@ static int show_one(struct store *q, int64_t id, bool json)
 		for (size_t i = 0; i < hist.n; i++)
 			json_attempt(&w, &hist.v[i]);
 		json_end_array(&w);
+		json_key(&w, "events");
+		json_begin_array(&w);
+		for (size_t i = 0; i < events.n; i++)
+			event_json(&w, &events.v[i]);
+		json_end_array(&w);
 		json_end_object(&w);
 		json_end_array(&w);
 		if (json_done(&w) != EXIT_OK)
@@ -467,8 +544,10 @@ static int show_one(struct store *q, int64_t id, bool json)
 		putchar('\n');
 		if (rc == EXIT_OK)
 			rc = print_history(&hist);
+		print_timeline(&hist, &events);
 	}
 	free(hist.v);
+	free(events.v);
 	return rc;
 }
 

@@ -104,6 +104,32 @@ static void print_counts(FILE *f, const struct rollout_status *st)
 	fprintf(f, "  (total %" PRId64 ")\n", st->total);
 }
 
+/* Units that got at least this far. */
+static int64_t reached_at_least(const struct job_funnel *fn, int step)
+{
+	int64_t n = 0;
+	for (int s = step; s < JOB_STEP_COUNT; s++)
+		n += fn->at[s];
+	return n;
+}
+
+/* sent -> delivered -> JAD -> JAR -> reported: how many units got that
+ * far, and how many of those that stopped there failed. */
+static void print_funnel(FILE *f, const struct rollout_status *st)
+{
+	const struct job_funnel *fn = &st->funnel;
+	fputs("funnel   ", f);
+	for (int s = JOB_STEP_SENT; s < JOB_STEP_COUNT; s++)
+		fprintf(f, " %s %" PRId64 "%s", job_step_name((enum job_step)s),
+			reached_at_least(fn, s), s + 1 < JOB_STEP_COUNT ? " ->" : "");
+	fprintf(f, " (confirmed %" PRId64 ")\n", st->counts[JOB_CONFIRMED]);
+	fputs("stopped  ", f);
+	for (int s = 0; s < JOB_STEP_COUNT; s++)
+		fprintf(f, " %s %" PRId64 " (%" PRId64 " failed)", job_step_name((enum job_step)s),
+			fn->at[s], fn->failed[s]);
+	fputc('\n', f);
+}
+
 static void print_reasons(FILE *f, const struct rollout_status *st)
 {
 	for (size_t i = 0; i < st->reason_count; i++) {
@@ -149,6 +175,7 @@ void rollout_view_text(FILE *f, const struct rollout_status *st, int64_t now)
 		r->waves.count == 1 ? "" : "s", units, pcts);
 	print_wave(f, st);
 	print_counts(f, st);
+	print_funnel(f, st);
 	print_reasons(f, st);
 	print_window(f, st, now);
 	print_eta(f, st);
@@ -265,6 +292,31 @@ static void json_counts_and_reasons(struct json_writer *w, const struct rollout_
 	json_end_array(w);
 }
 
+/* "funnel": {"reached": {step: units that got at least that far},
+ * "stopped": {step: {"units": n, "failed": n}}} */
+static void json_funnel(struct json_writer *w, const struct rollout_status *st)
+{
+	const struct job_funnel *fn = &st->funnel;
+	json_key(w, "funnel");
+	json_begin_object(w);
+	json_key(w, "reached");
+	json_begin_object(w);
+	for (int s = JOB_STEP_SENT; s < JOB_STEP_COUNT; s++)
+		json_member_int(w, job_step_name((enum job_step)s), reached_at_least(fn, s));
+	json_end_object(w);
+	json_key(w, "stopped");
+	json_begin_object(w);
+	for (int s = 0; s < JOB_STEP_COUNT; s++) {
+		json_key(w, job_step_name((enum job_step)s));
+		json_begin_object(w);
+		json_member_int(w, "units", fn->at[s]);
+		json_member_int(w, "failed", fn->failed[s]);
+		json_end_object(w);
+	}
+	json_end_object(w);
+	json_end_object(w);
+}
+
 int rollout_view_json(FILE *f, const struct rollout_status *st)
 {
 	struct json_writer w;
@@ -273,6 +325,7 @@ int rollout_view_json(FILE *f, const struct rollout_status *st)
 	rollout_view_json_fields(&w, &st->r);
 	json_waves(&w, st);
 	json_counts_and_reasons(&w, st);
+	json_funnel(&w, st);
 	json_window(&w, st);
 	json_member_time_or_null(&w, "eta", st->eta);
 	json_end_object(&w);

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "errbuf.h"
+#include "store_events.h"
 #include "store_rollouts.h"
 #include "tz.h"
 #include "waves.h"
@@ -79,6 +80,7 @@ struct rollout_status {
 	struct window_state window;     /* now; always open when there is no window */
 	int64_t eta;                    /* ms since the epoch; 0 = unknown (no rate, paused) */
 	int64_t remaining;              /* jobs not sent yet (queued + sending) */
+	struct job_funnel funnel;       /* how far each unit's last SMS got */
 };
 
 /* Checks a rollout name: 1-63 characters of [A-Za-z0-9._-], not starting

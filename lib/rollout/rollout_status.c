@@ -44,6 +44,8 @@ int rollout_status(struct store *s, const char *name, int64_t now, struct rollou
 	if (reasons < 0)
 		return -1;
 	out->reason_count = (size_t)reasons;
+	if (store_rollout_funnel(s, r, &out->funnel, err) < 0)
+		return -1;
 	for (int st = 0; st < JOB_STATE_COUNT; st++)
 		out->total += out->counts[st];
 	out->remaining = out->counts[JOB_QUEUED] + out->counts[JOB_SENDING];

@@ -37,7 +37,9 @@ const char *const sqlite_stmt_sql[ST_COUNT] = {
 		"FROM rollouts r, wave w WHERE r.state = 'active' AND r.gate_open = 1 "
 		"AND r.next_send_at <= ?1 AND w.n <= r.current_wave) "
 		"ORDER BY not_before, id LIMIT 1",
-	[ST_CLAIM] = "UPDATE jobs SET state = 'sending', modem = ?1, updated_at = ?2 "
+	/* A new send starts its furthest step afresh (the unit may fetch its
+	 * JAD before the send is recorded: mark_sent keeps what came). */
+	[ST_CLAIM] = "UPDATE jobs SET state = 'sending', modem = ?1, updated_at = ?2, reached = 0 "
 		"WHERE id = ?3 AND state = 'queued' RETURNING " SQLITE_JOB_COLUMNS,
 	/* The rollout's next send is one spacing after the time this one was
 	 * allowed (a modem polling late does not lower the rate), or after
@@ -52,16 +54,15 @@ const char *const sqlite_stmt_sql[ST_COUNT] = {
 	[ST_JOB_STATE] = "SELECT j.state, j.attempts, j.max_attempts, r.state FROM jobs j "
 		"LEFT JOIN rollouts r ON j.wave IS NOT NULL AND r.name = j.rollout WHERE j.id = ?1",
 	/* Into 'sent' (?9): the confirmation timeout counts from sent_at, a
-	 * delivery report of an earlier send no longer applies, and the new
-	 * send's furthest step is 'sent' (1, enum job_step), or 'reported' (6)
-	 * when the unit's notification came while it was being sent. */
+	 * delivery report of an earlier send no longer applies, and the send
+	 * has reached at least 'sent' (1, enum job_step; further when the unit
+	 * was faster than this record: its events came already). */
 	[ST_FINISH_JOB] = "UPDATE jobs SET state = ?2, attempts = ?3, "
 		"not_before = COALESCE(?4, not_before), modem = COALESCE(?5, modem), "
 		"last_error = CASE WHEN ?6 THEN ?7 ELSE last_error END, updated_at = ?8, "
 		"sent_at = CASE WHEN ?9 THEN ?8 ELSE sent_at END, "
 		"delivered_at = CASE WHEN ?9 THEN NULL ELSE delivered_at END, "
-		"reached = CASE WHEN ?9 THEN CASE WHEN notify_pending THEN 6 ELSE 1 END "
-		"ELSE reached END "
+		"reached = CASE WHEN ?9 THEN max(reached, 1) ELSE reached END "
 		"WHERE id = ?1",
 	/* After a retry: a finished rollout has work again. */
 	[ST_REVIVE_ROLLOUTS] = SQLITE_WAVES_CTE
