@@ -109,5 +109,6 @@ int cmd_decode(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_rollout(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_retry(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_watch(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_preflight(int argc, char **argv, struct cli_ctx *ctx);
 
 #endif

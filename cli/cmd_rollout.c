@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "preflight.h"
 #include "textesc.h"
 
 /* Problems beyond this many are counted, not listed: a file with a wrong
@@ -48,7 +49,8 @@ static const char create_usage[] =
 	"usage: otapctl [-c FILE] [--db PATH] rollout create NAME --profile P --file FILE\n"
 	"               [--window HH:MM-HH:MM] [--tz ZONE] [--rate N/min]\n"
 	"               [--waves 1%,10%,100%] [--max-failure-rate PCT] [--start TIME]\n"
-	"               [--action install|delete] [--max-attempts N] [--skip-invalid] [--json]\n"
+	"               [--action install|delete] [--max-attempts N] [--skip-invalid]\n"
+	"               [--no-preflight] [--json]\n"
 	"\n"
 	"Imports FILE (CSV, header row; ',' ';' or TAB separated; \"-\" = stdin) as one\n"
 	"job per unit, in one transaction. Columns: msisdn (required), profile (a\n"
@@ -57,6 +59,9 @@ static const char create_usage[] =
 	"and shown by otapctl status JOB_ID.\n"
 	"Invalid rows are listed with their line and nothing is imported, unless\n"
 	"--skip-invalid; a number listed twice is imported once (warning).\n"
+	"First the preflight of profile P runs (otapctl preflight --help): the JAD\n"
+	"and JAR fetched and compared as the units will; on a problem the checks\n"
+	"are printed and the rollout is not created.\n"
 	"\n"
 	"  -p, --profile P            default OTAP profile from the config\n"
 	"  -f, --file FILE            the fleet file\n"
@@ -75,6 +80,8 @@ static const char create_usage[] =
 	"  -a, --action ACTION        install (default) or delete\n"
 	"      --max-attempts N       tries per unit (default: retry.max_attempts)\n"
 	"      --skip-invalid         import the valid rows, list the others\n"
+	"      --no-preflight         create the rollout without checking P's download\n"
+	"                             (recorded: rollout status shows it skipped)\n"
 	"      --json                 print the result as JSON\n"
 	"  -h, --help                 show this help\n";
 
@@ -161,12 +168,13 @@ struct create_args {
 	const char *name, *file, *window, *rate, *waves, *max_failure, *start, *action;
 	const char *max_attempts;
 	bool json;
+	bool no_preflight;
 	struct rollout_spec spec;
 };
 
 enum {
 	OPT_WINDOW = 256, OPT_TZ, OPT_RATE, OPT_WAVES, OPT_MAX_FAILURE, OPT_START,
-	OPT_MAX_ATTEMPTS, OPT_SKIP_INVALID, OPT_JSON,
+	OPT_MAX_ATTEMPTS, OPT_SKIP_INVALID, OPT_JSON, OPT_NO_PREFLIGHT,
 };
 
 static const struct option create_options[] = {
@@ -182,6 +190,7 @@ static const struct option create_options[] = {
 	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
 	{ "skip-invalid", no_argument, NULL, OPT_SKIP_INVALID },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-preflight", no_argument, NULL, OPT_NO_PREFLIGHT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -201,6 +210,7 @@ static int create_option(int c, char **argv, struct create_args *a)
 	case OPT_MAX_ATTEMPTS: a->max_attempts = optarg; return EXIT_OK;
 	case OPT_SKIP_INVALID: a->spec.skip_invalid = true; return EXIT_OK;
 	case OPT_JSON: a->json = true; return EXIT_OK;
+	case OPT_NO_PREFLIGHT: a->no_preflight = true; return EXIT_OK;
 	case 'h': return EXIT_OK;
 	default: return cli_bad_option("rollout create", argv, create_options, c);
 	}
@@ -329,6 +339,7 @@ static void print_created(const struct create_args *a, const struct rollout_impo
 		json_member_int(&w, "imported", res->imported);
 		json_member_int(&w, "invalid", res->invalid);
 		json_member_int(&w, "duplicates", res->duplicates);
+		json_member_string(&w, "preflight", s->preflight);
 		json_key(&w, "wave_units");
 		json_begin_array(&w);
 		for (int i = 0; i < waves; i++)
@@ -360,6 +371,29 @@ static int report_failure(const struct import_view *v, const struct rollout_impo
 	return cli_fail(res->bad_input ? EXIT_USAGE : EXIT_RUNTIME, "rollout create: %s", msg);
 }
 
+/* The preflight of the rollout's profile, printed to stderr (stdout may be
+ * --json): a problem the whole fleet would hit refuses the rollout. An
+ * unknown profile is left to rollout_create, which names the choices. */
+static int create_preflight(struct cli_ctx *ctx, struct create_args *a)
+{
+	const struct otap_profile *p = cfg_profile(&ctx->cfg, a->spec.profile);
+	if (a->no_preflight) {
+		a->spec.preflight = "skipped";
+		return EXIT_OK;
+	}
+	if (!p)
+		return EXIT_OK;
+	struct preflight_report report;
+	preflight_run(&ctx->cfg, p, &report);
+	preflight_print_text(stderr, &report);
+	if (!report.ok)
+		return cli_fail(EXIT_RUNTIME, "rollout create: not created: the preflight of profile "
+				"%s found a problem (fix it, or create the rollout unchecked with "
+				"--no-preflight)", p->name);
+	a->spec.preflight = "passed";
+	return EXIT_OK;
+}
+
 static int run_create(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct create_args a = { .spec.action = OTAP_ACTION_INSTALL };
@@ -374,6 +408,8 @@ static int run_create(int argc, char **argv, struct cli_ctx *ctx)
 	if (!a.max_attempts)
 		a.spec.max_attempts = ctx->cfg.retry.max_attempts >= 1 ? ctx->cfg.retry.max_attempts : 1;
 	a.spec.await_confirmation = ctx->cfg.notify.listen != NULL;
+	if ((rc = create_preflight(ctx, &a)) != EXIT_OK)
+		return rc;
 	struct store *q;
 	if ((rc = cli_open_queue(ctx, &q)) != EXIT_OK)
 		return rc;

@@ -20,6 +20,8 @@ static const struct cli_command commands[] = {
 	  .summary = "show job counts, jobs, or one job with its attempt history" },
 	{ .name = "cancel", .run = cmd_cancel,
 	  .summary = "cancel a queued job, or the queued rest of a rollout" },
+	{ .name = "preflight", .run = cmd_preflight,
+	  .summary = "check a profile's JAD and JAR the way the units will fetch them" },
 	{ .name = "rollout", .run = cmd_rollout,
 	  .summary = "create, list, show, pause, resume or cancel rollouts" },
 	{ .name = "watch", .run = cmd_watch,

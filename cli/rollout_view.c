@@ -170,6 +170,9 @@ void rollout_view_text(FILE *f, const struct rollout_status *st, int64_t now)
 		fprintf(f, "paused    %s\n", reason);
 	}
 	fprintf(f, "profile   %s (%s)\n", r->profile, otap_action_name(r->action));
+	if (r->preflight[0])
+		fprintf(f, "preflight %s%s\n", r->preflight,
+			strcmp(r->preflight, "skipped") == 0 ? " (created with --no-preflight)" : "");
 	wave_lists(st, pcts, sizeof pcts, units, sizeof units);
 	fprintf(f, "units     %" PRId64 " in %d wave%s: %s (%s)\n", r->total_units, r->waves.count,
 		r->waves.count == 1 ? "" : "s", units, pcts);
@@ -236,6 +239,7 @@ void rollout_view_json_fields(struct json_writer *w, const struct rollout *r)
 	json_member_string(w, "pause_reason", r->pause_reason[0] ? r->pause_reason : NULL);
 	json_member_string(w, "profile", r->profile);
 	json_member_string(w, "action", otap_action_name(r->action));
+	json_member_string(w, "preflight", r->preflight[0] ? r->preflight : NULL);
 	json_member_int(w, "units", r->total_units);
 	json_member_int(w, "current_wave", r->current_wave);
 	json_member_int(w, "wave_count", r->waves.count);

@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libserialport-dev libsqlite3-dev libconfig-dev
       libmicrohttpd-dev libcmocka-dev sqlite3
-      libcurl4-openssl-dev    # the modem simulator's units download JAD and JAR
+      libcurl4-openssl-dev    # the modem simulator's units, otapctl preflight: JAD and JAR
+      libzip-dev              # otapctl preflight: the JAR's META-INF/MANIFEST.MF
       libsystemd-dev          # sd_notify: Type=notify readiness and the watchdog
       curl openssl python3    # the notify listener's e2e tests (HTTPS, a second client address)
       groff-base man-db       # the install test formats the man pages; verify looks them up

@@ -93,30 +93,30 @@ for at in +99999999999d "9999-12-31 23:59" +99999999999999999999d; do
 	run -c "$WORK/good.conf" enqueue --to +491701234567 --profile p --at "$at"
 	refused "--at $at" "invalid time"
 done
-run -c "$WORK/good.conf" rollout create r --profile p --file /dev/null --start +99999999999d
+run -c "$WORK/good.conf" rollout create r --no-preflight --profile p --file /dev/null --start +99999999999d
 refused "rollout --start" "invalid time '\+99999999999d': more than 366 days"
 
 # ---- 6. control bytes from argv and CSV fields are shown escaped
 run -c "$WORK/good.conf" enqueue --to "+49${ESC}[2J170" --profile p
 refused "ESC in argv" "invalid MSISDN '\+49\\\\x1b\[2J170'"
 printf 'msisdn,label\n+491701234567,a\n+4917\033]0;pwned\a,b\n' >"$WORK/esc.csv"
-run -c "$WORK/good.conf" rollout create r --profile p --file "$WORK/esc.csv"
+run -c "$WORK/good.conf" rollout create r --no-preflight --profile p --file "$WORK/esc.csv"
 refused "ESC in a CSV field" "line 3: invalid msisdn '\+4917\\\\x1b\]0;pwned\\\\x07'"
 RC=0; timeout 2 "$BIN/otapd" -c "$WORK/no${ESC}[2Jsuch.conf" --check-config 2>"$WORK/err" || RC=$?
 ERR=$(cat "$WORK/err")
 refused "ESC in an otapd log line" "no\\\\x1b\[2Jsuch.conf: cannot open"
 
 # ---- 7. fleet files: regular, bounded; '-' reads a pipe but ends
-run -c "$WORK/good.conf" rollout create r --profile p --file "$WORK/fifo"
+run -c "$WORK/good.conf" rollout create r --no-preflight --profile p --file "$WORK/fifo"
 refused "FIFO fleet file" "not a regular file \(a FIFO\); to read a pipe or device, pass '-'"
-run -c "$WORK/good.conf" rollout create r --profile p --file /dev/zero
+run -c "$WORK/good.conf" rollout create r --no-preflight --profile p --file /dev/zero
 refused "/dev/zero fleet file" "not a regular file \(a character device\)"
-run_in "yes" -c "$WORK/good.conf" rollout create r --profile p --file -
+run_in "yes" -c "$WORK/good.conf" rollout create r --no-preflight --profile p --file -
 refused "endless stdin" "standard input: larger than 268435456 bytes \(256 MiB\)"
-run_in "cat /dev/zero" -c "$WORK/good.conf" rollout create r --profile p --file -
+run_in "cat /dev/zero" -c "$WORK/good.conf" rollout create r --no-preflight --profile p --file -
 refused "stdin of NULs" "standard input: line 1: longer than 65536 bytes"
 { echo msisdn; head -c 70000 /dev/zero | tr '\0' 1; echo; } >"$WORK/long.csv"
-run -c "$WORK/good.conf" rollout create r --profile p --file "$WORK/long.csv"
+run -c "$WORK/good.conf" rollout create r --no-preflight --profile p --file "$WORK/long.csv"
 refused "long CSV record" "long.csv: line 2: record longer than 65536 bytes"
 
 nothing_written "bad input"

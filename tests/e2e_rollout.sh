@@ -22,7 +22,7 @@ ctl init >/dev/null
 # ---- import errors: listed with line numbers, nothing written
 printf 'msisdn,label\n%s,a\n12ab,b\n%s,c\n%s,dup\n' "$(num 1)" "$(num 3)" "$(num 1)" >"$WORK/bad.csv"
 set +e
-out=$(ctl rollout create bad --profile p --file "$WORK/bad.csv" 2>&1)
+out=$(ctl rollout create bad --no-preflight --profile p --file "$WORK/bad.csv" 2>&1)
 rc=$?
 set -e
 [ $rc = 2 ] || fail "invalid rows must exit 2, got $rc: $out"
@@ -31,7 +31,7 @@ grep -q "line 5: $(num 1) repeats line 2" <<<"$out" || fail "repeated number not
 grep -q "nothing was imported" <<<"$out" || fail "must say nothing was imported: $out"
 [ "$(sql "SELECT count(*) FROM jobs")" = 0 ] || fail "an invalid import wrote jobs"
 printf 'msisdn,label\n"%s,x\n' "$(num 1)" >"$WORK/broken.csv"
-! ctl rollout create broken --profile p --file "$WORK/broken.csv" 2>"$WORK/err.txt" ||
+! ctl rollout create broken --no-preflight --profile p --file "$WORK/broken.csv" 2>"$WORK/err.txt" ||
 	fail "broken quoting must be refused"
 grep -q "line 2: unterminated quoted field" "$WORK/err.txt" || fail "broken quoting: $(cat "$WORK/err.txt")"
 
@@ -40,7 +40,7 @@ grep -q "line 2: unterminated quoted field" "$WORK/err.txt" || fail "broken quot
 	echo "msisdn,label,serial"
 	for i in $(seq 1 40); do echo "$(num "$i"),unit $i,SN-$i"; done
 } >"$WORK/units.csv"
-out=$(ctl rollout create r1 --profile p --file "$WORK/units.csv" --waves 10%,100% \
+out=$(ctl rollout create r1 --no-preflight --profile p --file "$WORK/units.csv" --waves 10%,100% \
 	--max-failure-rate 20)
 grep -q "rollout r1: 40 units in 2 waves (4 / 36)" <<<"$out" || fail "create output: $out"
 [ "$(sql "SELECT count(*) FROM jobs WHERE rollout='r1' AND wave=1")" = 4 ] || fail "wave 1 must have 4 units"
@@ -89,7 +89,7 @@ ctl status --json "$id" | grep -q '"meta":{"label":"unit 7","serial":"SN-7"}' ||
 ! grep -q 's3cr3t' "$WORK/otapd.log" || fail "the password appeared in the log"
 
 # ---- cancel --rollout cancels the queued rest
-ctl rollout create r2 --profile p --file "$WORK/units.csv" --waves 50%,100% >/dev/null
+ctl rollout create r2 --no-preflight --profile p --file "$WORK/units.csv" --waves 50%,100% >/dev/null
 ctl rollout pause r2 >/dev/null
 out=$(ctl cancel --rollout r2)
 [ "$out" = "cancelled rollout r2 (40 queued jobs)" ] || fail "cancel --rollout: $out"

@@ -46,6 +46,7 @@ struct rollout_spec {
 	int max_attempts;               /* per job, >= 1 */
 	bool skip_invalid;              /* import the valid rows when some are invalid */
 	bool await_confirmation;        /* a notify listener is configured */
+	const char *preflight;          /* "passed", "skipped"; NULL = not recorded */
 };
 
 /* Observers of an import; every member may be NULL. */

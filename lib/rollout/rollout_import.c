@@ -503,6 +503,7 @@ static int rollout_record(const struct import *imp, int64_t now, struct rollout 
 	snprintf(r->name, sizeof r->name, "%s", s->name);
 	snprintf(r->profile, sizeof r->profile, "%s", s->profile);
 	snprintf(r->tz, sizeof r->tz, "%s", s->tz ? s->tz : "");
+	snprintf(r->preflight, sizeof r->preflight, "%s", s->preflight ? s->preflight : "");
 	r->action = s->action;
 	r->window = s->window;
 	r->rate_per_min = s->rate_per_min;

@@ -83,7 +83,7 @@ int sqlite_insert_attempt(struct sqlite_store *s, int64_t job_id, int64_t starte
 #define SQLITE_ROLLOUT_COLUMNS "name, profile, action, window_start_min, window_end_min, tz, " \
 	"rate_per_min, waves, current_wave, max_failure_rate, waived_wave, await_confirmation, " \
 	"start_at, state, paused_by, pause_reason, total_units, next_send_at, gate_open, " \
-	"next_window_at, created_at, updated_at"
+	"next_window_at, created_at, updated_at, preflight"
 void sqlite_rollout_from_row(sqlite3_stmt *st, struct rollout *out);
 /* Reads rollout name. Returns 1, 0 when there is none, -1. */
 int sqlite_rollout_load(sqlite3 *db, const char *name, struct rollout *out, struct errbuf *err);

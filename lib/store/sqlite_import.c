@@ -68,8 +68,8 @@ static int insert_rollout(sqlite3 *db, const struct rollout *r, int64_t now, str
 	sqlite3_stmt *st = db_prepare(db, "INSERT INTO rollouts (name, profile, action, "
 		"window_start_min, window_end_min, tz, rate_per_min, waves, max_failure_rate, "
 		"await_confirmation, start_at, total_units, gate_open, next_window_at, created_at, "
-		"updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-		"?15, ?15)", doing, err);
+		"updated_at, preflight) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+		"?13, ?14, ?15, ?15, ?16)", doing, err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, r->name);
@@ -91,6 +91,7 @@ static int insert_rollout(sqlite3 *db, const struct rollout *r, int64_t now, str
 	if (r->next_window_at)
 		sqlite3_bind_int64(st, 14, r->next_window_at);
 	sqlite3_bind_int64(st, 15, now);
+	db_bind_text(st, 16, r->preflight[0] ? r->preflight : NULL);
 	return db_run_once(db, st, doing, err);
 }
 

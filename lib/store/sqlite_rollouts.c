@@ -55,6 +55,7 @@ void sqlite_rollout_from_row(sqlite3_stmt *st, struct rollout *out)
 	out->next_window_at = db_column_or(st, 19, 0);
 	out->created_at = db_column_or(st, 20, 0);
 	out->updated_at = db_column_or(st, 21, 0);
+	db_copy_column(out->preflight, sizeof out->preflight, st, 22);
 }
 
 int sqlite_rollout_load(sqlite3 *db, const char *name, struct rollout *out, struct errbuf *err)

@@ -47,6 +47,10 @@ struct rollout {
 	int64_t next_window_at;         /* next opening while closed; 0 = none */
 	int64_t created_at;
 	int64_t updated_at;
+	/* Whether otapctl's preflight checked the profile before the rollout
+	 * was created: "passed", "skipped" (--no-preflight), "" = not recorded
+	 * (created before migration 009). */
+	char preflight[16];
 };
 
 /* Returns a static string; "unknown" outside the enum. */
@@ -72,7 +76,7 @@ struct store_import;
 
 /* Starts creating rollout r (name, profile, action, window, tz, rate,
  * waves, max_failure_pct, await_confirmation, start_at, total_units,
- * gate_open, next_window_at are taken from it) whose jobs get max_attempts
+ * gate_open, next_window_at, preflight ("" = NULL) are taken from it) whose jobs get max_attempts
  * each: takes the write lock and refuses a name that is taken. Nothing is
  * visible to other connections until store_import_commit. Returns 0 and
  * sets *out, or -1 with a reason. */
