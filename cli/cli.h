@@ -60,6 +60,12 @@ int cli_bad_option(const char *cmd, char **argv, const struct option *longopts, 
 /* Sets *path to --db or the config's database (loading the config only when
  * --db is absent). Returns EXIT_OK or prints and returns an exit code. */
 int cli_db_path(struct cli_ctx *ctx, const char **path);
+/* Makes q wait for another writer's lock up to $OTAPCTL_LOCK_WAIT (a
+ * duration, default 2m) instead of failing after the store's busy timeout,
+ * with a note on stderr after a second and, on giving up, who holds it
+ * (otapd's pid from db_path's lock file). Called by cli_open_queue.
+ * Returns EXIT_OK or prints and returns an exit code. */
+int cli_set_lock_wait(struct store *q, const char *db_path);
 /* Like cli_open_queue but refuses a database file that does not exist yet
  * (read/modify commands must not silently create an empty one). */
 int cli_open_existing_queue(struct cli_ctx *ctx, struct store **q);

@@ -202,7 +202,11 @@ static int open_queue_at(const char *path, struct store **q)
 		return rc;
 	if (store_open(path, q, &err) < 0)
 		return cli_fail(EXIT_RUNTIME, "%s", err.msg);
-	return EXIT_OK;
+	if ((rc = cli_set_lock_wait(*q, path)) != EXIT_OK) {
+		store_close(*q);
+		*q = NULL;
+	}
+	return rc;
 }
 
 int cli_open_queue(struct cli_ctx *ctx, struct store **q)

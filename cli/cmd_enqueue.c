@@ -14,8 +14,8 @@
 
 static const char enqueue_usage[] =
 	"usage: otapctl [-c FILE] [--db PATH] enqueue --to MSISDN --profile NAME\n"
-	"               [--action install|delete] [--at TIME] [--max-attempts N]\n"
-	"               [--imei IMEI]\n"
+	"               [--action install|delete] [--at TIME] [--until TIME]\n"
+	"               [--max-attempts N] [--imei IMEI]\n"
 	"\n"
 	"Queues one OTAP job and prints only its id. Everything the daemon will\n"
 	"need is checked first: the number, that the profile exists in the config,\n"
@@ -27,6 +27,8 @@ static const char enqueue_usage[] =
 	"      --at TIME         not before TIME: now (default), +DURATION (+30m, +2h),\n"
 	"                        \"YYYY-MM-DD HH:MM[:SS]\" or YYYY-MM-DDTHH:MM[:SS] in\n"
 	"                        local time, with a trailing Z for UTC\n"
+	"      --until TIME      not after TIME (same forms as --at): a job still unsent\n"
+	"                        then fails with last error \"expired\" instead\n"
 	"      --max-attempts N  tries before the job fails (1-1000; default: the\n"
 	"                        config's retry.max_attempts)\n"
 	"      --imei IMEI       the unit's IMEI (15 digits): matches its install\n"
@@ -36,13 +38,14 @@ static const char enqueue_usage[] =
 	"Exit status: 0 queued, 1 database error, 2 bad usage or invalid input\n"
 	"(number, profile, action, time, or a message that does not build).\n";
 
-enum { OPT_AT = 256, OPT_MAX_ATTEMPTS, OPT_IMEI };
+enum { OPT_AT = 256, OPT_UNTIL, OPT_MAX_ATTEMPTS, OPT_IMEI };
 
 static const struct option enqueue_options[] = {
 	{ "to", required_argument, NULL, 't' },
 	{ "profile", required_argument, NULL, 'p' },
 	{ "action", required_argument, NULL, 'a' },
 	{ "at", required_argument, NULL, OPT_AT },
+	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
 	{ "imei", required_argument, NULL, OPT_IMEI },
 	{ "help", no_argument, NULL, 'h' },
@@ -54,6 +57,7 @@ struct enqueue_args {
 	const char *profile;
 	const char *action;
 	const char *at;
+	const char *until;
 	const char *max_attempts;
 	const char *imei;
 };
@@ -68,6 +72,7 @@ static int parse_args(int argc, char **argv, struct enqueue_args *a)
 		case 'p': a->profile = optarg; break;
 		case 'a': a->action = optarg; break;
 		case OPT_AT: a->at = optarg; break;
+		case OPT_UNTIL: a->until = optarg; break;
 		case OPT_MAX_ATTEMPTS: a->max_attempts = optarg; break;
 		case OPT_IMEI: a->imei = optarg; break;
 		case 'h': break;
@@ -102,6 +107,11 @@ static int check_job_fields(const struct enqueue_args *a, int64_t now, struct jo
 		return cli_fail(EXIT_USAGE, "enqueue: %s", err.msg);
 	if (a->at && job->not_before < now - 1000)
 		cli_warn("--at %s is in the past; the job is due now", a->at);
+	if (a->until && cli_parse_time(a->until, now, &job->deadline, &err) < 0)
+		return cli_fail(EXIT_USAGE, "enqueue: --until: %s", err.msg);
+	if (a->until && job->deadline <= (job->not_before > now ? job->not_before : now))
+		return cli_fail(EXIT_USAGE, "enqueue: --until %s is not after %s", a->until,
+				a->at ? "--at" : "now");
 	if (a->max_attempts &&
 	    cli_parse_int(a->max_attempts, 1, MAX_ATTEMPTS_LIMIT, &job->max_attempts) < 0)
 		return cli_fail(EXIT_USAGE, "enqueue: invalid --max-attempts '%s' "

@@ -49,6 +49,7 @@ static const char create_usage[] =
 	"usage: otapctl [-c FILE] [--db PATH] rollout create NAME --profile P --file FILE\n"
 	"               [--window HH:MM-HH:MM] [--tz ZONE] [--rate N/min]\n"
 	"               [--waves 1%,10%,100%] [--max-failure-rate PCT] [--start TIME]\n"
+	"               [--deadline TIME] [--allow-overlap]\n"
 	"               [--action install|delete] [--max-attempts N] [--skip-invalid]\n"
 	"               [--no-preflight] [--json]\n"
 	"\n"
@@ -77,6 +78,10 @@ static const char create_usage[] =
 	"                             than PCT percent (resume to go on)\n"
 	"      --start TIME           send nothing before TIME: now, +DURATION, or\n"
 	"                             \"YYYY-MM-DD HH:MM\" (in --tz, else local; Z = UTC)\n"
+	"      --deadline TIME        send nothing after TIME (same forms as --start):\n"
+	"                             units still unsent then fail as \"expired\"\n"
+	"      --allow-overlap        import units that have an open job in another\n"
+	"                             active or paused rollout (refused by default)\n"
 	"  -a, --action ACTION        install (default) or delete\n"
 	"      --max-attempts N       tries per unit (default: retry.max_attempts)\n"
 	"      --skip-invalid         import the valid rows, list the others\n"
@@ -165,7 +170,7 @@ static int parse_start(const char *text, const char *zone, int64_t now, int64_t 
 /* -------------------------------------------------------------- create */
 
 struct create_args {
-	const char *name, *file, *window, *rate, *waves, *max_failure, *start, *action;
+	const char *name, *file, *window, *rate, *waves, *max_failure, *start, *deadline, *action;
 	const char *max_attempts;
 	bool json;
 	bool no_preflight;
@@ -174,7 +179,8 @@ struct create_args {
 
 enum {
 	OPT_WINDOW = 256, OPT_TZ, OPT_RATE, OPT_WAVES, OPT_MAX_FAILURE, OPT_START,
-	OPT_MAX_ATTEMPTS, OPT_SKIP_INVALID, OPT_JSON, OPT_NO_PREFLIGHT,
+	OPT_MAX_ATTEMPTS, OPT_SKIP_INVALID, OPT_JSON, OPT_NO_PREFLIGHT, OPT_DEADLINE,
+	OPT_ALLOW_OVERLAP,
 };
 
 static const struct option create_options[] = {
@@ -186,6 +192,8 @@ static const struct option create_options[] = {
 	{ "waves", required_argument, NULL, OPT_WAVES },
 	{ "max-failure-rate", required_argument, NULL, OPT_MAX_FAILURE },
 	{ "start", required_argument, NULL, OPT_START },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "allow-overlap", no_argument, NULL, OPT_ALLOW_OVERLAP },
 	{ "action", required_argument, NULL, 'a' },
 	{ "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
 	{ "skip-invalid", no_argument, NULL, OPT_SKIP_INVALID },
@@ -206,6 +214,8 @@ static int create_option(int c, char **argv, struct create_args *a)
 	case OPT_WAVES: a->waves = optarg; return EXIT_OK;
 	case OPT_MAX_FAILURE: a->max_failure = optarg; return EXIT_OK;
 	case OPT_START: a->start = optarg; return EXIT_OK;
+	case OPT_DEADLINE: a->deadline = optarg; return EXIT_OK;
+	case OPT_ALLOW_OVERLAP: a->spec.allow_overlap = true; return EXIT_OK;
 	case 'a': a->action = optarg; return EXIT_OK;
 	case OPT_MAX_ATTEMPTS: a->max_attempts = optarg; return EXIT_OK;
 	case OPT_SKIP_INVALID: a->spec.skip_invalid = true; return EXIT_OK;
@@ -238,6 +248,11 @@ static int build_spec(struct create_args *a, int64_t now)
 				"(expected a percentage from 0 to 100)", a->max_failure);
 	if (a->start && parse_start(a->start, s->tz, now, &s->start_at, &err) < 0)
 		return cli_fail(EXIT_USAGE, "rollout create: %s", err.msg);
+	if (a->deadline && parse_start(a->deadline, s->tz, now, &s->deadline, &err) < 0)
+		return cli_fail(EXIT_USAGE, "rollout create: --deadline: %s", err.msg);
+	if (a->deadline && s->deadline <= (s->start_at > now ? s->start_at : now))
+		return cli_fail(EXIT_USAGE, "rollout create: --deadline %s is not after %s",
+				a->deadline, a->start ? "--start" : "now");
 	if (a->action && otap_action_parse(a->action, &s->action) < 0)
 		return cli_fail(EXIT_USAGE, "rollout create: invalid action '%s' (expected install "
 				"or delete)", a->action);

@@ -268,6 +268,8 @@ static void print_job_fields(const struct job *j)
 		print_field("not before:", "when its wave opens");
 	else
 		print_time_field("not before:", j->not_before);
+	if (j->deadline > 0)
+		print_time_field("deadline:", j->deadline);
 	print_field("modem:", j->modem);
 	print_time_field("created:", j->created_at);
 	print_time_field("updated:", j->updated_at);
@@ -298,6 +300,11 @@ static void json_job_fields(struct json_writer *w, const struct job *j)
 	json_member_int(w, "attempts", j->attempts);
 	json_member_int(w, "max_attempts", j->max_attempts);
 	json_member_time_ms(w, "not_before", j->not_before);
+	json_key(w, "deadline");
+	if (j->deadline > 0)
+		json_time_ms(w, j->deadline);
+	else
+		json_null(w);
 	json_member_text(w, "last_error", j->last_error);
 	json_member_text(w, "modem", j->modem);
 	json_member_time_ms(w, "created_at", j->created_at);

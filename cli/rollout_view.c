@@ -78,6 +78,11 @@ static void print_window(FILE *f, const struct rollout_status *st, int64_t now)
 		zone_time(r, r->start_at, when, sizeof when);
 		fprintf(f, "starts    %s\n", when);
 	}
+	if (r->deadline > 0) {
+		zone_time(r, r->deadline, when, sizeof when);
+		fprintf(f, "deadline  %s%s\n", when, r->deadline <= now ?
+			" (passed: unsent units have expired)" : "");
+	}
 }
 
 static void print_wave(FILE *f, const struct rollout_status *st)
@@ -254,6 +259,7 @@ void rollout_view_json_fields(struct json_writer *w, const struct rollout *r)
 	else
 		json_null(w);
 	json_member_time_ms(w, "start_at", r->start_at);
+	json_member_time_or_null(w, "deadline", r->deadline);
 	json_member_time_ms(w, "created_at", r->created_at);
 	json_member_time_ms(w, "updated_at", r->updated_at);
 }

@@ -93,6 +93,12 @@ static int lock_database(const char *db_path)
 		close(fd);
 		return -1;
 	}
+	/* Our pid in it, so that an otapctl kept waiting for the database
+	 * lock can say who is writing. Best effort. */
+	char pid[32];
+	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("cannot write the pid into lock file %s", path);
 	return fd;
 }
 

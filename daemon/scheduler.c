@@ -16,6 +16,8 @@ static void scheduler_step(struct scheduler *s)
 	int64_t now = clock_wall_ms();
 	int count = 0;
 
+	if (store_expire(s->queue, now, NULL, &err) < 0)
+		log_errorx("deadlines: %s", err.msg);
 	if (rollout_tick(s->queue, now, &err) < 0)
 		log_errorx("rollouts: %s", err.msg);
 	/* Confirmation is expected only where units have somewhere to report to. */

@@ -38,6 +38,7 @@ struct csv_reader {
 	bool failed;
 	void *map;              /* mmap()ed region, or NULL */
 	size_t map_len;
+	size_t dropped;         /* map bytes before this were given back (MADV_DONTNEED) */
 	char *owned;            /* malloc()ed copy (stdin), or NULL */
 	bool special[256];      /* bytes that end an unquoted field or are errors */
 	char sep;
@@ -283,6 +284,7 @@ void csv_rewind(struct csv_reader *r)
 	r->pos = r->start;
 	r->line = 1;
 	r->failed = false;
+	r->dropped = 0;         /* the pages come back as they are read again */
 }
 
 uint64_t csv_size(const struct csv_reader *r)
@@ -440,8 +442,25 @@ static void skip_blank_lines(struct csv_reader *r)
 	}
 }
 
+/* Pages of a mapped file that were read count as this process's memory
+ * until unmapped: give back those well behind the record about to be
+ * read (the previous record's fields die with this call anyway), so a
+ * pass over a big file needs a few MiB, not the file's size. Pass 2 reads
+ * them again from the page cache. */
+#define CSV_KEEP_BEHIND (4u << 20)
+static void drop_read_pages(struct csv_reader *r)
+{
+	size_t page = 4096;
+	if (!r->map || r->pos < r->dropped + 2 * CSV_KEEP_BEHIND)
+		return;
+	size_t end = (r->pos - CSV_KEEP_BEHIND) / page * page;
+	madvise((char *)r->map + r->dropped, end - r->dropped, MADV_DONTNEED);
+	r->dropped = end;
+}
+
 int csv_next(struct csv_reader *r, struct csv_record *rec, struct errbuf *err)
 {
+	drop_read_pages(r);
 	if (r->failed)
 		return errbuf_set(err, "line %zu: the CSV reader stopped at an earlier error", r->line);
 	skip_blank_lines(r);

@@ -43,8 +43,10 @@ struct rollout_spec {
 	struct rollout_waves waves;     /* count 0 = one wave of 100% */
 	int max_failure_pct;            /* hundredths; -1 = no limit */
 	int64_t start_at;
+	int64_t deadline;               /* no job sent after it (failed "expired"); 0 = none */
 	int max_attempts;               /* per job, >= 1 */
 	bool skip_invalid;              /* import the valid rows when some are invalid */
+	bool allow_overlap;             /* import units with an open job in another rollout */
 	bool await_confirmation;        /* a notify listener is configured */
 	const char *preflight;          /* "passed", "skipped"; NULL = not recorded */
 };
@@ -63,6 +65,7 @@ struct rollout_import_result {
 	int64_t imported;
 	int64_t invalid;
 	int64_t duplicates;
+	int64_t overlapping;    /* units with an open job in another rollout */
 	int64_t wave_sizes[ROLLOUT_WAVES_MAX];  /* units per wave (not cumulative) */
 	bool bad_input;         /* on failure: the spec or the file is at fault */
 };

@@ -1,8 +1,10 @@
 /* rollout_import.c - creating a rollout from a fleet file (CSV): a check
- * pass that finds every invalid row and repeated number without writing
- * anything, then a writing pass that hands the rollout and its units to
- * the store's import (one transaction). See rollout_create() in rollout.h,
- * and bench/README.md for what makes it fast. */
+ * pass that finds every invalid row, repeated number and unit busy in
+ * another rollout without writing anything, then a writing pass that
+ * hands the rollout and its units to the store's import (short
+ * transactions, then one flip to active). Memory does not grow with the
+ * file: the numbers seen are kept by the store (store_check_begin). See
+ * rollout_create() in rollout.h, and bench/README.md for the figures. */
 #include "rollout.h"
 
 #include <inttypes.h>
@@ -25,12 +27,17 @@
 /* Any valid number will do: the message body does not depend on it. */
 #define PROFILE_PROBE_MSISDN "+10000000000"
 
-/* Numbers seen so far: open addressing over a 64-bit encoding of the
- * (already validated) number, with the line it was first seen on. */
-struct msisdn_set {
-	uint64_t *keys;         /* 0 = empty slot */
-	uint32_t *lines;
-	size_t cap, count;
+/* Units with an open job in another rollout: listed up to this many
+ * numbers and rollouts, counted beyond. */
+#define OVERLAP_SHOWN 5
+#define OVERLAP_ROLLOUTS 3
+
+struct overlaps {
+	int64_t count;
+	char numbers[OVERLAP_SHOWN][MSISDN_MAX_LEN + 1];
+	char rollouts[OVERLAP_ROLLOUTS][STORE_NAME_MAX];
+	int rollout_count;              /* distinct names kept */
+	bool more_rollouts;
 };
 
 struct columns {
@@ -58,9 +65,8 @@ struct import {
 	struct rollout_import_result *res;
 	struct csv_reader *csv;
 	struct columns cols;
-	struct msisdn_set seen;
-	uint64_t *skip;         /* bit per data row: invalid or repeated */
-	size_t skip_words;
+	struct store_check *check;      /* numbers seen, repeated rows */
+	struct overlaps overlaps;
 	struct profile_verdict *verdicts;       /* one per cfg profile */
 	char *json;             /* header keys, then the current batch's metadata objects */
 	size_t json_len, json_cap;
@@ -112,7 +118,7 @@ static void hook_progress(struct import *imp, int pass)
 		imp->hooks->progress(imp->hooks->arg, pass, csv_offset(imp->csv), csv_size(imp->csv));
 }
 
-/* ---- the set of numbers ---- */
+/* ---- numbers ---- */
 
 /* '+', up to 15 digits: value < 10^15 < 2^50, the length tells "0049" from
  * "49", the top bit keeps every key non-zero. */
@@ -125,78 +131,12 @@ static uint64_t msisdn_key(struct csv_field f)
 	return 1ULL << 63 | plus << 62 | (uint64_t)(f.len - plus) << 50 | value;
 }
 
-static size_t slot_of(const struct msisdn_set *s, uint64_t key)
+/* The number back from its key (for messages). */
+static void msisdn_of_key(uint64_t key, char *buf, size_t size)
 {
-	return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 20) & (s->cap - 1);
-}
-
-static int set_grow(struct msisdn_set *s)
-{
-	size_t cap = s->cap ? s->cap * 2 : 4096;
-	uint64_t *keys = calloc(cap, sizeof *keys);
-	uint32_t *lines = calloc(cap, sizeof *lines);
-	if (!keys || !lines) {
-		free(keys);
-		free(lines);
-		return -1;
-	}
-	struct msisdn_set grown = { keys, lines, cap, s->count };
-	for (size_t i = 0; i < s->cap; i++) {
-		if (!s->keys[i])
-			continue;
-		size_t j = slot_of(&grown, s->keys[i]);
-		while (keys[j])
-			j = (j + 1) & (cap - 1);
-		keys[j] = s->keys[i];
-		lines[j] = s->lines[i];
-	}
-	free(s->keys);
-	free(s->lines);
-	*s = grown;
-	return 0;
-}
-
-/* Returns 1 when added, 0 when already there (*first = its line), -1 (OOM). */
-static int set_add(struct msisdn_set *s, uint64_t key, size_t line, size_t *first)
-{
-	if ((s->count + 1) * 2 > s->cap && set_grow(s) < 0)
-		return -1;
-	size_t i = slot_of(s, key);
-	while (s->keys[i]) {
-		if (s->keys[i] == key) {
-			*first = s->lines[i];
-			return 0;
-		}
-		i = (i + 1) & (s->cap - 1);
-	}
-	s->keys[i] = key;
-	s->lines[i] = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
-	s->count++;
-	return 1;
-}
-
-static int skip_mark(struct import *imp, size_t row)
-{
-	size_t word = row / 64;
-	if (word >= imp->skip_words) {
-		size_t n = imp->skip_words ? imp->skip_words * 2 : 1024;
-		while (n <= word)
-			n *= 2;
-		uint64_t *grown = realloc(imp->skip, n * sizeof *grown);
-		if (!grown)
-			return -1;
-		memset(grown + imp->skip_words, 0, (n - imp->skip_words) * sizeof *grown);
-		imp->skip = grown;
-		imp->skip_words = n;
-	}
-	imp->skip[word] |= 1ULL << (row % 64);
-	return 0;
-}
-
-static bool skipped(const struct import *imp, size_t row)
-{
-	size_t word = row / 64;
-	return word < imp->skip_words && (imp->skip[word] >> (row % 64) & 1);
+	int digits = (int)(key >> 50 & 0x1F);   /* at most 15 digits were encoded */
+	unsigned long long value = key & ((1ULL << 50) - 1);
+	snprintf(buf, size, "%s%0*llu", key >> 62 & 1 ? "+" : "", digits, value);
 }
 
 /* ---- JSON for the metadata ---- */
@@ -428,47 +368,91 @@ static int check_row(struct import *imp, const struct csv_record *rec, struct un
 	return 0;
 }
 
-/* Marks row as not imported. Returns 0 or -1 (out of memory). */
-static int reject(struct import *imp, size_t row, size_t line, bool duplicate, const char *why,
-		  struct errbuf *err)
+static void reject(struct import *imp, size_t line, bool duplicate, const char *why)
 {
-	if (skip_mark(imp, row) < 0)
-		return errbuf_set(err, "checking %s: out of memory", imp->path);
 	if (duplicate)
 		imp->res->duplicates++;
 	else
 		imp->res->invalid++;
 	hook_problem(imp, line, duplicate, why);
-	return 0;
+}
+
+/* Keeps the first few numbers and rollouts for the refusal message. */
+static void note_overlap(struct overlaps *o, const char *msisdn, const char *other)
+{
+	if (o->count < OVERLAP_SHOWN)
+		snprintf(o->numbers[o->count], sizeof o->numbers[0], "%s", msisdn);
+	o->count++;
+	for (int i = 0; i < o->rollout_count; i++) {
+		if (strcmp(o->rollouts[i], other) == 0)
+			return;
+	}
+	if (o->rollout_count < OVERLAP_ROLLOUTS)
+		snprintf(o->rollouts[o->rollout_count++], sizeof o->rollouts[0], "%s", other);
+	else
+		o->more_rollouts = true;
 }
 
 static int check_unit(struct import *imp, const struct csv_record *rec, size_t row,
 		      struct errbuf *err)
 {
 	struct unit u;
-	char why[ERRBUF_MAX];
-	if (check_row(imp, rec, &u, why, sizeof why) < 0)
-		return reject(imp, row, rec->line, false, why, err);
-	size_t first;
-	int added = set_add(&imp->seen, msisdn_key(u.msisdn), rec->line, &first);
-	if (added < 0)
-		return errbuf_set(err, "checking %s: out of memory", imp->path);
-	if (added == 0) {
-		snprintf(why, sizeof why, "%.*s repeats line %zu (imported once)",
-			 (int)u.msisdn.len, u.msisdn.data, first);
-		return reject(imp, row, rec->line, true, why, err);
+	char why[ERRBUF_MAX], msisdn[MSISDN_MAX_LEN + 1], other[STORE_NAME_MAX];
+	if (check_row(imp, rec, &u, why, sizeof why) < 0) {
+		reject(imp, rec->line, false, why);
+		return 0;
 	}
+	field_str(u.msisdn, msisdn, sizeof msisdn);
+	int busy = store_check_add(imp->check, msisdn_key(u.msisdn), msisdn,
+				   !imp->spec->allow_overlap, (int64_t)row, (int64_t)rec->line, other,
+				   err);
+	if (busy < 0)
+		return errbuf_prefix(err, "checking %s", imp->path);
+	if (busy)
+		note_overlap(&imp->overlaps, msisdn, other);
 	imp->res->imported++;
 	return 0;
 }
 
-/* Pass 1. Returns 0 when the rows may be written, -1 with a reason. */
+static void on_repeat(void *arg, uint64_t key, int64_t line, int64_t first_line)
+{
+	struct import *imp = arg;
+	char why[ERRBUF_MAX], msisdn[48];
+	msisdn_of_key(key, msisdn, sizeof msisdn);
+	snprintf(why, sizeof why, "%s repeats line %" PRId64 " (imported once)", msisdn, first_line);
+	reject(imp, (size_t)line, true, why);
+	imp->res->imported--;
+}
+
+/* The refusal of units that another rollout is still sending to. */
+static int refuse_overlap(struct import *imp, struct errbuf *err)
+{
+	const struct overlaps *o = &imp->overlaps;
+	char numbers[256] = "", rollouts[256] = "";
+	size_t n = 0, m = 0;
+	for (int64_t i = 0; i < o->count && i < OVERLAP_SHOWN && n < sizeof numbers; i++)
+		n += (size_t)snprintf(numbers + n, sizeof numbers - n, "%s%s", i ? ", " : "",
+				      o->numbers[i]);
+	for (int i = 0; i < o->rollout_count && m < sizeof rollouts; i++)
+		m += (size_t)snprintf(rollouts + m, sizeof rollouts - m, "%s%s", i ? ", " : "",
+				      o->rollouts[i]);
+	return errbuf_set(err, "%s: %" PRId64 " units have an open job in another rollout (%s%s): "
+			  "%s%s; nothing was imported (cancel those jobs first, or import "
+			  "anyway with --allow-overlap)", imp->path, o->count, rollouts,
+			  o->more_rollouts ? ", ..." : "", numbers,
+			  o->count > OVERLAP_SHOWN ? ", ..." : "");
+}
+
+/* Pass 1. Returns 0 when the rows may be written, -1 with a reason
+ * (res->bad_input set when the file or spec is at fault). */
 static int check_pass(struct import *imp, struct errbuf *err)
 {
 	struct csv_record rec;
 	size_t row = 0;
 	int rc;
-	if (read_header(imp, err) < 0)
+	imp->res->bad_input = true;
+	if (read_header(imp, err) < 0 ||
+	    store_check_begin(imp->store, imp->spec->name, &imp->check, err) < 0)
 		return -1;
 	while ((rc = csv_next(imp->csv, &rec, err)) == 1) {
 		if (check_unit(imp, &rec, row++, err) < 0)
@@ -481,6 +465,8 @@ static int check_pass(struct import *imp, struct errbuf *err)
 		return errbuf_prefix(err, "%s", imp->path);
 	if (row == 0)
 		return errbuf_set(err, "%s has a header but no units", imp->path);
+	if (store_check_repeats(imp->check, on_repeat, imp, err) < 0)
+		return errbuf_prefix(err, "checking %s", imp->path);
 	int64_t bad = imp->res->invalid;
 	if (imp->res->imported == 0)
 		return errbuf_set(err, "%s: none of the %zu rows is a valid unit; nothing was imported",
@@ -488,6 +474,10 @@ static int check_pass(struct import *imp, struct errbuf *err)
 	if (bad > 0 && !imp->spec->skip_invalid)
 		return errbuf_set(err, "%s: %" PRId64 " of %zu rows are invalid; nothing was imported",
 				  imp->path, bad, row);
+	imp->res->bad_input = false;
+	imp->res->overlapping = imp->overlaps.count;
+	if (imp->overlaps.count > 0)
+		return refuse_overlap(imp, err);
 	return 0;
 }
 
@@ -513,6 +503,7 @@ static int rollout_record(const struct import *imp, int64_t now, struct rollout 
 	r->await_confirmation = s->await_confirmation;
 	r->start_at = s->start_at;
 	r->total_units = imp->res->imported;
+	r->deadline = s->deadline;
 	return rollout_gate(r, now, &r->gate_open, &r->next_window_at, err);
 }
 
@@ -522,7 +513,7 @@ static int add_unit(struct import *imp, const struct csv_record *rec, int wave,
 {
 	struct unit u;
 	char why[ERRBUF_MAX], msisdn[MSISDN_MAX_LEN + 1], imei[NOTIFY_IMEI_LEN + 1];
-	if (check_row(imp, rec, &u, why, sizeof why) < 0)     /* cannot fail after pass 1 */
+	if (check_row(imp, rec, &u, why, sizeof why) < 0)     /* checked in pass 1 */
 		return errbuf_set(err, "%s: line %zu changed while importing: %s", imp->path,
 				  rec->line, why);
 	/* Copied: a quoted field may live in the reader's scratch buffer. */
@@ -542,6 +533,19 @@ static int add_unit(struct import *imp, const struct csv_record *rec, int wave,
 	return 0;
 }
 
+/* Whether pass 2 leaves row out: invalid (pass 1 said so, and checking
+ * is deterministic) or a repeated number. Returns 1, 0, or -1. */
+static int row_skipped(struct import *imp, const struct csv_record *rec, size_t row,
+		       struct errbuf *err)
+{
+	struct unit u;
+	char why[ERRBUF_MAX];
+	if (check_row(imp, rec, &u, why, sizeof why) < 0)
+		return 1;
+	int repeat = store_check_is_repeat(imp->check, (int64_t)row, err);
+	return repeat < 0 ? errbuf_prefix(err, "importing %s", imp->path) : repeat;
+}
+
 /* The wave of each unit follows from its position: wave i ends at unit
  * ceil(total * pct[i]). Only wave 1 is due (at the start time). */
 static int insert_units(struct import *imp, struct errbuf *err)
@@ -559,7 +563,18 @@ static int insert_units(struct import *imp, struct errbuf *err)
 	int64_t index = 0;
 	int wave = 1;
 	while (rc == 1 && (rc = csv_next(imp->csv, &rec, err)) == 1) {
-		if (!skipped(imp, row)) {
+		int skip = row_skipped(imp, &rec, row, err);
+		if (skip < 0) {
+			rc = -2;
+			break;
+		}
+		if (!skip && index >= imp->res->imported) {
+			errbuf_set(err, "%s changed while importing (more units than checked)",
+				   imp->path);
+			rc = -2;
+			break;
+		}
+		if (!skip) {
 			while (index >= ends[wave - 1])
 				wave++;
 			int64_t not_before = wave == 1 ? s->start_at : STORE_WAITING_FOR_WAVE;
@@ -574,6 +589,10 @@ static int insert_units(struct import *imp, struct errbuf *err)
 	}
 	if (rc == -1)
 		errbuf_prefix(err, "%s", imp->path);
+	if (rc == 0 && index != imp->res->imported) {
+		errbuf_set(err, "%s changed while importing (fewer units than checked)", imp->path);
+		rc = -2;
+	}
 	hook_progress(imp, 2);
 	return rc == 0 ? 0 : -1;
 }
@@ -628,9 +647,7 @@ static void import_free(struct import *imp)
 		free(imp->cols.meta_keys[i]);
 	free(imp->cols.meta_keys);
 	free(imp->cols.meta);
-	free(imp->seen.keys);
-	free(imp->seen.lines);
-	free(imp->skip);
+	store_check_end(imp->check);
 	free(imp->verdicts);
 	free(imp->json);
 	csv_close(imp->csv);
@@ -658,15 +675,16 @@ int rollout_create(struct store *s_, const struct cfg *cfg, const struct rollout
 	}
 	struct rollout existing;
 	int taken = store_rollout_get(s_, s.name, &existing, err);
-	if (taken == 1)
+	/* An interrupted import of this name is the store's to clear up. */
+	if (taken == 1 && existing.state == ROLLOUT_IMPORTING)
+		taken = 0;
+	else if (taken == 1)
 		errbuf_set(err, "rollout %s already exists (choose another name)", s.name);
 	if (taken != 0 || csv_open_file(csv_path, &imp.csv, err) < 0)
 		goto out;
 	csv_set_separator(imp.csv, csv_guess_separator(imp.csv));
-	if (check_pass(&imp, err) < 0) {
-		res->bad_input = true;  /* out of memory too, rare enough */
+	if (check_pass(&imp, err) < 0)
 		goto out;
-	}
 	if (write_pass(&imp, now, err) < 0)
 		goto out;
 	log_info("rollout %s: created with %" PRId64 " units from %s", s.name, res->imported, csv_path);

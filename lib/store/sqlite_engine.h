@@ -42,7 +42,13 @@ struct sqlite_store {
 	struct store base;              /* first: a struct store * is one of these */
 	sqlite3 *db;
 	sqlite3_stmt *stmts[ST_COUNT];
+	struct store_lock_wait wait;    /* with store_set_lock_wait */
+	int64_t wait_start;             /* monotonic ms: the current wait began */
+	bool noted;                     /* the current wait was noted */
 };
+
+/* Installs w as the connection's busy handler (sqlite_lockwait.c). */
+int sqlite_set_lock_wait(struct store *s, const struct store_lock_wait *w, struct errbuf *err);
 
 static inline struct sqlite_store *sqlite_of(struct store *s)
 {
@@ -65,7 +71,7 @@ enum otap_action sqlite_action_from(const char *name);
 
 /* Columns for sqlite_job_from_row(), in order. */
 #define SQLITE_JOB_COLUMNS "id, msisdn, profile, action, state, rollout, not_before, attempts, " \
-	"max_attempts, created_at, updated_at, modem, last_error, wave, reached"
+	"max_attempts, created_at, updated_at, modem, last_error, wave, reached, deadline"
 void sqlite_job_from_row(sqlite3_stmt *st, struct job *out);
 
 /* Columns for sqlite_view_from_row(), starting at col; the jobs table is
@@ -83,10 +89,32 @@ int sqlite_insert_attempt(struct sqlite_store *s, int64_t job_id, int64_t starte
 #define SQLITE_ROLLOUT_COLUMNS "name, profile, action, window_start_min, window_end_min, tz, " \
 	"rate_per_min, waves, current_wave, max_failure_rate, waived_wave, await_confirmation, " \
 	"start_at, state, paused_by, pause_reason, total_units, next_send_at, gate_open, " \
-	"next_window_at, created_at, updated_at, preflight"
+	"next_window_at, created_at, updated_at, preflight, importer_pid, deadline"
 void sqlite_rollout_from_row(sqlite3_stmt *st, struct rollout *out);
 /* Reads rollout name. Returns 1, 0 when there is none, -1. */
 int sqlite_rollout_load(sqlite3 *db, const char *name, struct rollout *out, struct errbuf *err);
+
+/* Writers never hold the lock long: big writes (imports, expiry,
+ * deleting an interrupted import) commit after store_write_slice_ms of
+ * work (store_rollouts.h), then pause so that a waiting writer (a modem's
+ * claim, sleeping in SQLite's busy handler) gets the lock before the next
+ * slice. */
+#define SQLITE_WRITE_PAUSE_MS 10
+/* Sleeps SQLITE_WRITE_PAUSE_MS (sqlite_staging.c). */
+void sqlite_write_pause(void);
+
+/* Rollouts being imported (sqlite_staging.c). True when r is importing
+ * and its importer is another process that still runs. */
+bool sqlite_import_running(const struct rollout *r);
+/* Deletes the interrupted import of rollout name (state importing, its
+ * importer gone) with its jobs, a short transaction at a time, the row
+ * last. Returns 1 with *jobs (may be NULL) set, 0 when name is not an
+ * importing rollout, -1 (refused while its importer runs, or an error). */
+int sqlite_staged_delete(sqlite3 *db, const char *name, int64_t *jobs, struct errbuf *err);
+/* importing -> active with total_units = units, if this process is still
+ * its importer. Returns 0 or -1. */
+int sqlite_staged_activate(sqlite3 *db, const char *name, int64_t units, int64_t now,
+			   struct errbuf *err);
 
 /* The operations, by file. */
 int sqlite_enqueue(struct store *s, const struct job_new *job, int64_t now, int64_t *id_out,
@@ -103,6 +131,7 @@ int sqlite_cancel(struct store *s, int64_t id, int64_t now, struct errbuf *err);
 int sqlite_retry_failed(struct store *s, const struct retry_filter *f, int64_t now,
 			int64_t *count, struct errbuf *err);
 int sqlite_retry_job(struct store *s, int64_t id, int64_t now, struct errbuf *err);
+int sqlite_expire(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
 int sqlite_recover_interrupted(struct store *s, int64_t now, int *count, struct errbuf *err);
 int sqlite_job_token(struct store *s, int64_t id, char token[NOTIFY_TOKEN_LEN + 1],
 		     struct errbuf *err);
@@ -135,6 +164,16 @@ int sqlite_import_begin(struct store *s, const struct rollout *r, int max_attemp
 int sqlite_import_add(struct store_import *imp, const struct import_unit *u, struct errbuf *err);
 int sqlite_import_commit(struct store_import *imp, struct errbuf *err);
 void sqlite_import_abort(struct store_import *imp);
+
+int sqlite_check_begin(struct store *s, const char *rollout, struct store_check **out,
+		       struct errbuf *err);
+int sqlite_check_add(struct store_check *c, uint64_t key, const char *msisdn, bool overlap,
+		     int64_t row, int64_t line, char other[STORE_NAME_MAX], struct errbuf *err);
+int64_t sqlite_check_repeats(struct store_check *c,
+			     void (*cb)(void *arg, uint64_t key, int64_t line, int64_t first_line),
+			     void *arg, struct errbuf *err);
+int sqlite_check_is_repeat(struct store_check *c, int64_t row, struct errbuf *err);
+void sqlite_check_end(struct store_check *c);
 
 int sqlite_rollout_get(struct store *s, const char *name, struct rollout *out,
 		       struct errbuf *err);

@@ -1,22 +1,27 @@
-/* sqlite_import.c - the SQLite engine's rollout import: the rollout row
- * and all its units in one transaction, 256 units per INSERT (see
- * store_import_begin in store_rollouts.h, and bench/README.md for what
- * makes it fast). */
+/* sqlite_import.c - the SQLite engine's rollout import: the rollout row in
+ * state 'importing', its units 256 per INSERT in transactions of at most
+ * store_write_slice_ms, then the flip to active (see store_import_begin
+ * in store_rollouts.h, and bench/README.md for what makes it fast). */
 #include "sqlite_engine.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* The import needs the jobs table's indexes in memory: a million random
- * msisdn keys thrash SQLite's default 2 MB cache. */
-#define IMPORT_CACHE_KIB 262144
+#include "clock.h"
+#include "log.h"
+
+/* More cache than SQLite's default 2 MB for the jobs table's indexes (a
+ * million random msisdn keys thrash it), bounded so that the import's
+ * memory does not grow with the fleet (bench/import_memory.sh). */
+#define IMPORT_CACHE_KIB 32768
 /* Units per INSERT statement. Each run of a statement has a fixed cost
  * (AUTOINCREMENT reads and writes sqlite_sequence; a cursor is opened on
  * the table and each index) that, paid per unit, was most of the import. */
 #define INSERT_BATCH 256
-#define INSERT_CONST_PARAMS 4   /* action, rollout, max_attempts, now */
+#define INSERT_CONST_PARAMS 5   /* action, rollout, max_attempts, now, deadline */
 #define INSERT_ROW_PARAMS 6     /* msisdn, profile, not_before, imei, wave, meta */
 
 /* A unit waiting in the current batch: copies, since the caller's strings
@@ -35,10 +40,14 @@ struct sqlite_import {
 	struct store_import base;
 	struct sqlite_store *s;
 	struct db_tx tx;
+	bool in_tx;                             /* a slice's transaction is open */
+	int64_t slice_end;                      /* monotonic ms: commit the slice then */
+	int64_t inserted;                       /* units written so far */
 	char name[STORE_NAME_MAX];
 	enum otap_action action;
 	int max_attempts;
 	int64_t now;
+	int64_t deadline;                       /* 0 = none */
 	int64_t cache_before;
 	sqlite3_stmt *full;                     /* INSERT of INSERT_BATCH units */
 	struct batch_unit units[INSERT_BATCH];
@@ -68,8 +77,8 @@ static int insert_rollout(sqlite3 *db, const struct rollout *r, int64_t now, str
 	sqlite3_stmt *st = db_prepare(db, "INSERT INTO rollouts (name, profile, action, "
 		"window_start_min, window_end_min, tz, rate_per_min, waves, max_failure_rate, "
 		"await_confirmation, start_at, total_units, gate_open, next_window_at, created_at, "
-		"updated_at, preflight) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-		"?13, ?14, ?15, ?15, ?16)", doing, err);
+		"updated_at, preflight, state, importer_pid, deadline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		"?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, 'importing', ?17, ?18)", doing, err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, r->name);
@@ -92,11 +101,14 @@ static int insert_rollout(sqlite3 *db, const struct rollout *r, int64_t now, str
 		sqlite3_bind_int64(st, 14, r->next_window_at);
 	sqlite3_bind_int64(st, 15, now);
 	db_bind_text(st, 16, r->preflight[0] ? r->preflight : NULL);
+	sqlite3_bind_int(st, 17, (int)getpid());
+	if (r->deadline > 0)
+		sqlite3_bind_int64(st, 18, r->deadline);
 	return db_run_once(db, st, doing, err);
 }
 
 /* Prepares an INSERT of `rows` units. The values that are the same for
- * every unit are ?1-?4, bound once; unit i has ?(5 + 6i) to ?(10 + 6i). */
+ * every unit are ?1-?5, bound once; unit i has ?(6 + 6i) to ?(11 + 6i). */
 static sqlite3_stmt *prepare_insert(struct sqlite_import *imp, size_t rows, struct errbuf *err)
 {
 	size_t size = 256 + rows * 64, n;
@@ -106,12 +118,12 @@ static sqlite3_stmt *prepare_insert(struct sqlite_import *imp, size_t rows, stru
 		return NULL;
 	}
 	n = (size_t)snprintf(sql, size, "INSERT INTO jobs (msisdn, profile, action, rollout, "
-			     "not_before, max_attempts, created_at, updated_at, imei, wave, meta) "
-			     "VALUES ");
+			     "not_before, max_attempts, created_at, updated_at, imei, wave, meta, "
+			     "deadline) VALUES ");
 	for (size_t i = 0; i < rows; i++) {
 		size_t p = INSERT_CONST_PARAMS + i * INSERT_ROW_PARAMS;
 		n += (size_t)snprintf(sql + n, size - n,
-				      "%s(?%zu,?%zu,?1,?2,?%zu,?3,?4,?4,?%zu,?%zu,?%zu)",
+				      "%s(?%zu,?%zu,?1,?2,?%zu,?3,?4,?4,?%zu,?%zu,?%zu,?5)",
 				      i ? "," : "", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6);
 	}
 	sqlite3_stmt *st = db_prepare(imp->s->db, sql, "importing units", err);
@@ -123,6 +135,8 @@ static sqlite3_stmt *prepare_insert(struct sqlite_import *imp, size_t rows, stru
 	db_bind_text(st, 2, imp->name);
 	sqlite3_bind_int(st, 3, imp->max_attempts);
 	sqlite3_bind_int64(st, 4, imp->now);
+	if (imp->deadline > 0)
+		sqlite3_bind_int64(st, 5, imp->deadline);
 	return st;
 }
 
@@ -156,20 +170,49 @@ static int run_batch(struct sqlite_import *imp, sqlite3_stmt *st, struct errbuf 
 	return 0;
 }
 
+/* Commits the open slice, then lets a waiting writer in. Returns 0 or -1. */
+static int end_slice(struct sqlite_import *imp, struct errbuf *err)
+{
+	if (!imp->in_tx)
+		return 0;
+	imp->in_tx = false;
+	if (db_tx_commit(&imp->tx, "importing units", err) < 0) {
+		db_tx_rollback(&imp->tx);
+		return -1;
+	}
+	sqlite_write_pause();
+	return 0;
+}
+
 /* Inserts the units collected so far (a short last batch gets its own
- * statement). Returns 0 or -1. */
+ * statement) in the current slice's transaction, opening one if needed
+ * and committing it once it has run for store_write_slice_ms. Returns 0
+ * or -1 (the slice rolled back). */
 static int flush_batch(struct sqlite_import *imp, struct errbuf *err)
 {
 	if (imp->count == 0)
 		return 0;
+	if (!imp->in_tx) {
+		if (db_tx_begin(&imp->tx, imp->s->db, "importing units", err) < 0)
+			return -1;
+		imp->in_tx = true;
+		imp->slice_end = clock_mono_ms() + store_write_slice_ms;
+	}
 	bool full = imp->count == INSERT_BATCH;
 	sqlite3_stmt *st = full ? imp->full : prepare_insert(imp, imp->count, err);
 	int rc = st ? run_batch(imp, st, err) : -1;
 	if (!full)
 		sqlite3_finalize(st);
+	if (rc == 0)
+		imp->inserted += (int64_t)imp->count;
 	imp->count = 0;
 	imp->meta_len = 0;
-	return rc;
+	if (rc < 0) {
+		db_tx_rollback(&imp->tx);
+		imp->in_tx = false;
+		return -1;
+	}
+	return clock_mono_ms() >= imp->slice_end ? end_slice(imp, err) : 0;
 }
 
 static bool meta_append(struct sqlite_import *imp, const char *text, size_t len)
@@ -197,30 +240,60 @@ static void import_free(struct sqlite_import *imp)
 	free(imp);
 }
 
+/* Writes the rollout row, state importing, in a short transaction of its
+ * own: from here on the rollout's name is taken. */
+static int create_row(struct sqlite_store *s, const struct rollout *r, int64_t now,
+		      struct errbuf *err)
+{
+	const char *doing = "creating the rollout";
+	struct db_tx t;
+	struct rollout existing;
+	if (db_tx_begin(&t, s->db, doing, err) < 0)
+		return -1;
+	int taken = sqlite_rollout_load(s->db, r->name, &existing, err);
+	if (taken == 1 && existing.state == ROLLOUT_IMPORTING)
+		errbuf_set(err, "rollout %s is being imported by another otapctl (pid %d)", r->name,
+			   existing.importer_pid);
+	else if (taken == 1)
+		errbuf_set(err, "rollout %s already exists (choose another name)", r->name);
+	if (taken != 0 || insert_rollout(s->db, r, now, err) < 0 ||
+	    db_tx_commit(&t, doing, err) < 0) {
+		db_tx_rollback(&t);
+		return -1;
+	}
+	return 0;
+}
+
+/* A rollout of this name left in 'importing' by an import that died is
+ * deleted first, saying so. */
+static int clear_interrupted(struct sqlite_store *s, const char *name, struct errbuf *err)
+{
+	int64_t jobs = 0;
+	int cleared = sqlite_staged_delete(s->db, name, &jobs, err);
+	if (cleared == 1)
+		log_warnx("rollout %s: deleted an interrupted import of it (%" PRId64 " staged "
+			  "units) before importing again", name, jobs);
+	return cleared < 0 ? -1 : 0;
+}
+
 int sqlite_import_begin(struct store *base, const struct rollout *r, int max_attempts,
 			int64_t now, struct store_import **out, struct errbuf *err)
 {
 	struct sqlite_store *s = sqlite_of(base);
-	const char *doing = "importing units";
 	struct sqlite_import *imp = calloc(1, sizeof *imp);
 	if (!imp)
-		return errbuf_set(err, "%s: out of memory", doing);
+		return errbuf_set(err, "importing units: out of memory");
 	*imp = (struct sqlite_import){ .base.store = base, .s = s, .action = r->action,
 				       .max_attempts = max_attempts, .now = now,
-				       .cache_before = -2000 };
+				       .deadline = r->deadline, .cache_before = -2000 };
 	snprintf(imp->name, sizeof imp->name, "%s", r->name);
-	if (db_tx_begin(&imp->tx, s->db, doing, err) < 0) {
-		free(imp);
+	set_cache_size(s->db, -IMPORT_CACHE_KIB, &imp->cache_before);
+	if (clear_interrupted(s, r->name, err) < 0 || create_row(s, r, now, err) < 0) {
+		import_free(imp);
 		return -1;
 	}
-	set_cache_size(s->db, -IMPORT_CACHE_KIB, &imp->cache_before);
-	struct rollout existing;
-	int taken = sqlite_rollout_load(s->db, r->name, &existing, err);
-	if (taken == 1)
-		errbuf_set(err, "rollout %s already exists (choose another name)", r->name);
-	if (taken != 0 || insert_rollout(s->db, r, now, err) < 0 ||
-	    !(imp->full = prepare_insert(imp, INSERT_BATCH, err))) {
-		db_tx_rollback(&imp->tx);
+	if (!(imp->full = prepare_insert(imp, INSERT_BATCH, err))) {
+		sqlite_staged_delete(s->db, imp->name, NULL, NULL);
 		import_free(imp);
 		return -1;
 	}
@@ -247,14 +320,30 @@ int sqlite_import_add(struct store_import *base, const struct import_unit *u, st
 	return flush_batch(imp, err);
 }
 
+/* Undoes what was staged: the open slice is rolled back, the committed
+ * ones deleted with the row (a crash instead leaves them to the next
+ * create or cancel). */
+static void discard(struct sqlite_import *imp)
+{
+	struct errbuf ignored;
+	if (imp->in_tx)
+		db_tx_rollback(&imp->tx);
+	imp->in_tx = false;
+	if (sqlite_staged_delete(imp->s->db, imp->name, NULL, &ignored) < 0)
+		log_warnx("rollout %s: the interrupted import is left in state importing (%s); "
+			  "otapctl rollout cancel %s deletes it", imp->name, ignored.msg, imp->name);
+}
+
 int sqlite_import_commit(struct store_import *base, struct errbuf *err)
 {
 	struct sqlite_import *imp = (struct sqlite_import *)base;
 	int rc = flush_batch(imp, err);
 	if (rc == 0)
-		rc = db_tx_commit(&imp->tx, "importing units", err);
+		rc = end_slice(imp, err);
+	if (rc == 0)
+		rc = sqlite_staged_activate(imp->s->db, imp->name, imp->inserted, imp->now, err);
 	if (rc < 0)
-		db_tx_rollback(&imp->tx);
+		discard(imp);
 	import_free(imp);
 	return rc;
 }
@@ -262,6 +351,6 @@ int sqlite_import_commit(struct store_import *base, struct errbuf *err)
 void sqlite_import_abort(struct store_import *base)
 {
 	struct sqlite_import *imp = (struct sqlite_import *)base;
-	db_tx_rollback(&imp->tx);
+	discard(imp);
 	import_free(imp);
 }

@@ -16,10 +16,15 @@
 
 #define ATTEMPT_COLUMNS "id, job_id, started_at, finished_at, modem, result, cms_error, mrs, detail"
 
+/* A job past its deadline is never claimed, even in the second before the
+ * scheduler's store_expire gets to it. ?1 is now. */
+#define NOT_EXPIRED(col) "(" col " IS NULL OR " col " > ?1)"
+
 /* The cached statements (see enum sqlite_stmt_id). */
 const char *const sqlite_stmt_sql[ST_COUNT] = {
 	[ST_INSERT_JOB] = "INSERT INTO jobs (msisdn, profile, action, rollout, not_before, "
-		"max_attempts, created_at, updated_at, imei) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+		"max_attempts, created_at, updated_at, imei, deadline) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)",
 	/* The oldest due job a modem may take: among the jobs outside rollouts
 	 * (one seek in the partial index jobs_loose_due) and, for each rollout
 	 * whose gates are open, the oldest due job of each of its opened waves
@@ -30,17 +35,20 @@ const char *const sqlite_stmt_sql[ST_COUNT] = {
 	[ST_PICK] = SQLITE_WAVES_CTE
 		"SELECT id FROM jobs WHERE id IN ("
 		"SELECT (SELECT id FROM jobs WHERE wave IS NULL AND state = 'queued' "
-		"AND not_before <= ?1 ORDER BY not_before, id LIMIT 1) "
+		"AND not_before <= ?1 AND " NOT_EXPIRED("deadline") " "
+		"ORDER BY not_before, id LIMIT 1) "
 		"UNION ALL "
 		"SELECT (SELECT j.id FROM jobs j WHERE j.rollout = r.name AND j.wave = w.n "
-		"AND j.state = 'queued' AND j.not_before <= ?1 ORDER BY j.not_before, j.id LIMIT 1) "
+		"AND j.state = 'queued' AND j.not_before <= ?1 AND " NOT_EXPIRED("j.deadline") " "
+		"ORDER BY j.not_before, j.id LIMIT 1) "
 		"FROM rollouts r, wave w WHERE r.state = 'active' AND r.gate_open = 1 "
 		"AND r.next_send_at <= ?1 AND w.n <= r.current_wave) "
 		"ORDER BY not_before, id LIMIT 1",
 	/* A new send starts its furthest step afresh (the unit may fetch its
 	 * JAD before the send is recorded: mark_sent keeps what came). */
 	[ST_CLAIM] = "UPDATE jobs SET state = 'sending', modem = ?1, updated_at = ?2, reached = 0 "
-		"WHERE id = ?3 AND state = 'queued' RETURNING " SQLITE_JOB_COLUMNS,
+		"WHERE id = ?3 AND state = 'queued' AND (deadline IS NULL OR deadline > ?2) "
+		"RETURNING " SQLITE_JOB_COLUMNS,
 	/* The rollout's next send is one spacing after the time this one was
 	 * allowed (a modem polling late does not lower the rate), or after
 	 * now when the rollout has been idle for longer than a spacing (no
@@ -119,6 +127,7 @@ void sqlite_job_from_row(sqlite3_stmt *st, struct job *out)
 	db_copy_column(out->last_error, sizeof out->last_error, st, 12);
 	out->wave = sqlite3_column_int(st, 13);         /* NULL reads as 0 */
 	out->reached = sqlite3_column_int(st, 14);
+	out->deadline = db_column_or(st, 15, 0);
 }
 
 /* Fills *out from a row selected with ATTEMPT_COLUMNS. */
@@ -175,6 +184,8 @@ int sqlite_enqueue(struct store *base, const struct job_new *job, int64_t now, i
 	sqlite3_bind_int(st, 6, job->max_attempts);
 	sqlite3_bind_int64(st, 7, now);
 	db_bind_text(st, 8, job->imei);
+	if (job->deadline > 0)
+		sqlite3_bind_int64(st, 9, job->deadline);
 	if (db_run(s->db, st, doing, err) < 0)
 		goto fail;
 	int64_t id = sqlite3_last_insert_rowid(s->db);
@@ -313,7 +324,9 @@ static void plan_transition(enum try_end end, bool count_attempt, const struct j
 {
 	memset(t, 0, sizeof *t);
 	t->attempts = count_attempt ? c->attempts + 1 : c->attempts;
-	t->set_error = end != END_SENT;  /* sent: last_error keeps the earlier tries' story */
+	/* Sent: the earlier tries' errors no longer describe the job (they
+	 * stay in its attempt history); error "" clears last_error. */
+	t->set_error = true;
 	switch (end) {
 	case END_SENT:
 		t->state = JOB_SENT;

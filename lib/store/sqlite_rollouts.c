@@ -56,6 +56,8 @@ void sqlite_rollout_from_row(sqlite3_stmt *st, struct rollout *out)
 	out->created_at = db_column_or(st, 20, 0);
 	out->updated_at = db_column_or(st, 21, 0);
 	db_copy_column(out->preflight, sizeof out->preflight, st, 22);
+	out->importer_pid = (int)db_column_or(st, 23, 0);
+	out->deadline = db_column_or(st, 24, 0);
 }
 
 int sqlite_rollout_load(sqlite3 *db, const char *name, struct rollout *out, struct errbuf *err)
@@ -385,6 +387,22 @@ static int cancel_chunk(sqlite3 *db, const char *name, int64_t now, struct errbu
 	return sqlite3_changes(db);
 }
 
+/* An import that died leaves nothing worth keeping: its rollout and its
+ * staged jobs are deleted (a running import is refused). */
+static int cancel_import(sqlite3 *db, const char *name, int64_t *jobs, struct errbuf *err)
+{
+	int64_t deleted = 0;
+	int done = sqlite_staged_delete(db, name, &deleted, err);
+	if (done == 0)
+		errbuf_set(err, "rollout %s changed while cancelling; try again", name);
+	if (done <= 0)
+		return -1;
+	log_info("rollout %s: interrupted import deleted (%" PRId64 " staged jobs)", name, deleted);
+	if (jobs)
+		*jobs = deleted;
+	return 0;
+}
+
 /* The first transaction cancels the rollout (nothing more is claimed from
  * it, and tries that end in a retry cancel their job) and a first chunk of
  * jobs; the rest follows a chunk per transaction, so that otapd's modems
@@ -398,6 +416,10 @@ int sqlite_rollout_cancel(struct store *base, const char *name, int64_t now, int
 	struct rollout r;
 	if (begin_change(&t, db, name, doing, &r, err) < 0)
 		return -1;
+	if (r.state == ROLLOUT_IMPORTING) {
+		db_tx_rollback(&t);
+		return cancel_import(db, name, jobs, err);
+	}
 	bool was_cancelled = r.state == ROLLOUT_CANCELLED;
 	int n = cancel_chunk(db, name, now, err);
 	if (n < 0 || (!was_cancelled && write_state(db, &r, ROLLOUT_CANCELLED, NULL, NULL, now,

@@ -22,6 +22,7 @@ static const char *const rollout_state_names[ROLLOUT_STATE_COUNT] = {
 	[ROLLOUT_PAUSED] = "paused",
 	[ROLLOUT_CANCELLED] = "cancelled",
 	[ROLLOUT_DONE] = "done",
+	[ROLLOUT_IMPORTING] = "importing",
 };
 
 const char *job_state_name(enum job_state state)
@@ -150,6 +151,13 @@ void store_set_busy_timeout(struct store *s, int ms)
 	s->ops->set_busy_timeout(s, ms < 0 ? 0 : ms);
 }
 
+int store_set_lock_wait(struct store *s, const struct store_lock_wait *w, struct errbuf *err)
+{
+	if (!w || w->limit_ms < 0 || w->note_after_ms < 0)
+		return errbuf_set(err, "lock wait: limit and note time must be given and not negative");
+	return s->ops->set_lock_wait(s, w, err);
+}
+
 /* ---- checks ---- */
 
 static int check_name(const char *what, const char *value, size_t max, bool required,
@@ -269,6 +277,11 @@ int store_retry_failed(struct store *s, const struct retry_filter *f, int64_t no
 int store_retry_job(struct store *s, int64_t id, int64_t now, struct errbuf *err)
 {
 	return s->ops->retry_job(s, id, now, err);
+}
+
+int store_expire(struct store *s, int64_t now, int64_t *count, struct errbuf *err)
+{
+	return s->ops->expire(s, now, count, err);
 }
 
 int store_recover_interrupted(struct store *s, int64_t now, int *count, struct errbuf *err)
@@ -401,6 +414,40 @@ void store_import_abort(struct store_import *imp)
 {
 	if (imp)
 		imp->store->ops->import_abort(imp);
+}
+
+int store_check_begin(struct store *s, const char *rollout, struct store_check **out,
+		      struct errbuf *err)
+{
+	if (check_name("rollout", rollout, STORE_NAME_MAX - 1, true, err) < 0)
+		return -1;
+	return s->ops->check_begin(s, rollout, out, err);
+}
+
+int store_check_add(struct store_check *c, uint64_t key, const char *msisdn, bool overlap,
+		    int64_t row, int64_t line, char other[STORE_NAME_MAX], struct errbuf *err)
+{
+	if (key == 0 || check_name("msisdn", msisdn, MSISDN_MAX_LEN, true, err) < 0)
+		return key == 0 ? errbuf_set(err, "line %" PRId64 ": number key 0", line) : -1;
+	return c->store->ops->check_add(c, key, msisdn, overlap, row, line, other, err);
+}
+
+int64_t store_check_repeats(struct store_check *c,
+			    void (*cb)(void *arg, uint64_t key, int64_t line, int64_t first_line),
+			    void *arg, struct errbuf *err)
+{
+	return c->store->ops->check_repeats(c, cb, arg, err);
+}
+
+int store_check_is_repeat(struct store_check *c, int64_t row, struct errbuf *err)
+{
+	return c->store->ops->check_is_repeat(c, row, err);
+}
+
+void store_check_end(struct store_check *c)
+{
+	if (c)
+		c->store->ops->check_end(c);
 }
 
 int store_rollout_get(struct store *s, const char *name, struct rollout *out,

@@ -60,6 +60,7 @@ struct job {
 	int wave;                       /* its rollout's wave (1-based); 0 when none */
 	int reached;                    /* enum job_step (store_events.h): the furthest
 					 * step of the current send */
+	int64_t deadline;               /* not sent after it (then failed "expired"); 0 = none */
 };
 
 struct job_new {
@@ -70,6 +71,7 @@ struct job_new {
 	int64_t not_before;
 	int max_attempts;
 	const char *imei;       /* NULL = unknown; else 15 digits with a valid check digit */
+	int64_t deadline;       /* 0 = none; else not claimed after it (store_expire) */
 };
 
 /* One row of attempt history. */
@@ -157,6 +159,20 @@ int store_data_version(struct store *s, int64_t *out, struct errbuf *err);
  * (otapd shutting down) bound each call. */
 void store_set_busy_timeout(struct store *s, int ms);
 
+/* How a connection waits for another writer's lock (otapctl: minutes,
+ * with a note to the operator; otapd keeps the default busy timeout). */
+struct store_lock_wait {
+	int64_t limit_ms;               /* give up (the operation fails "database is
+					 * locked") after waiting this long for one lock */
+	int64_t note_after_ms;          /* call note once a wait has lasted this long */
+	/* waited_ms so far; gave_up on the last call of a wait that hit the
+	 * limit. May be NULL. */
+	void (*note)(void *arg, int64_t waited_ms, bool gave_up);
+	void *arg;
+};
+/* Replaces the connection's busy timeout by w (copied). Returns 0 or -1. */
+int store_set_lock_wait(struct store *s, const struct store_lock_wait *w, struct errbuf *err);
+
 /* ---- job transitions (each one transaction with its history) ---- */
 
 /* new -> queued, after checking every field (lengths, action, attempts,
@@ -180,7 +196,8 @@ int store_claim(struct store *s, const char *modem, int64_t now, struct job *out
  * forgotten, and the parts recorded for status-report matching (parts of
  * the same modem and MR older than the matching horizon are pruned) — all
  * in one transaction, so a crash leaves the job either sending or sent with
- * its parts. last_error is left: it explains the earlier tries. Returns 0,
+ * its parts. last_error is cleared: the earlier tries' errors stay in the
+ * attempt history. Returns 0,
  * or -1 (not sending, an MR outside 0-255, database error). */
 int store_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,
 		    const struct sent_parts *parts, struct errbuf *err);
@@ -211,6 +228,13 @@ int store_retry_failed(struct store *s, const struct retry_filter *f, int64_t no
 /* The same for one job. Returns 0, or -1 with a refusal (no such job, not
  * failed, its rollout is cancelled). */
 int store_retry_job(struct store *s, int64_t id, int64_t now, struct errbuf *err);
+
+/* queued -> failed, last_error "expired", for every job whose deadline is
+ * at or before now, with an "expired" attempt row each; a batch of jobs
+ * per transaction. (The claim never takes such a job, even before this
+ * runs.) Meant for the daemon's scheduler tick: an idle call only reads.
+ * *count (may be NULL) gets the number of jobs. Returns 0 or -1. */
+int store_expire(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
 
 /* sending -> queued for every job left in sending (crash/kill), with an
  * "interrupted" attempt each (this can mean one duplicate SMS); attempts is

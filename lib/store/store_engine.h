@@ -30,6 +30,7 @@ struct store_ops {
 	int (*schema_version)(struct store *s);
 	int (*data_version)(struct store *s, int64_t *out, struct errbuf *err);
 	void (*set_busy_timeout)(struct store *s, int ms);
+	int (*set_lock_wait)(struct store *s, const struct store_lock_wait *w, struct errbuf *err);
 
 	/* jobs (store.h) */
 	int (*enqueue)(struct store *s, const struct job_new *job, int64_t now, int64_t *id_out,
@@ -47,6 +48,7 @@ struct store_ops {
 	int (*retry_failed)(struct store *s, const struct retry_filter *f, int64_t now,
 			    int64_t *count, struct errbuf *err);
 	int (*retry_job)(struct store *s, int64_t id, int64_t now, struct errbuf *err);
+	int (*expire)(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
 	int (*recover_interrupted)(struct store *s, int64_t now, int *count, struct errbuf *err);
 	int (*job_token)(struct store *s, int64_t id, char token[NOTIFY_TOKEN_LEN + 1],
 			 struct errbuf *err);
@@ -74,6 +76,15 @@ struct store_ops {
 	int (*job_info)(struct store *s, int64_t id, struct notify_info *out, struct errbuf *err);
 
 	/* rollouts (store_rollouts.h) */
+	int (*check_begin)(struct store *s, const char *rollout, struct store_check **out,
+			   struct errbuf *err);
+	int (*check_add)(struct store_check *c, uint64_t key, const char *msisdn, bool overlap,
+			 int64_t row, int64_t line, char other[STORE_NAME_MAX], struct errbuf *err);
+	int64_t (*check_repeats)(struct store_check *c,
+				 void (*cb)(void *arg, uint64_t key, int64_t line, int64_t first_line),
+				 void *arg, struct errbuf *err);
+	int (*check_is_repeat)(struct store_check *c, int64_t row, struct errbuf *err);
+	void (*check_end)(struct store_check *c);
 	int (*import_begin)(struct store *s, const struct rollout *r, int max_attempts,
 			    int64_t now, struct store_import **out, struct errbuf *err);
 	int (*import_add)(struct store_import *imp, const struct import_unit *u,
@@ -128,6 +139,11 @@ struct store {
 
 /* The head of every engine's import struct. */
 struct store_import {
+	struct store *store;
+};
+
+/* The head of every engine's check struct. */
+struct store_check {
 	struct store *store;
 };
 

@@ -22,6 +22,10 @@
 
 enum rollout_state {
 	ROLLOUT_ACTIVE, ROLLOUT_PAUSED, ROLLOUT_CANCELLED, ROLLOUT_DONE,
+	/* Being created: its units are being inserted, a batch per
+	 * transaction; nothing claims, ticks or counts it until the flip to
+	 * active. Left behind by an import that died. */
+	ROLLOUT_IMPORTING,
 	ROLLOUT_STATE_COUNT
 };
 
@@ -49,8 +53,10 @@ struct rollout {
 	int64_t updated_at;
 	/* Whether otapctl's preflight checked the profile before the rollout
 	 * was created: "passed", "skipped" (--no-preflight), "" = not recorded
-	 * (created before migration 009). */
+	 * (created before migration 006). */
 	char preflight[16];
+	int64_t deadline;               /* no job is sent after it; 0 = none */
+	int importer_pid;               /* while importing: the importing process; 0 = none */
 };
 
 /* Returns a static string; "unknown" outside the enum. */
@@ -76,20 +82,55 @@ struct store_import;
 
 /* Starts creating rollout r (name, profile, action, window, tz, rate,
  * waves, max_failure_pct, await_confirmation, start_at, total_units,
- * gate_open, next_window_at, preflight ("" = NULL) are taken from it) whose jobs get max_attempts
- * each: takes the write lock and refuses a name that is taken. Nothing is
- * visible to other connections until store_import_commit. Returns 0 and
- * sets *out, or -1 with a reason. */
+ * gate_open, next_window_at, deadline, preflight ("" = NULL) are taken
+ * from it) whose jobs get max_attempts each, and refuses a name that is
+ * taken. The rollout is created in state importing (in a short
+ * transaction of its own): no claim, tick or wave decision looks at it,
+ * and the writer never holds the lock for long, as its units are written a
+ * short transaction at a time. A rollout of the same name left importing
+ * by an import that died is deleted first (one still running is refused).
+ * Returns 0 and sets *out, or -1 with a reason. */
 int store_import_begin(struct store *s, const struct rollout *r, int max_attempts, int64_t now,
 		       struct store_import **out, struct errbuf *err);
 /* Adds one unit, with the checks of store_enqueue (the strings are copied).
  * Returns 0 or -1 with a reason naming u->line. */
 int store_import_add(struct store_import *imp, const struct import_unit *u, struct errbuf *err);
-/* Writes what is left and commits: the rollout and all its units, or
- * (returning -1) nothing. Frees imp either way. */
+/* Writes what is left, then flips the rollout to active in one short
+ * transaction: the rollout and all its units, or (returning -1) nothing
+ * (what was staged is deleted; after a crash, the next create of the name
+ * or a cancel deletes it). Frees imp either way. */
 int store_import_commit(struct store_import *imp, struct errbuf *err);
-/* Gives up: nothing is written. Frees imp; NULL is a no-op. */
+/* Gives up: what was staged is deleted. Frees imp; NULL is a no-op. */
 void store_import_abort(struct store_import *imp);
+
+/* ---- checking a fleet file in bounded memory ---- */
+
+/* The check pass's memory (numbers seen, rows to skip) lives in temporary
+ * tables of the connection, which spill to a temporary file: an import's
+ * memory does not grow with the fleet. Nothing is written to the store. */
+struct store_check;
+
+/* Starts a check for rollout `rollout` (a name, also when it does not
+ * exist yet). Returns 0 and sets *out, or -1. */
+int store_check_begin(struct store *s, const char *rollout, struct store_check **out,
+		      struct errbuf *err);
+/* Adds a valid unit: key (equal keys = equal numbers; not 0), its 0-based
+ * data row (ascending from call to call) and file line. With overlap, also
+ * looks for an open job (queued, sending, sent, delivered) of msisdn in
+ * another active or paused rollout: returns 1 and copies that rollout's
+ * name into other when there is one, else 0; -1 on error. */
+int store_check_add(struct store_check *c, uint64_t key, const char *msisdn, bool overlap,
+		    int64_t row, int64_t line, char other[STORE_NAME_MAX], struct errbuf *err);
+/* After the last add: calls cb for every unit whose key an earlier row
+ * had (with that row's line), in row order. Returns how many, or -1. */
+int64_t store_check_repeats(struct store_check *c,
+			    void (*cb)(void *arg, uint64_t key, int64_t line, int64_t first_line),
+			    void *arg, struct errbuf *err);
+/* After store_check_repeats, asked with ascending rows: 1 when row repeats
+ * an earlier one, 0 when not, -1. */
+int store_check_is_repeat(struct store_check *c, int64_t row, struct errbuf *err);
+/* Drops the temporary tables and frees c; NULL is a no-op. */
+void store_check_end(struct store_check *c);
 
 /* ---- reading ---- */
 
@@ -141,7 +182,10 @@ int store_rollout_pause(struct store *s, const char *name, int64_t now, struct e
  * with a refusal. */
 int store_rollout_resume(struct store *s, const char *name, bool gate_open,
 			 int64_t next_window_at, int64_t now, struct errbuf *err);
-/* active/paused/done -> cancelled, and every queued job of the rollout
+/* importing (an import that died) -> deleted with its staged jobs, a
+ * short transaction at a time (*jobs gets their number; refused while
+ * its importer still runs). Otherwise:
+ * active/paused/done -> cancelled, and every queued job of the rollout
  * (waiting for its wave or not) -> cancelled, a chunk of jobs per
  * transaction after the first; *jobs (may be NULL) gets their number. Jobs
  * being sent finish. Cancelling a cancelled rollout finishes an earlier,
@@ -170,6 +214,12 @@ int store_rollout_parked(struct store *s, const struct rollout *r, int wave,
  * tests can make it small. */
 #define ROLLOUT_RELEASE_CHUNK 10000
 extern int rollout_release_chunk;
+/* Longest a big writer (import, expiry, deleting an interrupted import)
+ * holds the write lock per transaction, in ms; then it commits and pauses
+ * so that waiting writers (the modems' claims) get in. A variable so that
+ * tests can make it 0 (a commit after every batch). */
+#define STORE_WRITE_SLICE_MS 50
+extern int store_write_slice_ms;
 
 /* What the rollout tick knows about the current wave of an active rollout
  * when it asks what to do. */
