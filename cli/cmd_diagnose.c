@@ -172,9 +172,9 @@ static int add_to_group(struct run *r, const struct job *j, const struct diagnos
 static void print_group(const struct group *g)
 {
 	printf("\n%lld unit%s: %s", (long long)g->count, g->count == 1 ? "" : "s", g->first.cause);
-	const char *sep = " - all ";
+	const char *sep = g->count > 1 ? " - all " : " - ";
 	for (size_t i = 0; i < g->nkeys; i++) {
-		if (g->shared[i] && g->count > 1) {
+		if (g->shared[i]) {
 			printf("%s%s=%s", sep, g->keys[i], g->values[i]);
 			sep = ", ";
 		}

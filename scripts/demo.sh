@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # demo.sh - the README's "run" command: installs dependencies, builds, and
-# runs otapd end to end. With no modem given it starts the built-in modem
-# simulator; with OTAP_DEVICE=/dev/ttyUSB0 (or tcp://host:port) it uses that
-# modem instead. Enqueues a few demo jobs, waits until they are sent, shows
-# `otapctl status`, and stops. Work files go to $OTAP_DEMO_DIR (default
-# ./demo-run) and are kept for inspection.
+# shows the whole loop end to end. With no modem given it starts the
+# built-in modem simulator, whose units download like modules; with
+# OTAP_DEVICE=/dev/ttyUSB0 (or tcp://host:port) it uses that modem instead.
+# otapd serves the update itself (local artifacts); a small rollout goes out
+# where most units download and confirm, one behaves like the PLS62-W that
+# never reaches the server, and one loses its bearer mid-JAR. It ends with
+# `rollout status` (the funnel) and `diagnose`. Work files go to
+# $OTAP_DEMO_DIR (default ./demo-run) and are kept for inspection.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -12,63 +15,102 @@ scripts/deps.sh
 scripts/build.sh
 BIN=$ROOT/build/bin
 DIR=${OTAP_DEMO_DIR:-$ROOT/demo-run}
-rm -rf "$DIR"
+# Only a directory this script made (it leaves a marker) is ever deleted.
+if [ -e "$DIR" ]; then
+	[ -f "$DIR/.otap-demo" ] || {
+		echo "demo: $DIR exists and was not made by this script; set OTAP_DEMO_DIR to a new directory" >&2
+		exit 2
+	}
+	rm -rf "$DIR"
+fi
 mkdir -p "$DIR"
+touch "$DIR/.otap-demo"
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+PORT=$(free_port)
+num() { printf '+4917100000%02d' "$1"; }
+
 DEVICE=${OTAP_DEVICE:-}
 if [ -z "$DEVICE" ]; then
-	echo "== no modem given (OTAP_DEVICE): starting the modem simulator"
+	echo "== no modem given (OTAP_DEVICE): starting the modem simulator with six units"
+	{
+		for i in 1 2 3 4; do echo "$(num "$i") download=yes product=ELS61"; done
+		echo "$(num 5) download=unreachable product=PLS62-W"
+		echo "$(num 6) download=cut product=ELS61"
+	} >"$DIR/units.txt"
 	"$BIN/otap-modemsim" --listen 127.0.0.1:0 --port-file "$DIR/sim.port" --log "$DIR/sim.log" \
-		--latency 200 2>"$DIR/sim.stderr" &
+		--latency 100 --fleet "$DIR/units.txt" 2>"$DIR/sim.stderr" &
 	PIDS+=($!)
 	for _ in $(seq 100); do [ -s "$DIR/sim.port" ] && break; sleep 0.05; done
 	DEVICE="tcp://127.0.0.1:$(cat "$DIR/sim.port")"
 fi
+
+echo "== the update otapd serves: tracker.jar (a JAR with its manifest) and tracker.jad"
+python3 - "$DIR/tracker.jar" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_STORED) as z:
+    z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nMIDlet-Name: Tracker\r\n"
+               "MIDlet-Vendor: Acme\r\nMIDlet-Version: 4.17\r\n\r\n")
+    # Big enough that a download cut halfway shows as cut (socket buffers).
+    z.writestr("assets.bin", bytes(24 * 1024 * 1024))
+PY
+printf 'MIDlet-Name: Tracker\r\nMIDlet-Vendor: Acme\r\nMIDlet-Version: 4.17\r\n' >"$DIR/tracker.jad"
+printf 'MIDlet-Jar-URL: tracker.jar\r\nMIDlet-Jar-Size: 0\r\nMicroEdition-Profile: IMP-NG\r\n' >>"$DIR/tracker.jad"
 
 # The OTAP password lives in a file readable only by the operator, never in argv.
 umask 077
 printf 'demo-secret\n' >"$DIR/otap.pw"
 cat >"$DIR/otapd.conf" <<CONF
 database = "$DIR/otapd.db";
+notify = { listen = "127.0.0.1:$PORT"; public_url = "http://127.0.0.1:$PORT"; };
 profiles = (
-  { name = "els61"; password_file = "$DIR/otap.pw";
-    jad_url = "http://fw.example.com/els61/app.jad"; app_dir = "a:/app"; },
-  { name = "pls62w"; password_file = "$DIR/otap.pw";
-    jad_url = "http://fw.example.com/pls62w/app.jad"; pid = 0x00; sms_class = 0; }
+  { name = "tracker"; password_file = "$DIR/otap.pw"; app_dir = "a:/app";
+    jar_file = "$DIR/tracker.jar"; jad_file = "$DIR/tracker.jad";
+    status_report = true; confirm_timeout = "5s"; }
 );
 modems = ( { name = "modem1"; device = "$DEVICE"; } );
-retry = { max_attempts = 3; backoff_initial = "2s"; backoff_max = "30s"; };
+retry = { max_attempts = 1; backoff_initial = "2s"; backoff_max = "30s"; };
 split_delay = "1s";
 CONF
+umask 022
 
 ctl() { "$BIN/otapctl" -c "$DIR/otapd.conf" "$@"; }
 echo "== otapctl init"
 ctl init
-echo "== enqueueing demo jobs"
-for n in +491710000001 +491710000002 +491710000003; do
-	echo "job $(ctl enqueue --to "$n" --profile els61) -> $n (els61)"
-done
-for n in +491720000001 +491720000002; do
-	echo "job $(ctl enqueue --to "$n" --profile pls62w) -> $n (pls62w)"
-done
-
 echo "== starting otapd (log: $DIR/otapd.log)"
 "$BIN/otapd" -c "$DIR/otapd.conf" 2>"$DIR/otapd.log" &
 OTAPD=$!
 PIDS+=("$OTAPD")
+for _ in $(seq 100); do
+	curl -sf "http://127.0.0.1:$PORT/healthz" -o /dev/null && break
+	sleep 0.1
+done
+
+echo "== the fleet file, and the rollout (otapctl preflight runs first)"
+{
+	echo "msisdn,model"
+	for i in 1 2 3 4 6; do echo "$(num "$i"),ELS61"; done
+	echo "$(num 5),PLS62-W"
+} >"$DIR/fleet.csv"
+cat "$DIR/fleet.csv"
+ctl rollout create demo --profile tracker --file "$DIR/fleet.csv"
+
+echo "== waiting for every unit to confirm or time out (confirm_timeout 5s)"
 for _ in $(seq 600); do
-	open=$(ctl status --json | grep -cE '"state": ?"(queued|sending)"' || true)
+	open=$(ctl status --rollout demo --json | grep -cE '"state": ?"(queued|sending|sent|delivered)"' || true)
 	[ "$open" = 0 ] && break
 	sleep 0.1
 done
 kill -TERM "$OTAPD"; wait "$OTAPD" || true
-echo "== otapd log"
-cat "$DIR/otapd.log"
-echo "== otapctl status"
-ctl status
 if [ -f "$DIR/sim.log" ]; then
-	echo "== what the simulated units received ($DIR/sim.log)"
-	grep '^SM' "$DIR/sim.log" | cut -f2,3,4,9 | sed 's/PWD:[^\\]*/PWD:****/' | cut -c1-110
+	echo "== what the simulated units did ($DIR/sim.log)"
+	grep -E '^(HTTP|DOWNLOAD)' "$DIR/sim.log" | cut -f1-4,6 | sed -E 's#/([jn])/[0-9]+/[a-z2-7]+#/\1/<job>/<token>#'
 fi
+echo "== otapctl rollout status demo"
+ctl rollout status demo
+echo "== otapctl diagnose --rollout demo"
+ctl diagnose --rollout demo

@@ -47,6 +47,15 @@ void diagnose_sjotap_line(const struct otap_profile *p, char *buf, size_t cap)
 		 p->jar_file ? "" : field(p->notify_url));
 }
 
+/* "--rollout NAME " for the retry advice, or "" for a job of no rollout. */
+static void rollout_option(const struct diag_input *in, char *buf, size_t cap)
+{
+	if (in->job->rollout[0])
+		snprintf(buf, cap, "--rollout %s ", in->job->rollout);
+	else
+		buf[0] = '\0';
+}
+
 static const char *profile_name(const struct diag_input *in)
 {
 	return in->profile ? in->profile->name : in->job->profile;
@@ -78,7 +87,9 @@ static void sent_silent(const struct diag_input *in, struct diagnosis *d)
 		cause(d, DIAG_NO_DELIVERY, "SMS not delivered: no status report although one was "
 		      "requested (the unit is off or out of coverage, or the network dropped or "
 		      "rewrote PID 0x7D / class 1)");
-		advise(d, "retry later: otapctl retry --failed --rollout NAME --stopped-at sent");
+		char opt[STORE_NAME_MAX + 16];
+		rollout_option(in, opt, sizeof opt);
+		advise(d, "retry later: otapctl retry --failed %s--stopped-at sent", opt);
 		advise(d, "try a profile with pid = 0x00 and/or sms_class = 0 (the module's "
 		       "\"Ignore SMS PID check\")");
 		return;
@@ -130,11 +141,11 @@ static void descriptor(const struct diag_input *in, struct diagnosis *d)
 
 static void jar_cut(const struct diag_input *in, struct diagnosis *d)
 {
-	(void)in;
+	char opt[STORE_NAME_MAX + 16];
+	rollout_option(in, opt, sizeof opt);
 	cause(d, DIAG_JAR_CUT, "the JAR download was cut short: the bearer dropped during the "
 	      "download (weak signal, data limit)");
-	advise(d, "retry, it is transient: otapctl retry --failed --rollout NAME --stopped-at "
-	       "jar_partial");
+	advise(d, "retry, it is transient: otapctl retry --failed %s--stopped-at jar_partial", opt);
 	advise(d, "check the units' signal and data plan");
 }
 
