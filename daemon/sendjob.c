@@ -293,6 +293,17 @@ static int await_send(struct sendjob *s, int *mr, struct send_decision *dec,
 	}
 }
 
+/* An earlier part's status report can come back during the split delay:
+ * its part is recorded now so that the report finds the job. Best effort:
+ * the whole send is recorded with 'sent' anyway. */
+static void record_early_part(struct sendjob *s, const struct pending_job *p, int mr, int part)
+{
+	struct errbuf err;
+	if (store_record_part(s->queue, p->job.id, s->modem_cfg->name, mr, part,
+			      (int)p->msg.count, clock_wall_ms(), &err) < 0)
+		log_warnx("job %lld: part %d: %s", (long long)p->job.id, part, err.msg);
+}
+
 struct sendjob_report sendjob_continue(struct sendjob *s, struct pending_job *p)
 {
 	const struct jobmsg_part *part = pending_next_part(p);
@@ -312,10 +323,13 @@ struct sendjob_report sendjob_continue(struct sendjob *s, struct pending_job *p)
 		pending_remove(&s->pending, p);
 		return r;
 	}
+	int part_no = (int)p->next_part + 1;
 	if (pending_part_sent(p, mr, clock_mono_ms(), s->cfg->split_delay_ms)) {
 		record_sent(s, p);
 		pending_remove(&s->pending, p);
 		r.result = SENDJOB_SENT;
+	} else if (mr >= 0) {
+		record_early_part(s, p, mr, part_no);
 	}
 	return r;
 }

@@ -63,6 +63,15 @@ row=$(sql "SELECT attempts, last_error FROM jobs WHERE msisdn = '$(num 6)'")
 starts=$(awk -F'\t' -v to="to=$(num 6)" '$1 == "SM" && $2 == to && /START:install/' "$WORK/m1.sms" | wc -l)
 [ "$starts" = 3 ] || fail "$(num 6) should have been sent 3 times, got $starts"
 
+# Every part's status report is in the history: the one on part 1 comes
+# back during the split delay, before the send is recorded.
+for i in 1 2 3 4; do
+	for part in "SM 1/2" "SM 2/2"; do
+		[ "$(sql "SELECT count(*) FROM attempts WHERE job_id = $(job_of "$i") AND detail LIKE 'status report for $part:%'")" -ge 1 ] ||
+			fail "$(num "$i"): the status report of $part is missing from the history"
+	done
+done
+
 # otapctl shows the delivery time, in the table and in JSON.
 ID=$(job_of 1)
 ctl status "$ID" | grep -qE '^delivered: +[0-9]{4}-' || fail "otapctl status lacks the delivery time"

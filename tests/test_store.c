@@ -281,6 +281,26 @@ static void test_import_is_all_or_nothing(void **state)
 	fail_msg("the import never went through");
 }
 
+/* A retry of many failed jobs goes a chunk per transaction and takes them all. */
+static void test_retry_failed_in_chunks(void **state)
+{
+	struct fixture *f = *state;
+	struct errbuf err = { "" };
+	struct job_outcome o = { .modem = "m1", .started_at = T0, .finished_at = T0 + 1,
+				 .result = "permanent", .cms_error = 1, .detail = "unassigned" };
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(store_mark_failed(f->s, sending_job(f), &o, &err), 0);
+	rollout_release_chunk = 3;
+	int64_t n = 0;
+	struct retry_filter any = { .error_code = -1 };
+	int rc = store_retry_failed(f->s, &any, T0 + 2, &n, &err);
+	rollout_release_chunk = ROLLOUT_RELEASE_CHUNK;
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 10);
+	assert_int_equal(count(f, "SELECT count(*) FROM jobs WHERE state = 'queued' AND ?1 = ?1", 0),
+			 10);
+}
+
 /* The SQL lists of final states say what job_state_final says. */
 static void test_final_states_agree(void **state)
 {
@@ -305,6 +325,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_held_lock_refuses_cleanly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_later_is_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_is_all_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_failed_in_chunks, setup, teardown),
 		cmocka_unit_test(test_final_states_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -181,7 +181,8 @@ const char *notify_st_meaning(uint8_t st)
 void notify_plan_status_report(const struct job_view *j, uint8_t st, struct job_change *c)
 {
 	enum report_class cls = classify_st(st);
-	bool current = j->send == j->attempts;
+	/* While the job is being sent its send's number is attempts + 1. */
+	bool current = j->send == j->attempts + (j->state == JOB_SENDING);
 	char why[STORE_TEXT_MAX];
 
 	memset(c, 0, sizeof *c);

@@ -434,6 +434,30 @@ int sqlite_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,
 	return finish_try(sqlite_of(s), id, END_SENT, true, 0, o, parts, NULL, err);
 }
 
+/* The send's number is the job's attempts after it: attempts + 1. */
+int sqlite_record_part(struct store *base, int64_t id, const char *modem, int mr, int part,
+		       int count, int64_t at, struct errbuf *err)
+{
+	struct sqlite_store *s = sqlite_of(base);
+	const char *doing = "recording a part of a send";
+	struct db_tx t;
+	struct job_counters c;
+	if (db_tx_begin(&t, s->db, doing, err) < 0)
+		return -1;
+	int found = load_counters(s, id, &c, doing, err);
+	if (found == 0)
+		errbuf_set(err, "no such job %" PRId64, id);
+	else if (found > 0 && c.state != JOB_SENDING)
+		errbuf_set(err, "job %" PRId64 " is %s, not sending", id, job_state_name(c.state));
+	if (found <= 0 || c.state != JOB_SENDING ||
+	    sqlite_insert_part(s, id, c.attempts + 1, modem, mr, part, count, at, err) < 0 ||
+	    db_tx_commit(&t, doing, err) < 0) {
+		db_tx_rollback(&t);
+		return -1;
+	}
+	return 0;
+}
+
 int sqlite_retry_later(struct store *s, int64_t id, int64_t not_before, bool count_attempt,
 		       const struct job_outcome *o, enum job_state *state_out, struct errbuf *err)
 {
@@ -480,15 +504,16 @@ fail:
 	return -1;
 }
 
-/* The UPDATE behind both retries. Parameters: ?1 now, ?2 rollout, ?3 error
- * code, ?4 job id (each present only when its condition is). A job of a
- * cancelled rollout stays failed: queued, it would never be claimed. */
+/* The UPDATE behind both retries, on at most ?6 jobs. Parameters: ?1 now,
+ * ?2 rollout, ?3 error code, ?4 job id, ?5 furthest step (each present only
+ * when its condition is). A job of a cancelled rollout stays failed: queued,
+ * it would never be claimed. */
 static void retry_sql(const struct retry_filter *f, bool one_job, char *sql, size_t size)
 {
 	snprintf(sql, size, "UPDATE jobs SET state = 'queued', attempts = 0, not_before = ?1, "
-		 "updated_at = ?1 WHERE state = 'failed'%s%s%s AND NOT EXISTS (SELECT 1 FROM "
-		 "rollouts r WHERE jobs.wave IS NOT NULL AND r.name = jobs.rollout AND "
-		 "r.state = 'cancelled')%s",
+		 "updated_at = ?1 WHERE id IN (SELECT id FROM jobs WHERE state = 'failed'%s%s%s "
+		 "AND NOT EXISTS (SELECT 1 FROM rollouts r WHERE jobs.wave IS NOT NULL AND "
+		 "r.name = jobs.rollout AND r.state = 'cancelled')%s LIMIT ?6)",
 		 one_job ? " AND id = ?4" : "",
 		 f && f->rollout ? " AND rollout = ?2" : "",
 		 f && f->error_code >= 0 ? " AND (notify_code = ?3 OR (SELECT a.cms_error FROM "
@@ -511,6 +536,7 @@ static int run_retry(struct sqlite_store *s, const struct retry_filter *f, int64
 	sqlite3_bind_int(st, 3, f ? f->error_code : -1);
 	sqlite3_bind_int64(st, 4, id);
 	sqlite3_bind_int(st, 5, f && f->by_step ? f->stopped_at : -1);
+	sqlite3_bind_int(st, 6, rollout_release_chunk);
 	if (db_run_once(s->db, st, doing, err) < 0)
 		return -1;
 	if (count)
@@ -522,19 +548,28 @@ static int run_retry(struct sqlite_store *s, const struct retry_filter *f, int64
 	return db_run(s->db, revive, doing, err);
 }
 
+/* A chunk of jobs per transaction (rollout_release_chunk), so that a
+ * retry of a million failed jobs never holds the modems' write lock for
+ * long. Each chunk is whole; an interrupted retry leaves the rest failed,
+ * and running it again takes them. */
 int sqlite_retry_failed(struct store *base, const struct retry_filter *f, int64_t now,
 			int64_t *count, struct errbuf *err)
 {
 	struct sqlite_store *s = sqlite_of(base);
 	const char *doing = "retrying failed jobs";
 	struct db_tx t;
-	int64_t n = 0;
-	if (db_tx_begin(&t, s->db, doing, err) < 0)
-		return -1;
-	if (run_retry(s, f, 0, now, &n, doing, err) < 0 || db_tx_commit(&t, doing, err) < 0) {
-		db_tx_rollback(&t);
-		return -1;
-	}
+	int64_t n = 0, chunk;
+	do {
+		chunk = 0;
+		if (db_tx_begin(&t, s->db, doing, err) < 0)
+			return -1;
+		if (run_retry(s, f, 0, now, &chunk, doing, err) < 0 ||
+		    db_tx_commit(&t, doing, err) < 0) {
+			db_tx_rollback(&t);
+			return -1;
+		}
+		n += chunk;
+	} while (chunk == rollout_release_chunk);
 	if (n > 0)
 		log_info("queue: %lld failed jobs queued again%s%s", (long long)n,
 			 f && f->rollout ? " in rollout " : "", f && f->rollout ? f->rollout : "");

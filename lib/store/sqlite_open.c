@@ -352,6 +352,7 @@ const struct store_ops sqlite_ops = {
 	.enqueue = sqlite_enqueue,
 	.claim = sqlite_claim,
 	.mark_sent = sqlite_mark_sent,
+	.record_part = sqlite_record_part,
 	.retry_later = sqlite_retry_later,
 	.mark_failed = sqlite_mark_failed,
 	.cancel = sqlite_cancel,

@@ -56,26 +56,46 @@ static int load_views(sqlite3 *db, sqlite3_stmt *st, struct job_view *rows, int 
 
 /* ---- the parts of a send ---- */
 
-int sqlite_record_parts(struct sqlite_store *s, int64_t job_id, int send, const char *modem,
-			const struct sent_parts *parts, int64_t now, struct errbuf *err)
+int sqlite_insert_part(struct sqlite_store *s, int64_t job_id, int send, const char *modem,
+		       int mr, int part, int count, int64_t now, struct errbuf *err)
 {
 	const char *doing = "recording the parts of a send";
 	sqlite3_stmt *prune = sqlite_stmt(s, ST_PRUNE_PARTS, doing, err);
 	sqlite3_stmt *insert = prune ? sqlite_stmt(s, ST_INSERT_PART, doing, err) : NULL;
 	if (!insert)
 		return -1;
+	db_bind_text(prune, 1, modem);
+	sqlite3_bind_int(prune, 2, mr);
+	sqlite3_bind_int64(prune, 3, now - NOTIFY_REPORT_HORIZON_MS);
+	sqlite3_bind_int64(insert, 1, job_id);
+	sqlite3_bind_int(insert, 2, send);
+	sqlite3_bind_int(insert, 3, part);
+	sqlite3_bind_int(insert, 4, count);
+	db_bind_text(insert, 5, modem);
+	sqlite3_bind_int(insert, 6, mr);
+	sqlite3_bind_int64(insert, 7, now);
+	if (db_run(s->db, prune, doing, err) < 0 || db_run(s->db, insert, doing, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The parts recorded early for this send (store_record_part) are replaced:
+ * the whole send is recorded here once. */
+int sqlite_record_parts(struct sqlite_store *s, int64_t job_id, int send, const char *modem,
+			const struct sent_parts *parts, int64_t now, struct errbuf *err)
+{
+	const char *doing = "recording the parts of a send";
+	sqlite3_stmt *clear = db_prepare(s->db, "DELETE FROM sent_parts WHERE job_id = ?1 AND "
+					 "attempt = ?2", doing, err);
+	if (clear) {
+		sqlite3_bind_int64(clear, 1, job_id);
+		sqlite3_bind_int(clear, 2, send);
+	}
+	if (db_run_once(s->db, clear, doing, err) < 0)
+		return -1;
 	for (size_t i = 0; i < parts->count; i++) {
-		db_bind_text(prune, 1, modem);
-		sqlite3_bind_int(prune, 2, parts->mr[i]);
-		sqlite3_bind_int64(prune, 3, now - NOTIFY_REPORT_HORIZON_MS);
-		sqlite3_bind_int64(insert, 1, job_id);
-		sqlite3_bind_int(insert, 2, send);
-		sqlite3_bind_int(insert, 3, (int)i + 1);
-		sqlite3_bind_int(insert, 4, (int)parts->count);
-		db_bind_text(insert, 5, modem);
-		sqlite3_bind_int(insert, 6, parts->mr[i]);
-		sqlite3_bind_int64(insert, 7, now);
-		if (db_run(s->db, prune, doing, err) < 0 || db_run(s->db, insert, doing, err) < 0)
+		if (sqlite_insert_part(s, job_id, send, modem, parts->mr[i], (int)i + 1,
+				       (int)parts->count, now, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -247,6 +247,16 @@ int store_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,
 	return s->ops->mark_sent(s, id, o, parts, err);
 }
 
+int store_record_part(struct store *s, int64_t id, const char *modem, int mr, int part,
+		      int count, int64_t at, struct errbuf *err)
+{
+	if (!modem || !*modem || mr < 0 || mr > 255 || part < 1 || part > count ||
+	    count > OTAP_MAX_PARTS)
+		return errbuf_set(err, "job %" PRId64 ": part %d of %d with TP-MR %d on '%s' "
+				  "cannot be recorded", id, part, count, mr, modem ? modem : "");
+	return s->ops->record_part(s, id, modem, mr, part, count, at, err);
+}
+
 int store_retry_later(struct store *s, int64_t id, int64_t not_before, bool count_attempt,
 		      const struct job_outcome *o, enum job_state *state_out, struct errbuf *err)
 {

@@ -202,6 +202,15 @@ int store_claim(struct store *s, const char *modem, int64_t now, struct job *out
 int store_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,
 		    const struct sent_parts *parts, struct errbuf *err);
 
+/* Records part `part` (1-based) of `count` of job id's send in progress,
+ * sent on modem with TP-MR mr at `at`, so that its status report finds the
+ * job before the whole send is recorded (a report for an early part can
+ * come back during the split delay). The job stays in sending;
+ * store_mark_sent records all parts of the send again, replacing these.
+ * Returns 0 or -1 (not sending, an MR outside 0-255, database error). */
+int store_record_part(struct store *s, int64_t id, const char *modem, int mr, int part,
+		      int count, int64_t at, struct errbuf *err);
+
 /* sending -> queued with not_before; when count_attempt, attempts+1 and, if
  * that uses up max_attempts, failed "gave up after N attempts: <detail>"
  * instead; a job whose rollout was cancelled meanwhile goes to cancelled.

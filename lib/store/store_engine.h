@@ -39,6 +39,8 @@ struct store_ops {
 		     struct errbuf *err);
 	int (*mark_sent)(struct store *s, int64_t id, const struct job_outcome *o,
 			 const struct sent_parts *parts, struct errbuf *err);
+	int (*record_part)(struct store *s, int64_t id, const char *modem, int mr, int part,
+			   int count, int64_t at, struct errbuf *err);
 	int (*retry_later)(struct store *s, int64_t id, int64_t not_before, bool count_attempt,
 			   const struct job_outcome *o, enum job_state *state_out,
 			   struct errbuf *err);
