@@ -13,17 +13,6 @@ TAB=$'\t'
 SMALL=200000
 BIG=24000000    # larger than loopback's socket buffers: a cut shows as a cut
 
-pick_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	fail "no free port found"
-}
 PORT=$(pick_port)
 
 head -c "$SMALL" /dev/urandom >"$WORK/app.jar"

@@ -16,17 +16,6 @@ trap '' PIPE
 FLEET_IMEI=490154203237518
 
 # A free local port for the listener (/dev/tcp connect fails = nobody there).
-pick_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	fail "no free port found"
-}
 PORT=$(pick_port)
 
 # http_raw TEXT: sends TEXT (printf %b escapes) to the listener, prints the

@@ -9,17 +9,6 @@ trap '' PIPE
 
 CLIENT=(python3 "$TESTS/http_client.py")
 
-pick_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	fail "no free port found"
-}
 PORT=$(pick_port)
 
 # expect STATUS TEXT WHAT: TEXT (escapes as in http_client.py) is answered STATUS.

@@ -73,17 +73,6 @@ wait_for "the web server" 10 test -s "$WORK/http.port"
 HTTP=http://127.0.0.1:$(cat "$WORK/http.port")
 
 # A free port for otapd's listener (/dev/tcp connect fails = nobody there).
-pick_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	fail "no free port found"
-}
 PORT=$(pick_port)
 start_sim m1
 

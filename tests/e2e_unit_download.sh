@@ -12,17 +12,6 @@ FLEET_IMEI=490154203237518
 TAB=$'\t'
 JAR_SIZE=200000
 
-pick_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	fail "no free port found"
-}
 PORT=$(pick_port)
 
 # ---- the download server: files from $WORK/www, every request logged as

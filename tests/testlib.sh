@@ -43,6 +43,20 @@ start_sim() {
 	printf -v "SIM_PORT_$name" '%s' "$(cat "$WORK/$name.port")"
 }
 
+# pick_port: prints a loopback TCP port nothing listens on (for a listener
+# the test configures with a fixed address, such as notify.listen).
+pick_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	fail "no free port found"
+}
+
 DB=$WORK/otap.db
 CONF=$WORK/otapd.conf
 

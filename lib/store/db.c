@@ -87,6 +87,22 @@ int db_int(sqlite3 *db, sqlite3_stmt *st, int64_t fallback, int64_t *out, const 
 	return found < 0 ? -1 : 0;
 }
 
+int db_walk(sqlite3 *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *arg), void *arg,
+	    const char *doing, struct errbuf *err)
+{
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = db_step(db, st, doing, err)) == 1) {
+		if (row(st, arg) != 0) {
+			rc = 0;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int db_exec(sqlite3 *db, const char *sql, const char *doing, struct errbuf *err)
 {
 	if (fault_now())

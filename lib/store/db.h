@@ -34,6 +34,11 @@ int db_exists(sqlite3 *db, sqlite3_stmt *st, const char *doing, struct errbuf *e
  * (fallback for NULL or no row), then finalizes it. Returns 0 or -1. */
 int db_int(sqlite3 *db, sqlite3_stmt *st, int64_t fallback, int64_t *out, const char *doing,
 	   struct errbuf *err);
+/* Steps st (NULL: -1) and calls row(st, arg) for each row until it returns
+ * non-zero, then finalizes st. Returns 0 (also when row stopped the walk)
+ * or -1. */
+int db_walk(sqlite3 *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *arg), void *arg,
+	    const char *doing, struct errbuf *err);
 /* Runs a statement without parameters or rows (PRAGMA, BEGIN). Returns 0 or -1. */
 int db_exec(sqlite3 *db, const char *sql, const char *doing, struct errbuf *err);
 

@@ -132,6 +132,19 @@ static void event_from_row(sqlite3_stmt *st, struct job_event *e)
 	e->late = sqlite3_column_int(st, 10) != 0;
 }
 
+struct event_walk {
+	int (*cb)(const struct job_event *e, void *arg);
+	void *arg;
+};
+
+static int event_row(sqlite3_stmt *st, void *arg)
+{
+	const struct event_walk *w = arg;
+	struct job_event e;
+	event_from_row(st, &e);
+	return w->cb(&e, w->arg);
+}
+
 int sqlite_events(struct store *base, int64_t id, int (*cb)(const struct job_event *e, void *arg),
 		  void *arg, struct errbuf *err)
 {
@@ -142,17 +155,8 @@ int sqlite_events(struct store *base, int64_t id, int (*cb)(const struct job_eve
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	int rc;
-	while ((rc = db_step(db, st, doing, err)) == 1) {
-		struct job_event e;
-		event_from_row(st, &e);
-		if (cb(&e, arg) != 0) {
-			rc = 0;
-			break;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc;
+	struct event_walk w = { cb, arg };
+	return db_walk(db, st, event_row, &w, doing, err);
 }
 
 /* One count per (step, failed or not) over the partial index

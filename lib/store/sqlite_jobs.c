@@ -727,6 +727,32 @@ static void list_sql(const struct job_filter *f, char *sql, size_t size)
 	snprintf(sql + n, size - n, " ORDER BY id DESC LIMIT ?5");
 }
 
+struct job_walk {
+	int (*cb)(const struct job *job, void *arg);
+	void *arg;
+};
+
+static int job_row(sqlite3_stmt *st, void *arg)
+{
+	const struct job_walk *w = arg;
+	struct job job;
+	sqlite_job_from_row(st, &job);
+	return w->cb(&job, w->arg);
+}
+
+struct attempt_walk {
+	int (*cb)(const struct attempt *a, void *arg);
+	void *arg;
+};
+
+static int attempt_row(sqlite3_stmt *st, void *arg)
+{
+	const struct attempt_walk *w = arg;
+	struct attempt a;
+	attempt_from_row(st, &a);
+	return w->cb(&a, w->arg);
+}
+
 /* Prepared per call, not cached, so that a callback may itself read the
  * store (store_get, store_attempts) while the walk is in progress. */
 int sqlite_list(struct store *base, const struct job_filter *f,
@@ -744,17 +770,8 @@ int sqlite_list(struct store *base, const struct job_filter *f,
 	db_bind_text(st, 3, f->state >= 0 ? job_state_name((enum job_state)f->state) : NULL);
 	db_bind_text(st, 4, f->rollout);
 	sqlite3_bind_int(st, 5, f->limit > 0 ? f->limit : -1);     /* -1: no limit */
-	int rc;
-	while ((rc = db_step(db, st, doing, err)) == 1) {
-		struct job job;
-		sqlite_job_from_row(st, &job);
-		if (cb(&job, arg) != 0) {
-			rc = 0;
-			break;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc;
+	struct job_walk w = { cb, arg };
+	return db_walk(db, st, job_row, &w, doing, err);
 }
 
 int sqlite_attempts(struct store *base, int64_t id,
@@ -767,17 +784,8 @@ int sqlite_attempts(struct store *base, int64_t id,
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	int rc;
-	while ((rc = db_step(db, st, doing, err)) == 1) {
-		struct attempt a;
-		attempt_from_row(st, &a);
-		if (cb(&a, arg) != 0) {
-			rc = 0;
-			break;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc;
+	struct attempt_walk w = { cb, arg };
+	return db_walk(db, st, attempt_row, &w, doing, err);
 }
 
 int sqlite_count_by_state(struct store *base, int64_t counts[JOB_STATE_COUNT],

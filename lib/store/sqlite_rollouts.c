@@ -81,6 +81,19 @@ int sqlite_rollout_get(struct store *s, const char *name, struct rollout *out,
 	return sqlite_rollout_load(sqlite_of(s)->db, name, out, err);
 }
 
+struct rollout_walk {
+	int (*cb)(const struct rollout *r, void *arg);
+	void *arg;
+};
+
+static int rollout_row(sqlite3_stmt *st, void *arg)
+{
+	const struct rollout_walk *w = arg;
+	struct rollout r;
+	sqlite_rollout_from_row(st, &r);
+	return w->cb(&r, w->arg);
+}
+
 int sqlite_rollout_list(struct store *base, int state,
 			int (*cb)(const struct rollout *r, void *arg), void *arg,
 			struct errbuf *err)
@@ -95,17 +108,8 @@ int sqlite_rollout_list(struct store *base, int state,
 		return -1;
 	if (state >= 0)
 		db_bind_text(st, 1, rollout_state_name((enum rollout_state)state));
-	int rc;
-	while ((rc = db_step(db, st, doing, err)) == 1) {
-		struct rollout r;
-		sqlite_rollout_from_row(st, &r);
-		if (cb(&r, arg) != 0) {
-			rc = 0;
-			break;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc;
+	struct rollout_walk w = { cb, arg };
+	return db_walk(db, st, rollout_row, &w, doing, err);
 }
 
 int sqlite_job_meta(struct store *base, int64_t id,
