@@ -58,7 +58,7 @@ start_sim m1 --fleet "$WORK/units.txt" --notify-delay 20
 profile() { # profile NAME JAR
 	printf '{ name = "%s"; password = "s3cret"; jar_file = "%s"; jad_file = "%s"; ' \
 		"$1" "$2" "$WORK/app.jad"
-	printf 'status_report = true; confirm_timeout = "3s"; }'
+	printf 'status_report = true; confirm_timeout = "8s"; }'
 }
 cat >"$CONF" <<CONF
 database = "$DB";
