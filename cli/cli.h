@@ -86,18 +86,27 @@ int cli_parse_time(const char *text, int64_t now_ms, int64_t *out, struct errbuf
 int cli_time_check_horizon(const char *text, int64_t t, int64_t now_ms, struct errbuf *err);
 /* Parses a decimal integer in [min, max] with nothing around it. Returns 0 or -1. */
 int cli_parse_int(const char *text, int min, int max, int *out);
-/* Formats ms since the epoch as local "YYYY-MM-DD HH:MM:SS" into buf. */
+/* Buffer size that holds any cli_format_local_time() text. */
+#define CLI_TIME_MAX 48
+/* Formats ms since the epoch as local "YYYY-MM-DD HH:MM:SS ZONE" into buf
+ * (ZONE: strftime's %Z, "CET"): a time without its zone is ambiguous for an
+ * operator on another machine, and twice a year even on the same one. */
 void cli_format_local_time(int64_t ms, char *buf, size_t size);
 /* Copies text into buf for one table cell: non-printable bytes become '?'
  * and text longer than max_chars is cut with "..." (max_chars >= 4).
  * Empty text becomes "-". */
 void cli_cell(const char *text, size_t max_chars, char *buf, size_t size);
+/* Columns of the terminal on stdout (TIOCGWINSZ), or 80 when stdout is not
+ * a terminal or does not say. */
+int cli_term_width(void);
 
 /* Additions (rollout): how a rollout looks, shared by rollout status and
  * watch (cli/rollout_view.c). */
 struct json_writer;
-/* The status frame as text lines; times in the rollout's zone. */
-void rollout_view_text(FILE *f, const struct rollout_status *st, int64_t now);
+/* The status frame as text lines; times in the rollout's zone. Lines of
+ * items (jobs, funnel, stopped) continue on indented lines rather than
+ * run past width columns (see cli_term_width()). */
+void rollout_view_text(FILE *f, const struct rollout_status *st, int64_t now, int width);
 /* The status as one JSON object and a newline. Returns 0, or -1 when f failed. */
 int rollout_view_json(FILE *f, const struct rollout_status *st);
 /* The rollout's own members (name, state, profile, waves...) into the

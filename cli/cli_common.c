@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -271,7 +272,7 @@ void cli_format_local_time(int64_t ms, char *buf, size_t size)
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
-	if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+	if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
 		snprintf(buf, size, "?");
 }
 
@@ -434,4 +435,16 @@ void cli_cell(const char *text, size_t max_chars, char *buf, size_t size)
 	buf[keep] = '\0';
 	if (cut)
 		strncat(buf, "...", size - keep - 1);
+}
+
+/* ------------------------------------------------------------ terminal */
+
+#define TERM_WIDTH_DEFAULT 80
+
+int cli_term_width(void)
+{
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return TERM_WIDTH_DEFAULT;
 }

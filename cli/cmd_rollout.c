@@ -476,7 +476,7 @@ static int collect_rollout(const struct rollout *r, void *arg)
 
 static void list_cells(const struct rollout *r, char cells[LIST_COLS][96])
 {
-	char window[32], created[32];
+	char window[32], created[CLI_TIME_MAX];
 	window_format(&r->window, window, sizeof window);
 	cli_format_local_time(r->created_at, created, sizeof created);
 	cli_cell(r->name, 40, cells[0], 96);
@@ -582,7 +582,7 @@ static int run_status(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_fail(EXIT_RUNTIME, "no such rollout '%s'", name);
 	if (json)
 		return rollout_view_json(stdout, &st) < 0 ? EXIT_RUNTIME : EXIT_OK;
-	rollout_view_text(stdout, &st, now);
+	rollout_view_text(stdout, &st, now, cli_term_width());
 	return EXIT_OK;
 }
 

@@ -32,14 +32,15 @@ static const char status_usage[] =
 	"                     confirmed, failed, cancelled\n"
 	"  -r, --rollout NAME jobs of this rollout\n"
 	"  -n, --limit N      show at most N jobs\n"
-	"      --json         machine-readable output: an array of jobs (times as\n"
-	"                     ISO-8601 UTC); without filters an object\n"
-	"                     {\"counts\": {...}, \"jobs\": [...]}; with JOB_ID the\n"
-	"                     job also has \"history\"\n"
+	"      --json         machine-readable output, times as ISO-8601 UTC: one\n"
+	"                     object {\"counts\": {...}, \"jobs\": [...]} with or\n"
+	"                     without filters (counts: every job in the database);\n"
+	"                     with JOB_ID {\"job\": {...}}, the job with \"history\"\n"
+	"                     and \"events\" (see docs/json.md)\n"
 	"  -h, --help         show this help\n"
 	"\n"
-	"Times in tables are local. Exit status: 0 ok, 1 database error or no such\n"
-	"job, 2 bad usage or invalid input (job id, number, state).\n";
+	"Times in tables are local, with the zone. Exit status: 0 ok, 1 database\n"
+	"error or no such job, 2 bad usage or invalid input (job id, number, state).\n";
 
 enum { OPT_JSON = 256 };
 
@@ -173,7 +174,7 @@ static void print_table(const char *const *head, size_t ncols, const table_row *
 
 static void job_row(const struct job *j, char (*row)[CELL_MAX])
 {
-	char updated[32];
+	char updated[CLI_TIME_MAX];
 
 	snprintf(row[0], CELL_MAX, "%lld", (long long)j->id);
 	cli_cell(j->msisdn, 20, row[1], CELL_MAX);
@@ -204,7 +205,7 @@ static int print_job_table(const struct job_vec *jobs)
 
 static void attempt_row(const struct attempt *a, char (*row)[CELL_MAX])
 {
-	char started[32];
+	char started[CLI_TIME_MAX];
 
 	cli_format_local_time(a->started_at, started, sizeof started);
 	snprintf(row[0], CELL_MAX, "%s", started);
@@ -248,7 +249,7 @@ static void print_field(const char *name, const char *value)
 
 static void print_time_field(const char *name, int64_t ms)
 {
-	char buf[32];
+	char buf[CLI_TIME_MAX];
 	cli_format_local_time(ms, buf, sizeof buf);
 	printf("%-12s %s\n", name, buf);
 }
@@ -478,7 +479,7 @@ static void print_timeline(const struct attempt_vec *h, const struct event_vec *
 	printf("\ntimeline\n");
 	while (i < h->n || k < ev->n) {
 		bool event = k < ev->n && (i == h->n || ev->v[k].at < h->v[i].finished_at);
-		char when[48], text[STORE_TEXT_MAX + 64];
+		char when[CLI_TIME_MAX], text[STORE_TEXT_MAX + 64];
 		cli_format_local_time(event ? ev->v[k].at : h->v[i].finished_at, when, sizeof when);
 		if (event) {
 			event_text(&ev->v[k++], text, sizeof text);
@@ -522,7 +523,8 @@ static int show_one(struct store *q, int64_t id, bool json)
 	if (json) {
 		struct json_writer w;
 		json_init(&w, stdout);
-		json_begin_array(&w);
+		json_begin_object(&w);
+		json_key(&w, "job");
 		json_begin_object(&w);
 		json_job_fields(&w, &job);
 		json_report_fields(&w, &info);
@@ -539,7 +541,7 @@ static int show_one(struct store *q, int64_t id, bool json)
 			event_json(&w, &events.v[i]);
 		json_end_array(&w);
 		json_end_object(&w);
-		json_end_array(&w);
+		json_end_object(&w);
 		if (json_done(&w) != EXIT_OK)
 			rc = EXIT_RUNTIME;
 	} else {
@@ -578,16 +580,38 @@ static void json_counts(struct json_writer *w, const int64_t counts[JOB_STATE_CO
 	json_end_object(w);
 }
 
-static int show_summary(struct store *q, const struct status_args *a)
+/* {"counts": {...}, "jobs": [...]}: one shape whether or not filters chose
+ * the jobs, so that a script need not know which options it was given. */
+static int json_job_list(const int64_t counts[JOB_STATE_COUNT], const struct job_vec *jobs)
+{
+	struct json_writer w;
+	json_init(&w, stdout);
+	json_begin_object(&w);
+	json_key(&w, "counts");
+	json_counts(&w, counts);
+	json_key(&w, "jobs");
+	json_jobs(&w, jobs);
+	json_end_object(&w);
+	return json_done(&w);
+}
+
+static int load_counts(struct store *q, int64_t counts[JOB_STATE_COUNT])
 {
 	struct errbuf err = { { 0 } };
+	if (store_count_by_state(q, counts, &err) < 0)
+		return cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
+	return EXIT_OK;
+}
+
+static int show_summary(struct store *q, const struct status_args *a)
+{
 	struct job_filter f = a->filter;
 	struct job_vec jobs = { 0 };
 	int64_t counts[JOB_STATE_COUNT] = { 0 };
 	int rc;
 
-	if (store_count_by_state(q, counts, &err) < 0)
-		return cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
+	if ((rc = load_counts(q, counts)) != EXIT_OK)
+		return rc;
 	if (f.limit == 0)
 		f.limit = RECENT_DEFAULT;
 	if ((rc = load_jobs(q, &f, &jobs)) != EXIT_OK) {
@@ -595,15 +619,7 @@ static int show_summary(struct store *q, const struct status_args *a)
 		return rc;
 	}
 	if (a->json) {
-		struct json_writer w;
-		json_init(&w, stdout);
-		json_begin_object(&w);
-		json_key(&w, "counts");
-		json_counts(&w, counts);
-		json_key(&w, "jobs");
-		json_jobs(&w, &jobs);
-		json_end_object(&w);
-		rc = json_done(&w);
+		rc = json_job_list(counts, &jobs);
 	} else {
 		print_counts(counts);
 		printf("\nmost recent jobs (newest first, at most %d):\n", f.limit);
@@ -625,11 +641,13 @@ static int show_filtered(struct store *q, const struct status_args *a)
 		free(jobs.v);
 		return rc;
 	}
+	int64_t counts[JOB_STATE_COUNT] = { 0 };
 	if (a->json) {
-		struct json_writer w;
-		json_init(&w, stdout);
-		json_jobs(&w, &jobs);
-		rc = json_done(&w);
+		/* The counts are the whole database's, as without filters: the
+		 * list may be cut by --limit, so counting it would mislead. */
+		rc = load_counts(q, counts);
+		if (rc == EXIT_OK)
+			rc = json_job_list(counts, &jobs);
 	} else if (jobs.n == 0) {
 		puts("no matching jobs");
 	} else {

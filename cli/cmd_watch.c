@@ -3,6 +3,7 @@
  * cancelled, or Ctrl-C. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,7 +22,8 @@ static const char watch_usage[] =
 	"Shows rollout NAME's status (as otapctl rollout status) every second, in\n"
 	"place on a terminal; when the output is not a terminal, one frame after\n"
 	"the other, separated by a blank line. Stops when the rollout is done or\n"
-	"cancelled, or on Ctrl-C.\n"
+	"cancelled, or on Ctrl-C (exit status 0). Lines of items wrap at the\n"
+	"terminal's width (80 columns when the output is not a terminal).\n"
 	"\n"
 	"  -i, --interval DURATION  time between frames (default 1s, 100ms to 1h)\n"
 	"      --once               print one frame and stop\n"
@@ -77,10 +79,29 @@ static int parse_args(int argc, char **argv, struct watch_args *a)
 	return EXIT_OK;
 }
 
+/* Set by SIGINT: Ctrl-C is the documented way to leave watch, so it ends
+ * the loop with exit status 0 instead of killing the process (130). */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Without SA_RESTART, so that the signal cuts the sleep short. */
+static void catch_sigint(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigint };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* Sleeps ms, or less when SIGINT arrives. */
 static void sleep_ms(int64_t ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+	while (!interrupted && nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
 
@@ -99,12 +120,12 @@ static int frame(struct store *q, const struct watch_args *a, bool tty)
 		if (rollout_view_json(stdout, &st) < 0)
 			return -EXIT_RUNTIME;
 	} else {
-		char when[32];
+		char when[CLI_TIME_MAX];
 		cli_format_local_time(now, when, sizeof when);
 		if (tty)
 			fputs("\033[H\033[2J", stdout);         /* home, clear screen */
 		printf("%s  (every %.1fs, Ctrl-C to stop)\n\n", when, (double)a->interval_ms / 1000);
-		rollout_view_text(stdout, &st, now);
+		rollout_view_text(stdout, &st, now, cli_term_width());
 		if (!tty && !a->once)
 			putchar('\n');
 	}
@@ -124,7 +145,8 @@ int cmd_watch(int argc, char **argv, struct cli_ctx *ctx)
 	if ((rc = cli_open_existing_queue(ctx, &q)) != EXIT_OK)
 		return rc;
 	bool tty = isatty(STDOUT_FILENO) == 1 && !a.json;
-	for (;;) {
+	catch_sigint();
+	while (!interrupted) {
 		int finished = frame(q, &a, tty);
 		if (finished < 0) {
 			rc = -finished;

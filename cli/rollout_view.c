@@ -2,6 +2,7 @@
  * frame and the JSON object shared by `otapctl rollout status` and `otapctl
  * watch`, and the rows of `otapctl rollout list`. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -101,12 +102,55 @@ static void print_wave(FILE *f, const struct rollout_status *st)
 		w, r->waves.count, st->wave_final, size, st->wave_failed, failed, limit);
 }
 
-static void print_counts(FILE *f, const struct rollout_status *st)
+/* A labelled line of items that continues on indented lines rather than
+ * past the width: the terminal's own wrapping would break an item in two
+ * and, in watch, scroll the frame that is redrawn in place. */
+struct item_line {
+	FILE *f;
+	int width, col;
+};
+
+#define LABEL_COLS 9
+
+static void line_begin(struct item_line *l, FILE *f, int width, const char *label)
 {
-	fputs("jobs     ", f);
+	l->f = f;
+	l->width = width;
+	l->col = fprintf(f, "%-*s", LABEL_COLS, label);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void line_item(struct item_line *l, const char *fmt, ...)
+{
+	char text[128];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	n = n < (int)sizeof text ? n : (int)sizeof text - 1;
+	/* Each continuation line takes at least one item, however narrow. */
+	if (l->col > LABEL_COLS && l->col + 1 + n > l->width) {
+		fputc('\n', l->f);
+		l->col = fprintf(l->f, "%*s", LABEL_COLS, "");
+	}
+	l->col += fprintf(l->f, " %s", text);
+}
+
+static void line_end(struct item_line *l)
+{
+	fputc('\n', l->f);
+}
+
+static void print_counts(FILE *f, const struct rollout_status *st, int width)
+{
+	struct item_line l;
+	line_begin(&l, f, width, "jobs");
 	for (int s = 0; s < JOB_STATE_COUNT; s++)
-		fprintf(f, " %s %" PRId64, job_state_name((enum job_state)s), st->counts[s]);
-	fprintf(f, "  (total %" PRId64 ")\n", st->total);
+		line_item(&l, "%s %" PRId64, job_state_name((enum job_state)s), st->counts[s]);
+	line_item(&l, "(total %" PRId64 ")", st->total);
+	line_end(&l);
 }
 
 /* Units that got at least this far. */
@@ -120,26 +164,36 @@ static int64_t reached_at_least(const struct job_funnel *fn, int step)
 
 /* sent -> delivered -> JAD -> JAR -> reported: how many units got that
  * far, and how many of those that stopped there failed. */
-static void print_funnel(FILE *f, const struct rollout_status *st)
+static void print_funnel(FILE *f, const struct rollout_status *st, int width)
 {
 	const struct job_funnel *fn = &st->funnel;
-	fputs("funnel   ", f);
+	struct item_line l;
+	line_begin(&l, f, width, "funnel");
 	for (int s = JOB_STEP_SENT; s < JOB_STEP_COUNT; s++)
-		fprintf(f, " %s %" PRId64 "%s", job_step_name((enum job_step)s),
-			reached_at_least(fn, s), s + 1 < JOB_STEP_COUNT ? " ->" : "");
-	fprintf(f, " (confirmed %" PRId64 ")\n", st->counts[JOB_CONFIRMED]);
-	fputs("stopped  ", f);
+		line_item(&l, "%s %" PRId64 "%s", job_step_name((enum job_step)s),
+			  reached_at_least(fn, s), s + 1 < JOB_STEP_COUNT ? " ->" : "");
+	line_item(&l, "(confirmed %" PRId64 ")", st->counts[JOB_CONFIRMED]);
+	line_end(&l);
+	line_begin(&l, f, width, "stopped");
 	for (int s = 0; s < JOB_STEP_COUNT; s++)
-		fprintf(f, " %s %" PRId64 " (%" PRId64 " failed)", job_step_name((enum job_step)s),
-			fn->at[s], fn->failed[s]);
-	fputc('\n', f);
+		line_item(&l, "%s %" PRId64 " (%" PRId64 " failed)", job_step_name((enum job_step)s),
+			  fn->at[s], fn->failed[s]);
+	line_end(&l);
 }
 
-static void print_reasons(FILE *f, const struct rollout_status *st)
+/* Room for a failure reason after "failures   1234  ": the rest of the
+ * line, but never so little that the reason is unreadable. */
+static size_t reason_cols(int width)
+{
+	int cols = width - 17;
+	return cols < 20 ? 20 : cols > 200 ? 200 : (size_t)cols;
+}
+
+static void print_reasons(FILE *f, const struct rollout_status *st, int width)
 {
 	for (size_t i = 0; i < st->reason_count; i++) {
 		char cell[STORE_TEXT_MAX];
-		cli_cell(st->reasons[i].text, 100, cell, sizeof cell);
+		cli_cell(st->reasons[i].text, reason_cols(width), cell, sizeof cell);
 		fprintf(f, "%-9s %6" PRId64 "  %s\n", i ? "" : "failures", st->reasons[i].count, cell);
 	}
 }
@@ -156,8 +210,11 @@ static void print_eta(FILE *f, const struct rollout_status *st)
 		return;
 	if (st->eta) {
 		zone_time(r, st->eta, when, sizeof when);
-		fprintf(f, "eta       %s (%" PRId64 " to send at %d/min, window hours only)\n", when,
-			st->remaining, r->rate_per_min);
+		/* "window hours only" explains a far ETA; without a window it
+		 * would send the operator looking for one. */
+		fprintf(f, "eta       %s (%" PRId64 " to send at %d/min%s)\n", when,
+			st->remaining, r->rate_per_min,
+			window_is_always(&r->window) ? "" : ", window hours only");
 	} else if (r->state != ROLLOUT_ACTIVE) {
 		fprintf(f, "eta       none while %s\n", rollout_state_name(r->state));
 	} else {
@@ -165,7 +222,7 @@ static void print_eta(FILE *f, const struct rollout_status *st)
 	}
 }
 
-void rollout_view_text(FILE *f, const struct rollout_status *st, int64_t now)
+void rollout_view_text(FILE *f, const struct rollout_status *st, int64_t now, int width)
 {
 	const struct rollout *r = &st->r;
 	char pcts[160], units[256], reason[STORE_TEXT_MAX];
@@ -182,9 +239,9 @@ void rollout_view_text(FILE *f, const struct rollout_status *st, int64_t now)
 	fprintf(f, "units     %" PRId64 " in %d wave%s: %s (%s)\n", r->total_units, r->waves.count,
 		r->waves.count == 1 ? "" : "s", units, pcts);
 	print_wave(f, st);
-	print_counts(f, st);
-	print_funnel(f, st);
-	print_reasons(f, st);
+	print_counts(f, st, width);
+	print_funnel(f, st, width);
+	print_reasons(f, st, width);
 	print_window(f, st, now);
 	print_eta(f, st);
 }

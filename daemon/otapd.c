@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "clock.h"
 #include "config.h"
@@ -75,6 +76,22 @@ static int parse_options(int argc, char **argv, struct otapd_options *o)
 		return -1;
 	}
 	return 0;
+}
+
+/* otapctl init creates the database (README); otapd must not, or a typo
+ * in `database` or --db would start an empty queue that no otapctl looks
+ * at. store_open() creates missing files, so check first - before the lock
+ * file is created next to it, too. */
+static int check_database_exists(const char *db_path)
+{
+	struct stat st;
+	if (stat(db_path, &st) == 0)
+		return 0;
+	if (errno == ENOENT)
+		log_errorx("database %s does not exist: create it with otapctl init", db_path);
+	else
+		log_error("cannot open database %s", db_path);
+	return -1;
 }
 
 /* One daemon per database: a second one would put the first one's jobs in
@@ -266,7 +283,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct reload_args reload = { .config_path = cfg.path, .verbose = opts.verbose };
-	int lock_fd = lock_database(d.db_path);
+	int lock_fd = check_database_exists(d.db_path) < 0 ? -1 : lock_database(d.db_path);
 	int rc = lock_fd < 0 || recover(d.db_path) < 0 || run(&d, &reload) < 0 ? 1 : 0;
 	if (lock_fd >= 0)
 		close(lock_fd);

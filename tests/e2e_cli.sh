@@ -210,9 +210,22 @@ else
 fi
 no_secret "status --json"
 
+# One shape with or without filters (was a bare array with filters).
 run --db "$DB" status --to 01701234567 --json
 expect_rc 0 "status --to --json"
-[[ "$OUT" == '[{"id":'"$ID2"',"msisdn":"01701234567"'* ]] || fail "filtered JSON: $OUT"
+[[ "$OUT" == '{"counts":{"queued":'*',"jobs":[{"id":'"$ID2"',"msisdn":"01701234567"'* ]] ||
+	fail "filtered JSON: $OUT"
+if command -v python3 >/dev/null; then
+	for filter in "--to 01701234567" "--state cancelled" "--rollout none --limit 1" ""; do
+		# shellcheck disable=SC2086
+		"$CTL" --db "$DB" status $filter --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert isinstance(d, dict) and set(d) == {"counts", "jobs"}, d
+assert isinstance(d["jobs"], list) and len(d["counts"]) == 7, d
+' || fail "status $filter --json is not {counts, jobs}"
+	done
+fi
 run --db "$DB" status --state cancelled
 expect_rc 0 "status --state"
 [ "$OUT" = "no matching jobs" ] || fail "status --state cancelled: $OUT"
@@ -243,6 +256,8 @@ no_secret "status JOB_ID"
 run --db "$DB" status "$ID1" --json
 expect_rc 0 "status JOB_ID --json"
 grep -q '"history":\[' "$WORK/out" || fail "status $ID1 --json has no history: $OUT"
+# {"job": {...}} (was a one-element array).
+[[ "$OUT" == '{"job":{"id":'"$ID1"','* ]] || fail "status JOB_ID --json is not {\"job\": ...}: $OUT"
 run --db "$DB" status "$ID1" --state queued
 expect_error 2 "cannot be combined" "JOB_ID with a filter"
 
@@ -286,5 +301,27 @@ expect_rc 0 "decode"
 grep -q 'JADURL:http://fw.example.com/app.jad' "$WORK/out" || fail "decode shows no body: $OUT"
 grep -q 'START:install' "$WORK/out" || fail "decode body lacks START: $OUT"
 no_secret "decode"
+
+# ------------------------------------------------- --db without a config
+# These commands need only the database: the README lists them.
+printf 'msisdn\n+4917200000001\n' >"$WORK/fleet.csv"
+run -c "$CONF" rollout create dbonly --no-preflight --profile pls62 --file "$WORK/fleet.csv"
+expect_rc 0 "rollout create for the --db checks"
+JOB_R=$(sqlite3 "$DB" "SELECT id FROM jobs WHERE rollout = 'dbonly'" 2>/dev/null || echo 1)
+export OTAPD_CONFIG="$WORK/no-such.conf"
+for args in "init" "status" "status --rollout dbonly" "diagnose --rollout dbonly" \
+	    "rollout list" "rollout status dbonly" "watch dbonly --once" "rollout pause dbonly" \
+	    "rollout resume dbonly" "retry --failed" "cancel $JOB_R" "rollout cancel dbonly"; do
+	# shellcheck disable=SC2086
+	run --db "$DB" $args
+	expect_rc 0 "--db $args without a config"
+done
+for args in "enqueue --to +491701234567 --profile pls62" "preflight --profile pls62" \
+	    "pdu --job $JOB_R" "rollout create x --profile pls62 --file $WORK/fleet.csv"; do
+	# shellcheck disable=SC2086
+	run --db "$DB" $args
+	expect_error 2 "config file .*no-such.conf does not exist" "--db $args needs the config"
+done
+unset OTAPD_CONFIG
 
 echo "e2e_cli: all checks passed"

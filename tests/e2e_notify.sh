@@ -81,6 +81,8 @@ wait_for "the listener" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/nul
 
 # A second otapd (another database) cannot take the port: it says so and exits.
 sed "s|$DB|$WORK/other.db|" "$CONF" >"$WORK/other.conf"
+# otapd no longer creates a missing database: create it as an operator would.
+"$BIN/otapctl" -c "$WORK/other.conf" init >/dev/null
 if timeout 10 "$BIN/otapd" -c "$WORK/other.conf" 2>"$WORK/other.err"; then
 	fail "a second otapd started on a port in use"
 fi

@@ -447,7 +447,10 @@ static int profile_password(const struct loader *ld, const config_setting_t *g,
 	if (!full)
 		return fail_at(ld, file, "%s: out of memory", where);
 	int rc = password_file_read(ld, file, where, full, &p->password);
-	free(full);
+	if (rc < 0)
+		free(full);
+	else
+		p->password_file = full;
 	return rc;
 }
 
@@ -1039,14 +1042,27 @@ static int config_text_read(const char *path, char **text, size_t *nul_line,
 	return 0;
 }
 
+/* "FILE:LINE: <libconfig's reason>": libconfig's text for a parse error
+ * is itself "syntax error", which says nothing once prefixed with
+ * "syntax error: " again; so say it once and add what a line must look
+ * like. Other texts (an include that fails...) are kept as they are. */
+static int syntax_error(const config_t *lc, const char *path, struct errbuf *err)
+{
+	const char *text = config_error_text(lc);
+	int line = config_error_line(lc);
+	if (!text || strcmp(text, "syntax error") == 0)
+		return errbuf_set(err, "%s:%d: syntax error (libconfig could not parse the line; "
+				  "expected KEY = VALUE;)", path, line);
+	return errbuf_set(err, "%s:%d: syntax error: %s", path, line, text);
+}
+
 /* Parses text with libconfig; reasons name path (libconfig knows no file). */
 static int config_parse(config_t *lc, const char *path, const char *text, struct errbuf *err)
 {
 	config_init(lc);
 	if (config_read_string(lc, text))
 		return 0;
-	int rc = errbuf_set(err, "%s:%d: syntax error: %s", path, config_error_line(lc),
-			    config_error_text(lc));
+	int rc = syntax_error(lc, path, err);
 	config_destroy(lc);
 	return rc;
 }
@@ -1107,6 +1123,7 @@ static void profile_free(struct otap_profile *p)
 	free(p->jar_file);
 	free(p->jad_file);
 	free(p->jad_text);
+	free(p->password_file);
 }
 
 static void modem_free(struct cfg_modem *m)
@@ -1192,7 +1209,12 @@ static void dump_profile(FILE *f, const void *item)
 	dump_string(f, in, "name", p->name, false);
 	for (size_t i = 0; i < PROFILE_STRING_COUNT; i++) {
 		const struct profile_string *ps = &profile_strings[i];
-		dump_string(f, in, ps->setting, profile_value(p, ps), ps->secret);
+		/* Keep the file, not "(set)": says where the secret comes
+		 * from, and the dump stays a config that loads as it is. */
+		if (ps->offset == offsetof(struct otap_profile, password) && p->password_file)
+			dump_string(f, in, "password_file", p->password_file, false);
+		else
+			dump_string(f, in, ps->setting, profile_value(p, ps), ps->secret);
 	}
 	fprintf(f, "%spid = 0x%02X;\n", in, p->pid);
 	fprintf(f, "%ssms_class = %u;\n", in, p->sms_class);
@@ -1236,7 +1258,7 @@ static void dump_list(FILE *f, const char *name, const void *items, size_t item_
 void cfg_dump(const struct cfg *cfg, FILE *f)
 {
 	fputs("# otapd configuration, normalised: defaults filled in, "
-	      "secrets shown as \"(set)\"\n", f);
+	      "secrets shown as \"(set)\" (password_file kept as such)\n", f);
 	dump_string(f, "", "database", cfg->database, false);
 	dump_string(f, "", "log_level", cfg->log_level, false);
 	dump_duration(f, "", "split_delay", cfg->split_delay_ms);

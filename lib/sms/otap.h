@@ -43,6 +43,10 @@ struct otap_profile {
 	char *jad_file;         /* the operator's JAD, used as the template */
 	char *jad_text;         /* jad_file's content, read (and parsed) at load */
 	size_t jad_len;
+	/* Where password came from when the config named a password_file
+	 * (absolute or as resolved beside the config), NULL otherwise: the
+	 * config dump shows the file rather than an unexplained "(set)". */
+	char *password_file;
 };
 
 /* A profile as one job's message carries it: its own values with the

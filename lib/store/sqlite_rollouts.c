@@ -330,8 +330,11 @@ int sqlite_rollout_pause(struct store *base, const char *name, int64_t now, stru
 		return -1;
 	if (r.state != ROLLOUT_ACTIVE)
 		return refuse(&t, &r, "only an active rollout can be paused", err);
-	int rc = write_state(db, &r, ROLLOUT_PAUSED, "operator", "paused by the operator; resume "
-			     "with otapctl rollout resume", now, err);
+	/* The hint names the rollout so it can be pasted as it stands. */
+	char reason[STORE_TEXT_MAX];
+	snprintf(reason, sizeof reason, "paused by the operator; resume with otapctl rollout "
+		 "resume %s", r.name);
+	int rc = write_state(db, &r, ROLLOUT_PAUSED, "operator", reason, now, err);
 	if (finish_change(&t, rc, doing, err) < 0)
 		return -1;
 	log_info("rollout %s: paused by the operator", name);
