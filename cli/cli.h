@@ -125,5 +125,6 @@ int cmd_rollout(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_retry(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_watch(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_preflight(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_modems(int argc, char **argv, struct cli_ctx *ctx);
 
 #endif

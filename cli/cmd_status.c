@@ -14,6 +14,7 @@
 #include "job_json.h"
 #include "notify_apply.h"
 #include "store_events.h"
+#include "modem_roster.h"
 
 #define RECENT_DEFAULT 20
 #define LIMIT_MAX 1000000
@@ -25,7 +26,9 @@ static const char status_usage[] =
 	"Without arguments: the number of jobs in each state, then the 20 most\n"
 	"recently created jobs (--limit N to show another number).\n"
 	"With filters: every matching job, newest first (--limit N caps the list).\n"
-	"With JOB_ID: all fields of that job and its attempt history.\n"
+	"With JOB_ID: all fields of that job and its attempt history; a queued\n"
+	"job that no modem can take now says \"waiting: no modem is ready (...)\"\n"
+	"with each modem's state and why (see otapctl modems).\n"
 	"\n"
 	"  -t, --to MSISDN    jobs for this number\n"
 	"  -s, --state STATE  jobs in this state: queued, sending, sent, delivered,\n"
@@ -494,8 +497,32 @@ static void print_timeline(const struct attempt_vec *h, const struct event_vec *
 	}
 }
 
-static int show_one(struct store *q, int64_t id, bool json)
+/* A queued job waits for a modem: when none of them can take it now
+ * (every modem failing, disabled, never seen or stale), says which and
+ * why into buf and returns true. cfg NULL: the modems otapd recorded. */
+static bool no_modem_ready(struct store *q, const struct cfg *cfg, const struct job *j,
+			   char *buf, size_t cap)
 {
+	struct modem_roster r;
+	struct errbuf err = { { 0 } };
+	bool none = false;
+	if (j->state != JOB_QUEUED)
+		return false;
+	if (modem_roster_load(q, cfg, &r, &err) < 0) {
+		cli_warn("status: cannot tell whether a modem is ready: %s", err.msg);
+	} else if (modem_roster_usable_count(&r, cli_now_ms()) == 0) {
+		char why[600];
+		modem_roster_why_none(&r, cli_now_ms(), why, sizeof why);
+		snprintf(buf, cap, "no modem is ready (%s)", why);
+		none = true;
+	}
+	modem_roster_free(&r);
+	return none;
+}
+
+static int show_one(struct store *q, const struct cfg *cfg, int64_t id, bool json)
+{
+	char waiting[700];
 	struct errbuf err = { { 0 } };
 	struct attempt_vec hist = { 0 };
 	struct event_vec events = { 0 };
@@ -520,6 +547,7 @@ static int show_one(struct store *q, int64_t id, bool json)
 				events.oom ? "out of memory reading the events" : err.msg);
 	}
 	int rc = EXIT_OK;
+	bool is_waiting = no_modem_ready(q, cfg, &job, waiting, sizeof waiting);
 	if (json) {
 		struct json_writer w;
 		json_init(&w, stdout);
@@ -527,6 +555,7 @@ static int show_one(struct store *q, int64_t id, bool json)
 		json_key(&w, "job");
 		json_begin_object(&w);
 		json_job_fields(&w, &job);
+		json_member_string(&w, "waiting", is_waiting ? waiting : NULL);
 		json_report_fields(&w, &info);
 		if (json_meta(&w, q, id, &err) < 0)
 			rc = cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
@@ -547,6 +576,11 @@ static int show_one(struct store *q, int64_t id, bool json)
 	} else {
 		bool first = true;
 		print_job_fields(&job);
+		if (is_waiting) {
+			char cell[sizeof waiting];
+			cli_cell(waiting, sizeof cell - 1, cell, sizeof cell);
+			printf("%-12s %s\n", "waiting:", cell);
+		}
 		print_report_fields(&info);
 		if (store_job_meta(q, id, print_meta_line, &first, &err) < 0)
 			rc = cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
@@ -744,7 +778,7 @@ int cmd_status(int argc, char **argv, struct cli_ctx *ctx)
 	if ((rc = cli_open_existing_queue(ctx, &q)) != EXIT_OK)
 		return rc;
 	if (a.id)
-		rc = show_one(q, a.id, a.json);
+		rc = show_one(q, ctx->cfg_loaded ? &ctx->cfg : NULL, a.id, a.json);
 	else if (a.filtered)
 		rc = show_filtered(q, &a);
 	else

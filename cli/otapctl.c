@@ -28,6 +28,8 @@ static const struct cli_command commands[] = {
 	  .summary = "follow a rollout's progress, refreshed in place" },
 	{ .name = "retry", .run = cmd_retry,
 	  .summary = "queue failed jobs again (all, a rollout's, or one)" },
+	{ .name = "modems", .run = cmd_modems,
+	  .summary = "show each modem's state, network, signal and counters" },
 	{ .name = "diagnose", .run = cmd_diagnose,
 	  .summary = "say where each unit stopped and why, and what to do" },
 	{ .name = "pdu", .run = cmd_pdu,

@@ -286,7 +286,12 @@ static void check_listener(const struct cfg *cfg, struct preflight_report *r)
 		add(r, "notify_listener", false, false, "GET %s: %s: %s", url, err.msg, hint);
 		return;
 	}
-	if (res.status != 200)
+	/* 503 is otapd's listener saying no modem is ready: the units can
+	 * still fetch from it, so the listener passes; the body says why. */
+	if (res.status == 503 && res.body && strncmp(res.body, "no modem ready", 14) == 0)
+		add(r, "notify_listener", true, false, "GET %s: HTTP 503, otapd's listener answers "
+		    "(%.200s)", url, res.body);
+	else if (res.status != 200)
 		add(r, "notify_listener", false, false, "GET %s answered HTTP %ld, not 200: %s", url,
 		    res.status, hint);
 	else

@@ -24,6 +24,7 @@ void modem_setup(struct modem *m, const struct cfg_modem *cfg, bool status_repor
 		.smsc = cfg->smsc,
 		.status_reports = status_reports,
 		.send_timeout_ms = cfg->send_timeout_ms,
+		.read_info = true,      /* model, revision, IMEI, operator for `otapctl modems` */
 	};
 	at_session_init(&m->at, &set);
 }
@@ -117,12 +118,17 @@ static void log_side_event(const struct modem *m, const struct at_event *ev)
 	}
 }
 
-int modem_connect(struct modem *m, bool *fatal, struct errbuf *err)
+int modem_open(struct modem *m, struct errbuf *err)
 {
-	*fatal = false;
 	if (link_open(&m->link, err) < 0)
 		return -1;
 	m->open = true;
+	return 0;
+}
+
+int modem_initialise(struct modem *m, bool *fatal, struct errbuf *err)
+{
+	*fatal = false;
 	at_start_init(&m->at, clock_mono_ms());
 	for (;;) {
 		struct at_event ev;
@@ -146,6 +152,14 @@ int modem_connect(struct modem *m, bool *fatal, struct errbuf *err)
 		}
 		log_side_event(m, &ev);
 	}
+}
+
+int modem_connect(struct modem *m, bool *fatal, struct errbuf *err)
+{
+	*fatal = false;
+	if (modem_open(m, err) < 0)
+		return -1;
+	return modem_initialise(m, fatal, err);
 }
 
 void modem_disconnect(struct modem *m)

@@ -30,6 +30,12 @@ void modem_setup(struct modem *m, const struct cfg_modem *cfg, bool status_repor
  * harmful, e.g. a rejected PIN). The link is closed on failure. */
 int modem_connect(struct modem *m, bool *fatal, struct errbuf *err);
 
+/* modem_connect in two steps, so the caller can tell connecting from
+ * initialising: opens the link (0 or -1 with a reason); then runs the init
+ * sequence on the open link (same results as modem_connect). */
+int modem_open(struct modem *m, struct errbuf *err);
+int modem_initialise(struct modem *m, bool *fatal, struct errbuf *err);
+
 /* Moves bytes until an event is available (returns 1, *ev filled), until
  * the monotonic time `until` or a shutdown while no exchange is in progress
  * (returns 0; the wait ends at once, the link and the shutdown wake-up are

@@ -80,7 +80,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, int status, struct MHD
 static enum MHD_Result respond(struct MHD_Connection *conn, int status, const char *allow,
 			       const char *body)
 {
-	char text[160];
+	char text[sizeof ((struct notify_reply *)0)->body + 1];    /* a /healthz 503 says why */
 	size_t len = strlen(body);
 	if (len > sizeof text - 2)
 		len = sizeof text - 2;

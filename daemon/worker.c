@@ -40,9 +40,10 @@ static bool watchdog_bites(struct worker *w)
 }
 
 /* One log line per change of the breaker's state, saying why in words. */
-static void log_breaker(const struct worker *w, const char *why)
+static void log_breaker(struct worker *w, const char *why)
 {
 	const struct breaker *b = &w->breaker;
+	snprintf(w->breaker_why, sizeof w->breaker_why, "%s", why);
 	long long secs = (long long)((b->backoff_ms + 999) / 1000);
 	switch (b->state) {
 	case BREAKER_OK:
@@ -84,8 +85,11 @@ static void take_report(struct worker *w, const struct sendjob_report *r)
 		w->consecutive_timeouts = 0;
 		note_success(w);
 	}
-	if (r->failed_send)
+	health_count(&w->health, r->answered ? 1 : 0, r->failed_send ? 1 : 0);
+	if (r->failed_send) {
+		health_note_error(&w->health, r->detail);
 		note_failure(w, r);
+	}
 	for (int i = 0; i < r->side_timeouts; i++) {
 		if (watchdog_bites(w)) {
 			log_warnx("modem %s: stopped answering, re-initialising", w->cfg->name);
@@ -142,12 +146,33 @@ static void idle_wait(struct worker *w, int64_t until)
 	}
 }
 
+/* The modem's health while it is connected: the breaker's say first, then
+ * whether a job is on it; written when due (health.h). */
+static void connected_health(struct worker *w, int64_t now)
+{
+	switch (w->breaker.state) {
+	case BREAKER_FAILING:
+		health_set_state(&w->health, MODEM_FAILING, w->breaker_why);
+		break;
+	case BREAKER_DISABLED:
+		health_set_state(&w->health, MODEM_DISABLED, w->breaker_why);
+		break;
+	case BREAKER_OK:
+		health_set_state(&w->health, pending_count(&w->send.pending) > 0 || sendjob_holding(&w->send)
+						     ? MODEM_SENDING : MODEM_READY, NULL);
+		break;
+	}
+	health_take_info(&w->health, at_info(&w->modem.at));
+	health_flush(&w->health, now);
+}
+
 /* One decision of the scheduling loop. Waiting parts come first (their job
  * started earlier), then new jobs; the modem never waits between sends when
  * work is due. */
 static void worker_step(struct worker *w)
 {
 	int64_t now = clock_mono_ms();
+	connected_health(w, now);
 	if (sendjob_holding(&w->send)) {
 		/* No new work while an outcome waits for the store. */
 		if (now >= w->send.held_due)
@@ -185,7 +210,7 @@ static void worker_step(struct worker *w)
 		return;
 	}
 	/* Sleep until the earliest moment something can be done. */
-	int64_t until = w->next_check;
+	int64_t until = min64(w->next_check, health_next_due(&w->health));
 	if (pending_count(&w->send.pending) > 0)
 		until = min64(until, max64(pending_due, send_at));
 	if (!pending_full(&w->send.pending))
@@ -247,12 +272,63 @@ static void drain_held(struct worker *w)
 			   "recovery file", w->cfg->name, w->send.held_count, SHUTDOWN_RECORD_MS / 1000);
 }
 
+/* Sleeps until the monotonic time until or shutdown, keeping the modem's
+ * health row fresh meanwhile. Returns false on shutdown. */
+static bool nap_until(struct worker *w, int64_t until)
+{
+	for (;;) {
+		int64_t now = clock_mono_ms();
+		health_flush(&w->health, now);
+		if (now >= until)
+			return true;
+		if (!stop_sleep_until(w->daemon, min64(until, health_next_due(&w->health))))
+			return false;
+	}
+}
+
 /* Before (re)connecting: a failing or disabled modem waits out its backoff. */
 static void wait_for_breaker(struct worker *w)
 {
 	int64_t next = breaker_next_try(&w->breaker);
 	if (next > clock_mono_ms())
-		stop_sleep_until(w->daemon, next);
+		nap_until(w, next);
+}
+
+/* Connecting and initialising are shown only while nothing is wrong: a
+ * failing or disabled modem keeps saying why until it is ready again. */
+static void show_progress(struct worker *w, enum modem_state state)
+{
+	enum modem_state now = health_state(&w->health);
+	if (now != MODEM_FAILING && now != MODEM_DISABLED)
+		health_set_state(&w->health, state, NULL);
+	health_flush(&w->health, clock_mono_ms());
+}
+
+/* Opens the link and initialises the modem, its health following. */
+static int connect_modem(struct worker *w, bool *fatal, struct errbuf *err)
+{
+	*fatal = false;
+	show_progress(w, MODEM_CONNECTING);
+	if (modem_open(&w->modem, err) < 0) {
+		health_forget_network(&w->health);
+		return -1;
+	}
+	show_progress(w, MODEM_INITIALISING);
+	int rc = modem_initialise(&w->modem, fatal, err);
+	health_take_info(&w->health, at_info(&w->modem.at));
+	return rc;
+}
+
+/* A connection or init that failed: failing (disabled when retrying would
+ * harm, a rejected PIN) with the reason, at once. */
+static void note_connect_failed(struct worker *w, bool fatal, const char *why)
+{
+	health_note_error(&w->health, why);
+	if (w->breaker.state == BREAKER_DISABLED)
+		health_set_state(&w->health, MODEM_DISABLED, w->breaker_why);
+	else
+		health_set_state(&w->health, fatal ? MODEM_DISABLED : MODEM_FAILING, why);
+	health_flush(&w->health, clock_mono_ms());
 }
 
 static void note_connected(struct worker *w)
@@ -261,6 +337,14 @@ static void note_connected(struct worker *w)
 	if (breaker_health_passed(&w->breaker, clock_mono_ms()))
 		log_warnx("modem %s: health check passed; failing: one send will be tried",
 			  w->cfg->name);
+}
+
+/* A modem disabled until otapd restarts still has a row that must not go
+ * stale while otapd runs: it says disabled, and why, until shutdown. */
+static void linger_disabled(struct worker *w)
+{
+	while (nap_until(w, health_next_due(&w->health)))
+		;
 }
 
 static void *worker_main(void *arg)
@@ -275,17 +359,22 @@ static void *worker_main(void *arg)
 		wait_for_breaker(w);
 		if (stopping(w))
 			break;
-		if (modem_connect(&w->modem, &fatal, &err) < 0) {
+		if (connect_modem(w, &fatal, &err) < 0) {
 			if (stopping(w))
 				break;
 			if (fatal) {
 				log_errorx("modem %s: %s; modem disabled until otapd restarts",
 					   w->cfg->name, err.msg);
+				char why[sizeof err.msg + 32];
+				snprintf(why, sizeof why, "%s; until otapd restarts", err.msg);
+				note_connect_failed(w, true, why);
+				linger_disabled(w);
 				break;
 			}
 			log_warnx("modem %s: %s; retrying in %llds", w->cfg->name, err.msg,
 				  (long long)(delay / 1000));
-			stop_sleep_until(w->daemon, clock_mono_ms() + delay);
+			note_connect_failed(w, false, err.msg);
+			nap_until(w, clock_mono_ms() + delay);
 			delay = min64(delay * 2, RECONNECT_MAX_MS);
 			continue;
 		}
@@ -312,6 +401,7 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_m
 		log_errorx("modem %s: %s", cfg->name, err.msg);
 		return -1;
 	}
+	health_init(&w->health, cfg->name, daemon->db_path);
 	struct breaker_config bc = {
 		.max_failures = cfg->max_failures,
 		.backoff_min_ms = BREAKER_BACKOFF_MIN_MS,
@@ -324,6 +414,7 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_m
 	queue_watch_init(&w->watch, w->queue, cfg->name);
 	int rc = pthread_create(&w->thread, NULL, worker_main, w);
 	if (rc != 0) {
+		health_close(&w->health);
 		store_close(w->queue);
 		return -1;
 	}
@@ -333,6 +424,7 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_m
 void worker_join(struct worker *w)
 {
 	pthread_join(w->thread, NULL);
+	health_close(&w->health);
 	store_close(w->queue);
 }
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "breaker.h"
 #include "daemon.h"
+#include "health.h"
 #include "modem.h"
 #include "store.h"
 #include "queue_watch.h"
@@ -27,6 +28,8 @@ struct worker {
 	int64_t next_send;              /* monotonic: rate limit spacing */
 	struct queue_watch watch;       /* when to look for due jobs again */
 	int64_t next_check;             /* monotonic: idle registration/signal check */
+	struct health health;           /* the modem's row in the store (health.h) */
+	char breaker_why[200];          /* what put the breaker where it is */
 };
 
 /* Starts the thread for modem cfg. Returns 0 or -1 (errno set). */

@@ -77,6 +77,7 @@ ctl enqueue --to +491719999998 --profile fleet --imei 490154203237519 >/dev/null
 
 start_otapd "$CONF"
 wait_for "the listener" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
+wait_healthy "$PORT"   # /healthz is 200 once the modem is ready
 [ "$(http_raw "GET /healthz HTTP/1.1\r\n\r\n")" = 200 ] || fail "healthz did not answer 200"
 
 # A second otapd (another database) cannot take the port: it says so and exits.

@@ -25,6 +25,7 @@ simple_config "notify = { listen = \"127.0.0.1:$PORT\"; public_url = \"http://12
 ctl init >/dev/null
 start_otapd "$CONF"
 wait_for "the listener" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
+wait_healthy "$PORT"   # /healthz is 200 once the modem is ready
 
 # ---- request line and head
 expect 200 'GET /healthz HTTP/1.0\n\n' "HTTP/1.0 with bare LF line ends"

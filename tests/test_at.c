@@ -1009,6 +1009,60 @@ static void test_event_overflow_drops_urcs_first(void **state)
 	assert_false(at_next_event(s, &ev));
 }
 
+/* Writes out the next command (must be want) and feeds its answer. */
+static void exchange(struct at_session *s, const char *want, const char *answer, int64_t now)
+{
+	char out[256];
+	drain_output(s, out, sizeof out);
+	assert_string_equal(out, want);
+	feed_str(s, answer, now);
+}
+
+/* read_info: identity once per init, the operator in init and check; an
+ * ERROR to any of them is no reason to stop, and a URC is not the model. */
+static void test_read_info(void **state)
+{
+	(void)state;
+	static struct at_session session;
+	struct at_session *s = &session;
+	struct at_event ev;
+	struct at_settings set = { .read_info = true };
+	at_session_init(s, &set);
+	assert_int_equal(at_info(s)->rssi, -1);
+	at_start_init(s, 0);
+	exchange(s, "AT\r", "\r\nOK\r\n", 0);
+	exchange(s, "ATE0\r", "\r\nOK\r\n", 0);
+	exchange(s, "AT+CMEE=1\r", "\r\nOK\r\n", 0);
+	exchange(s, "AT+CGMM\r", "\r\n+CREG: 1\r\n\r\nELS61-E\r\n\r\nOK\r\n", 0);
+	exchange(s, "AT+CGMR\r", "\r\nERROR\r\n", 0);
+	exchange(s, "AT+CGSN\r", "\r\n351234567890123\r\n\r\nOK\r\n", 0);
+	exchange(s, "AT+CPIN?\r", "\r\n+CPIN: READY\r\n\r\nOK\r\n", 0);
+	exchange(s, "AT+CREG?\r", "\r\n+CREG: 0,5\r\n\r\nOK\r\n", 0);
+	exchange(s, "AT+CSQ\r", "\r\n+CSQ: 20,99\r\n\r\nOK\r\n", 0);
+	exchange(s, "AT+COPS?\r", "\r\n+COPS: 0,0,\"Tele Net\",2\r\n\r\nOK\r\n", 0);
+	exchange(s, "AT+CMGF=0\r", "\r\nOK\r\n", 0);
+	while (at_next_event(s, &ev) && ev.type != AT_EV_READY)
+		;
+	assert_int_equal(ev.type, AT_EV_READY);
+	const struct at_info *info = at_info(s);
+	assert_string_equal(info->model, "ELS61-E");
+	assert_string_equal(info->revision, "");
+	assert_string_equal(info->imei, "351234567890123");
+	assert_string_equal(info->operator_name, "Tele Net");
+	assert_int_equal(info->creg_stat, 5);
+	assert_int_equal(info->rssi, 20);
+	/* the check asks for the operator again; "+COPS: 0" names none */
+	assert_int_equal(at_start_check(s, 10), 0);
+	exchange(s, "AT+CREG?\r", "\r\n+CREG: 0,1\r\n\r\nOK\r\n", 10);
+	exchange(s, "AT+CSQ\r", "\r\n+CSQ: 99,99\r\n\r\nOK\r\n", 10);
+	exchange(s, "AT+COPS?\r", "\r\n+COPS: 0\r\n\r\nOK\r\n", 10);
+	assert_true(at_is_idle(s));
+	assert_string_equal(info->operator_name, "");
+	assert_int_equal(info->creg_stat, 1);
+	assert_int_equal(info->rssi, 99);
+	assert_string_equal(info->model, "ELS61-E");
+}
+
 static void test_overlong_lines_are_dropped(void **state)
 {
 	(void)state;
@@ -1143,6 +1197,7 @@ int main(void)
 		cmocka_unit_test(test_cds_text_mode_and_stray_lines),
 		cmocka_unit_test(test_event_overflow_drops_urcs_first),
 		cmocka_unit_test(test_overlong_lines_are_dropped),
+		cmocka_unit_test(test_read_info),
 		cmocka_unit_test(test_deadlines),
 	};
 	int failed = cmocka_run_group_tests_name("at", unit, NULL, NULL);

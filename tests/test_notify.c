@@ -27,6 +27,7 @@
 #include "pdu.h"
 #include "sqlite_engine.h"
 #include "store.h"
+#include "store_modems.h"
 
 #define T0 1700000000000LL      /* an arbitrary "now", ms since the epoch */
 #define SEC 1000LL
@@ -890,6 +891,40 @@ static int post(struct route_fixture *rf, const char *path, const char *ua, cons
 	return route(rf, "POST", path, ua, body, out);
 }
 
+/* A health row for modem name in state, last written at last_seen. */
+static void put_modem(struct fixture *f, const char *name, enum modem_state state,
+		      const char *why, int64_t last_seen)
+{
+	struct errbuf err;
+	struct modem_health h = { .state = state, .state_since = T0, .creg_stat = 1, .rssi = 20,
+				  .last_seen = last_seen };
+	snprintf(h.name, sizeof h.name, "%s", name);
+	snprintf(h.why, sizeof h.why, "%s", why);
+	assert_int_equal(store_modem_update(f->q, &h, &err), 0);
+}
+
+/* /healthz is 200 only while a modem is ready (or sending) by a fresh row. */
+static void healthz(void **state)
+{
+	struct route_fixture *rf = *state;
+	struct fixture *f = &rf->db;
+	struct notify_reply out;
+	assert_int_equal(route(rf, "GET", "/healthz", NULL, NULL, &out), 503);
+	assert_string_equal(out.body, "no modem ready: 0 of 0 (no modem configured)");
+	put_modem(f, "m1", MODEM_FAILING, "+CMS ERROR: 302 (operation not allowed)", T0 + HOUR);
+	assert_int_equal(route(rf, "GET", "/healthz", NULL, NULL, &out), 503);
+	assert_string_equal(out.body, "no modem ready: 0 of 1 (m1 failing: +CMS ERROR: 302 "
+			    "(operation not allowed))");
+	put_modem(f, "m2", MODEM_SENDING, "", T0 + HOUR - MODEM_HEALTH_STALE_MS);
+	assert_int_equal(route(rf, "GET", "/healthz", NULL, NULL, &out), 200);
+	assert_string_equal(out.body, "ok: 1 of 2 modems ready");
+	/* otapd stopped writing: stale rows say nothing is ready */
+	put_modem(f, "m2", MODEM_READY, "", T0 + HOUR - MODEM_HEALTH_STALE_MS - 1);
+	assert_int_equal(route(rf, "HEAD", "/healthz", NULL, NULL, &out), 503);
+	assert_string_equal(out.body, "no modem ready: 0 of 2 (m1 failing: +CMS ERROR: 302 "
+			    "(operation not allowed); m2 stale (otapd not running?))");
+}
+
 static void routing(void **state)
 {
 	struct route_fixture *rf = *state;
@@ -903,6 +938,7 @@ static void routing(void **state)
 	assert_int_equal(store_set_imei(f->q, fleet, IMEI_B, &err), 0);
 	send_job(f, id, "m1", T0);
 	send_job(f, fleet, "m1", T0);
+	put_modem(f, "m1", MODEM_READY, "", T0 + HOUR);        /* /healthz: see healthz() */
 
 	assert_int_equal(route(rf, "GET", "/otap/healthz", NULL, NULL, &out), 200);
 	assert_int_equal(route(rf, "HEAD", "/healthz", NULL, NULL, &out), 200);
@@ -967,6 +1003,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sweep, setup_db, teardown_db),
 		cmocka_unit_test_setup_teardown(sweep_uses_the_index, setup_db, teardown_db),
 		cmocka_unit_test_setup_teardown(routing, setup_route, teardown_route),
+		cmocka_unit_test_setup_teardown(healthz, setup_route, teardown_route),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

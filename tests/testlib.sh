@@ -113,6 +113,13 @@ wait_for() {
 	done
 }
 
+# wait_healthy PORT: waits until otapd's listener on PORT answers /healthz
+# with 200, i.e. a modem is ready behind it (before, 503 or nothing).
+wait_healthy() {
+	healthz_200() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/healthz")" = 200 ]; }
+	wait_for "a modem ready behind the listener on port $1" 20 healthz_200 "$1"
+}
+
 state_count_is() {
 	[ "$(count_state "$1")" = "$2" ]
 }

@@ -31,11 +31,11 @@ enum at_state {
 };
 
 enum init_step {
-	STEP_AT, STEP_ATE0, STEP_CMEE, STEP_CPIN_QUERY, STEP_CPIN_SET,
-	STEP_CREG, STEP_CSQ, STEP_CMGF, STEP_CSCA, STEP_CNMI, STEP_DONE,
+	STEP_AT, STEP_ATE0, STEP_CMEE, STEP_CGMM, STEP_CGMR, STEP_CGSN, STEP_CPIN_QUERY,
+	STEP_CPIN_SET, STEP_CREG, STEP_CSQ, STEP_COPS, STEP_CMGF, STEP_CSCA, STEP_CNMI, STEP_DONE,
 };
 
-enum check_step { CHECK_CREG, CHECK_CSQ };
+enum check_step { CHECK_CREG, CHECK_CSQ, CHECK_COPS };
 
 enum cpin_state { CPIN_NONE, CPIN_READY, CPIN_SIM_PIN, CPIN_SIM_PUK, CPIN_OTHER };
 
@@ -344,6 +344,7 @@ static void emit_registration(struct at_session *s, int stat, const char *line)
 	struct at_event ev;
 	event_init(&ev, AT_EV_REGISTRATION);
 	ev.creg_stat = stat;
+	s->info.creg_stat = stat;
 	snprintf(ev.text, sizeof ev.text, "%s", line);
 	emit(s, &ev);
 }
@@ -354,8 +355,42 @@ static void emit_signal(struct at_session *s, const char *line)
 	event_init(&ev, AT_EV_SIGNAL);
 	if (!parse_csq(line, &ev.rssi, &ev.ber))
 		return;
+	s->info.rssi = ev.rssi;
+	s->info.ber = ev.ber;
 	snprintf(ev.text, sizeof ev.text, "%s", line);
 	emit(s, &ev);
+}
+
+/* "+COPS: <mode>[,<format>,"<oper>"[,<AcT>]]": the operator between the
+ * quotes (control bytes and over-long names refused), "" when the modem
+ * names none (not registered). */
+static void parse_cops(const char *line, char *out, size_t cap)
+{
+	const char *open = strchr(line, '"');
+	const char *close = open ? strchr(open + 1, '"') : NULL;
+	out[0] = '\0';
+	if (!close || (size_t)(close - open - 1) >= cap)
+		return;
+	for (const char *p = open + 1; p < close; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7F)
+			return;
+	}
+	snprintf(out, cap, "%.*s", (int)(close - open - 1), open + 1);
+}
+
+static bool is_identity_step(int step)
+{
+	return step == STEP_CGMM || step == STEP_CGMR || step == STEP_CGSN;
+}
+
+/* AT+CGMM/CGMR/CGSN answer with a bare line (no "+NAME:" prefix, though
+ * some modems add one); the first such line is the value. */
+static void take_identity(struct at_session *s, const char *line)
+{
+	char *field = s->step == STEP_CGMM ? s->info.model
+		      : s->step == STEP_CGMR ? s->info.revision : s->info.imei;
+	if (!field[0])
+		snprintf(field, AT_INFO_MAX, "%.*s", AT_INFO_MAX - 1, line);
 }
 
 /* ---- init sequence ---- */
@@ -382,8 +417,12 @@ static void init_fail(struct at_session *s, bool fatal, const char *fmt, ...)
 static enum init_step next_step(const struct at_session *s, enum init_step step)
 {
 	enum init_step next = (enum init_step)(step + 1);
+	if (is_identity_step(next) && !s->set.read_info)
+		next = STEP_CPIN_QUERY;
 	if (next == STEP_CPIN_SET)      /* only on "SIM PIN" */
 		next = STEP_CREG;
+	if (next == STEP_COPS && !s->set.read_info)
+		next = STEP_CMGF;
 	if (next == STEP_CSCA && !(s->set.smsc && *s->set.smsc))
 		next = STEP_CNMI;
 	if (next == STEP_CNMI && !s->set.status_reports)
@@ -457,9 +496,13 @@ static const char *const init_cmds[] = {
 	[STEP_AT] = "AT",
 	[STEP_ATE0] = "ATE0",
 	[STEP_CMEE] = "AT+CMEE=1",
+	[STEP_CGMM] = "AT+CGMM",
+	[STEP_CGMR] = "AT+CGMR",
+	[STEP_CGSN] = "AT+CGSN",
 	[STEP_CPIN_QUERY] = "AT+CPIN?",
 	[STEP_CREG] = "AT+CREG?",
 	[STEP_CSQ] = "AT+CSQ",
+	[STEP_COPS] = "AT+COPS?",
 	[STEP_CMGF] = "AT+CMGF=0",
 	[STEP_CNMI] = "AT+CNMI=2,1,0,1,0",
 };
@@ -471,6 +514,8 @@ static void init_begin_step(struct at_session *s, enum init_step step, int64_t n
 		s->cpin = CPIN_NONE;
 	else if (step == STEP_CREG)
 		s->creg_stat = -1;
+	else if (step == STEP_COPS)
+		s->info.operator_name[0] = '\0';
 
 	if (step == STEP_CPIN_SET)
 		init_send_pin(s, now);
@@ -598,7 +643,11 @@ static void init_on_final(struct at_session *s, const struct final *f, int64_t n
 	case STEP_CREG:
 		creg_on_final(s, f, now);
 		return;
-	case STEP_CSQ:          /* signal is only logged: an ERROR is no reason to stop */
+	case STEP_CSQ:          /* signal and identity are only shown: an ERROR is no */
+	case STEP_COPS:         /* reason to stop */
+	case STEP_CGMM:
+	case STEP_CGMR:
+	case STEP_CGSN:
 		init_advance(s, now);
 		return;
 	case STEP_AT:           /* a modem just woken up may garble the first AT */
@@ -634,6 +683,9 @@ static void init_on_info(struct at_session *s, const char *line)
 	case STEP_CSQ:
 		emit_signal(s, line);
 		break;
+	case STEP_COPS:
+		parse_cops(line, s->info.operator_name, sizeof s->info.operator_name);
+		break;
 	default:
 		break;
 	}
@@ -658,6 +710,12 @@ static void check_on_final(struct at_session *s, int64_t now)
 		write_cmd(s, "AT+CSQ", NULL, s->set.cmd_timeout_ms, now);
 		return;
 	}
+	if (s->step == CHECK_CSQ && s->set.read_info) {
+		s->step = CHECK_COPS;
+		s->info.operator_name[0] = '\0';
+		write_cmd(s, "AT+COPS?", NULL, s->set.cmd_timeout_ms, now);
+		return;
+	}
 	s->state = ST_IDLE;
 	stop_waiting(s);
 }
@@ -668,6 +726,8 @@ static void check_on_info(struct at_session *s, const char *line)
 	bool is_reply;
 	if (s->step == CHECK_CSQ)
 		emit_signal(s, line);
+	else if (s->step == CHECK_COPS)
+		parse_cops(line, s->info.operator_name, sizeof s->info.operator_name);
 	else if (parse_creg(line, &stat, &is_reply))
 		emit_registration(s, stat, line);
 }
@@ -791,12 +851,14 @@ static const char *expected_info_prefix(const struct at_session *s)
 			return "+CREG:";
 		case STEP_CSQ:
 			return "+CSQ:";
+		case STEP_COPS:
+			return "+COPS:";
 		default:
 			return NULL;
 		}
 	}
 	if (s->state == ST_CHECK)
-		return s->step == CHECK_CREG ? "+CREG:" : "+CSQ:";
+		return s->step == CHECK_CREG ? "+CREG:" : s->step == CHECK_CSQ ? "+CSQ:" : "+COPS:";
 	return NULL;
 }
 
@@ -807,6 +869,11 @@ static bool route_info(struct at_session *s, const char *line)
 	const char *prefix = expected_info_prefix(s);
 	int stat;
 	bool is_reply;
+	if (s->state == ST_INIT && s->awaiting && is_identity_step(s->step) && line[0] != '+' &&
+	    line[0] != '^') {
+		take_identity(s, line);
+		return true;
+	}
 	if (!prefix || !has_prefix(line, prefix))
 		return false;
 	if (strcmp(prefix, "+CREG:") == 0 && (!parse_creg(line, &stat, &is_reply) || !is_reply))
@@ -1001,6 +1068,9 @@ void at_session_init(struct at_session *s, const struct at_settings *set)
 	s->deadline = INT64_MAX;
 	s->creg_stat = -1;
 	s->pending_mr = -1;
+	s->info.creg_stat = -1;
+	s->info.rssi = -1;
+	s->info.ber = -1;
 }
 
 void at_start_init(struct at_session *s, int64_t now)
@@ -1016,6 +1086,7 @@ void at_start_init(struct at_session *s, int64_t now)
 	s->creg_stat = -1;
 	s->pending_mr = -1;
 	s->expect_pdu_line = false;
+	s->info.model[0] = s->info.revision[0] = s->info.imei[0] = '\0';
 	init_begin_step(s, STEP_AT, now);
 }
 
@@ -1079,6 +1150,11 @@ void at_tick(struct at_session *s, int64_t now)
 		stop_waiting(s);
 		break;
 	}
+}
+
+const struct at_info *at_info(const struct at_session *s)
+{
+	return &s->info;
 }
 
 int64_t at_deadline(const struct at_session *s)

@@ -36,6 +36,21 @@ struct at_settings {
 	int64_t prompt_timeout_ms;      /* "> " after AT+CMGS; default 5000 when 0 */
 	int64_t send_timeout_ms;        /* +CMGS after the PDU; default 60000 when 0 */
 	int64_t registration_timeout_ms;/* wait for +CREG 1/5 during init; default 30000 */
+	bool read_info;                 /* AT+CGMM, AT+CGMR, AT+CGSN once per init (after
+					 * AT+CMEE), AT+COPS? after AT+CSQ in init and
+					 * check; see at_info() */
+};
+
+#define AT_INFO_MAX 64
+
+/* What the session has learnt of the modem; "" / -1 = not known. */
+struct at_info {
+	int creg_stat;                  /* last +CREG stat, reply or URC */
+	int rssi, ber;                  /* last +CSQ */
+	char operator_name[AT_INFO_MAX];/* last AT+COPS? ("" when it named none) */
+	char model[AT_INFO_MAX];        /* AT+CGMM, AT+CGMR, AT+CGSN of the last init */
+	char revision[AT_INFO_MAX];
+	char imei[AT_INFO_MAX];
 };
 
 enum at_event_type {
@@ -92,6 +107,7 @@ struct at_session {
 	int cpin;                       /* enum cpin_state from the +CPIN: line */
 	char cpin_text[48];
 	int creg_stat;                  /* stat of the last +CREG reply, -1 none */
+	struct at_info info;            /* at_info() */
 	/* send */
 	int pending_mr;                 /* from +CMGS, -1 none */
 	char pending_pdu[AT_PDU_HEX_MAX];
@@ -123,9 +139,15 @@ void at_start_init(struct at_session *s, int64_t now);
  * copied. */
 int at_start_send(struct at_session *s, const char *hex, int tpdu_len, int64_t now);
 
-/* Idle health check: AT+CREG? then AT+CSQ (events REGISTRATION, SIGNAL).
+/* Idle health check: AT+CREG? then AT+CSQ (events REGISTRATION, SIGNAL),
+ * then AT+COPS? with read_info.
  * Returns 0, or -1 when not idle and ready. */
 int at_start_check(struct at_session *s, int64_t now);
+
+/* What the session has learnt so far (registration, signal, and with
+ * read_info the operator and identity); valid until the next call on s.
+ * Identity fields are cleared by at_start_init, the others only replaced. */
+const struct at_info *at_info(const struct at_session *s);
 
 /* Feeds received bytes. */
 void at_feed(struct at_session *s, const uint8_t *data, size_t n, int64_t now);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "modem_roster.h"
 #include "notify.h"
 #include "notify_apply.h"
 #include "notify_artifacts.h"
@@ -141,6 +142,30 @@ static void route_fleet(struct notify_router *r, const struct notify_request *re
 	answer_applied(&a, rep, via, out);
 }
 
+/* /healthz says whether otapd can send: 200 while at least one configured
+ * modem is ready (or sending) by a fresh row, 503 otherwise, with the
+ * count and, when none is, why. A database error is a 503 too. */
+static void answer_health(struct notify_router *r, int64_t now, struct notify_reply *out)
+{
+	struct modem_roster roster;
+	struct errbuf err;
+	if (modem_roster_load(r->s, r->cfg, &roster, &err) < 0) {
+		log_errorx("notify: /healthz: %s", err.msg);
+		modem_roster_free(&roster);
+		reply(out, 503, "cannot read the modems now");
+		return;
+	}
+	size_t ready = modem_roster_usable_count(&roster, now);
+	if (ready > 0) {
+		reply(out, 200, "ok: %zu of %zu modems ready", ready, roster.n);
+	} else {
+		char why[sizeof out->body];
+		modem_roster_why_none(&roster, now, why, sizeof why);
+		reply(out, 503, "no modem ready: 0 of %zu (%s)", roster.n, why);
+	}
+	modem_roster_free(&roster);
+}
+
 void notify_route(struct notify_router *r, const struct notify_request *req, int64_t now,
 		  struct notify_reply *out)
 {
@@ -157,7 +182,7 @@ void notify_route(struct notify_router *r, const struct notify_request *req, int
 		return;
 	case NOTIFY_PATH_HEALTH:
 		if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
-			reply(out, 200, "ok");
+			answer_health(r, now, out);
 		else
 			reply_method(out, "GET, HEAD");
 		return;

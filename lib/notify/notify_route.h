@@ -7,11 +7,13 @@
  *   POST <base>/n/<job id>/<token>  a unit's notification via its job's NOTIFYURL
  *   POST <base>/notify              fleet-wide: the job is found by the IMEI in
  *                                   the User-Agent "<product>/<IMEI> Profile/..."
- *   GET|HEAD <base>/healthz         "ok"
+ *   GET|HEAD <base>/healthz         200 "ok: N of M modems ready" while a configured
+ *                                   modem is ready or sending (its row fresh),
+ *                                   else 503 "no modem ready: 0 of M (why)"
  * <base> is the path of notify.public_url; the paths work without it too.
  * Answers: 200 applied or repeated; 404 unknown job, wrong token, unknown
  * IMEI or path; 405 wrong method; 400 body without a status code; 500
- * database error.
+ * database error; 503 from /healthz when no modem can send.
  */
 #ifndef OTAP_NOTIFY_ROUTE_H
 #define OTAP_NOTIFY_ROUTE_H
@@ -51,7 +53,7 @@ struct notify_router {
 struct notify_reply {
 	int status;
 	const char *allow;              /* value of the Allow header (405), else NULL */
-	char body[128];                 /* text/plain, one line (when no content, no file) */
+	char body[512];                 /* text/plain, one line (when no content, no file) */
 	const char *content_type;       /* with content or file; static */
 	char *content;                  /* a document to send (a JAD), owned: notify_reply_free */
 	size_t content_len;

@@ -224,4 +224,8 @@ int sqlite_rollout_advance(struct store *s, const char *name, int64_t now,
 					  struct rollout_decision *out),
 			   bool *opened, struct errbuf *err);
 
+int sqlite_modem_update(struct store *s, const struct modem_health *h, struct errbuf *err);
+int sqlite_modem_list(struct store *s, int (*cb)(const struct modem_health *h, void *arg),
+		      void *arg, struct errbuf *err);
+
 #endif

@@ -398,4 +398,6 @@ const struct store_ops sqlite_ops = {
 	.record_download = sqlite_record_download,
 	.events = sqlite_events,
 	.rollout_funnel = sqlite_rollout_funnel,
+	.modem_update = sqlite_modem_update,
+	.modem_list = sqlite_modem_list,
 };

@@ -573,3 +573,30 @@ int store_rollout_funnel(struct store *s, const struct rollout *r, struct job_fu
 {
 	return s->ops->rollout_funnel(s, r, out, err);
 }
+
+/* ---- modems ---- */
+
+/* Texts that would be cut on the way back are refused: a row must read as
+ * it was written. */
+static bool modem_texts_fit(const struct modem_health *h)
+{
+	return memchr(h->name, 0, sizeof h->name) && memchr(h->why, 0, sizeof h->why) &&
+	       memchr(h->operator_name, 0, sizeof h->operator_name) &&
+	       memchr(h->model, 0, sizeof h->model) && memchr(h->revision, 0, sizeof h->revision) &&
+	       memchr(h->imei, 0, sizeof h->imei) && memchr(h->last_error, 0, sizeof h->last_error);
+}
+
+int store_modem_update(struct store *s, const struct modem_health *h, struct errbuf *err)
+{
+	if (!h->name[0] || !modem_texts_fit(h))
+		return errbuf_set(err, "modem health without a name or with an unterminated text");
+	if ((unsigned)h->state >= MODEM_STATE_COUNT)
+		return errbuf_set(err, "modem %s: state %d is not a modem state", h->name, (int)h->state);
+	return s->ops->modem_update(s, h, err);
+}
+
+int store_modem_list(struct store *s, int (*cb)(const struct modem_health *h, void *arg),
+		     void *arg, struct errbuf *err)
+{
+	return s->ops->modem_list(s, cb, arg, err);
+}

@@ -21,6 +21,7 @@
 
 #include "store.h"
 #include "store_events.h"
+#include "store_modems.h"
 #include "store_reports.h"
 #include "store_rollouts.h"
 
@@ -132,6 +133,11 @@ struct store_ops {
 			       void (*decide)(const struct rollout *r, const struct wave_facts *f,
 					      struct rollout_decision *out),
 			       bool *opened, struct errbuf *err);
+
+	/* modems (store_modems.h) */
+	int (*modem_update)(struct store *s, const struct modem_health *h, struct errbuf *err);
+	int (*modem_list)(struct store *s, int (*cb)(const struct modem_health *h, void *arg),
+			  void *arg, struct errbuf *err);
 };
 
 /* The head of every engine's connection struct. */

@@ -14,6 +14,7 @@
 #define MODEM_MANUFACTURER "Cinterion"
 #define MODEM_MODEL "ELS61-E"
 #define MODEM_REVISION "REVISION 02.000"
+#define MODEM_OPERATOR "SimNet"
 #define PIN_ATTEMPTS 3
 
 /* How an extended command was written: AT+X, AT+X?, AT+X=?, AT+X=args. */
@@ -286,6 +287,20 @@ static void cmd_cgmr(struct modem *m, enum cmd_kind kind, const char *args, int6
 	exec_info(m, kind, now, MODEM_REVISION);
 }
 
+/* AT+COPS? names the network the modem is on (long alphanumeric format);
+ * "+COPS: 0" alone while it is not registered. */
+static void cmd_cops(struct modem *m, enum cmd_kind kind, const char *args, int64_t now)
+{
+	(void)args;
+	int stat = modem_creg_stat(m, now);
+	if (kind != CMD_QUERY)
+		modem_error(m, now);
+	else if (stat == 1 || stat == 5)
+		info_ok(m, now, "+COPS: 0,0,\"" MODEM_OPERATOR "\"");
+	else
+		info_ok(m, now, "+COPS: 0");
+}
+
 static void cmd_cmgs(struct modem *m, enum cmd_kind kind, const char *args, int64_t now)
 {
 	if (kind == CMD_SET)
@@ -316,6 +331,7 @@ static const struct command commands[] = {
 	{ .name = "+CGMI", .run = cmd_cgmi },
 	{ .name = "+CGMM", .run = cmd_cgmm },
 	{ .name = "+CGMR", .run = cmd_cgmr },
+	{ .name = "+COPS", .run = cmd_cops, .test_reply = "+COPS: (2,\"" MODEM_OPERATOR "\",\"SIM\",\"26299\"),,(0-4),(0-2)" },
 	{ .name = "+CMGS", .run = cmd_cmgs },
 	{ .name = "+CNMA", .run = cmd_cnma },
 };
