@@ -2,6 +2,7 @@
  * and dispatch to one cmd_<name>() per subcommand. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -167,6 +168,12 @@ int main(int argc, char **argv)
 	/* Library code logs through lib/log.h; on the command line only
 	 * warnings and errors are worth showing. */
 	log_init("otapctl", LOG_LEVEL_WARN);
+	/* $OTAPCTL_LOG_LEVEL (debug, info, ...) shows more, e.g. an import's
+	 * transaction figures (bench/README.md). */
+	enum log_level level;
+	const char *want = getenv("OTAPCTL_LOG_LEVEL");
+	if (want && log_level_parse(want, &level) == 0)
+		log_set_level(level);
 	int first = parse_globals(argc, argv, &ctx, &help, &version);
 	if (first < 0)
 		return EXIT_USAGE;

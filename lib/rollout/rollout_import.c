@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "csv.h"
 #include "jobmsg.h"
 #include "log.h"
@@ -507,24 +508,20 @@ static int rollout_record(const struct import *imp, int64_t now, struct rollout 
 	return rollout_gate(r, now, &r->gate_open, &r->next_window_at, err);
 }
 
-/* Hands one row to the store's import. */
-static int add_unit(struct import *imp, const struct csv_record *rec, int wave,
-		    int64_t not_before, struct errbuf *err)
+/* Hands one row, checked by row_skipped into u, to the store's import. */
+static int add_unit(struct import *imp, const struct csv_record *rec, const struct unit *u,
+		    int wave, int64_t not_before, struct errbuf *err)
 {
-	struct unit u;
-	char why[ERRBUF_MAX], msisdn[MSISDN_MAX_LEN + 1], imei[NOTIFY_IMEI_LEN + 1];
-	if (check_row(imp, rec, &u, why, sizeof why) < 0)     /* checked in pass 1 */
-		return errbuf_set(err, "%s: line %zu changed while importing: %s", imp->path,
-				  rec->line, why);
+	char msisdn[MSISDN_MAX_LEN + 1], imei[NOTIFY_IMEI_LEN + 1];
 	/* Copied: a quoted field may live in the reader's scratch buffer. */
-	field_str(u.msisdn, msisdn, sizeof msisdn);
-	bool has_imei = u.imei.len && field_str(u.imei, imei, sizeof imei);
+	field_str(u->msisdn, msisdn, sizeof msisdn);
+	bool has_imei = u->imei.len && field_str(u->imei, imei, sizeof imei);
 	size_t meta_len;
 	imp->json_len = 0;
 	if (!build_meta(imp, rec, &meta_len))
 		return errbuf_set(err, "importing %s: out of memory", imp->path);
 	struct import_unit unit = {
-		.msisdn = msisdn, .profile = u.profile->name, .imei = has_imei ? imei : NULL,
+		.msisdn = msisdn, .profile = u->profile->name, .imei = has_imei ? imei : NULL,
 		.wave = wave, .not_before = not_before, .meta = meta_len ? imp->json : NULL,
 		.meta_len = meta_len, .line = rec->line,
 	};
@@ -534,13 +531,13 @@ static int add_unit(struct import *imp, const struct csv_record *rec, int wave,
 }
 
 /* Whether pass 2 leaves row out: invalid (pass 1 said so, and checking
- * is deterministic) or a repeated number. Returns 1, 0, or -1. */
+ * is deterministic; a row changed since then is caught by the count) or a
+ * repeated number. Returns 1, 0 with *u filled, or -1. */
 static int row_skipped(struct import *imp, const struct csv_record *rec, size_t row,
-		       struct errbuf *err)
+		       struct unit *u, struct errbuf *err)
 {
-	struct unit u;
 	char why[ERRBUF_MAX];
-	if (check_row(imp, rec, &u, why, sizeof why) < 0)
+	if (check_row(imp, rec, u, why, sizeof why) < 0)
 		return 1;
 	int repeat = store_check_is_repeat(imp->check, (int64_t)row, err);
 	return repeat < 0 ? errbuf_prefix(err, "importing %s", imp->path) : repeat;
@@ -563,7 +560,8 @@ static int insert_units(struct import *imp, struct errbuf *err)
 	int64_t index = 0;
 	int wave = 1;
 	while (rc == 1 && (rc = csv_next(imp->csv, &rec, err)) == 1) {
-		int skip = row_skipped(imp, &rec, row, err);
+		struct unit u;
+		int skip = row_skipped(imp, &rec, row, &u, err);
 		if (skip < 0) {
 			rc = -2;
 			break;
@@ -578,7 +576,7 @@ static int insert_units(struct import *imp, struct errbuf *err)
 			while (index >= ends[wave - 1])
 				wave++;
 			int64_t not_before = wave == 1 ? s->start_at : STORE_WAITING_FOR_WAVE;
-			if (add_unit(imp, &rec, wave, not_before, err) < 0) {
+			if (add_unit(imp, &rec, &u, wave, not_before, err) < 0) {
 				rc = -2;
 				break;
 			}
@@ -683,8 +681,11 @@ int rollout_create(struct store *s_, const struct cfg *cfg, const struct rollout
 	if (taken != 0 || csv_open_file(csv_path, &imp.csv, err) < 0)
 		goto out;
 	csv_set_separator(imp.csv, csv_guess_separator(imp.csv));
+	int64_t checking = clock_mono_ms();
 	if (check_pass(&imp, err) < 0)
 		goto out;
+	log_debug("rollout %s: %s checked in %" PRId64 " ms", s.name, csv_path,
+		  clock_mono_ms() - checking);
 	if (write_pass(&imp, now, err) < 0)
 		goto out;
 	log_info("rollout %s: created with %" PRId64 " units from %s", s.name, res->imported, csv_path);

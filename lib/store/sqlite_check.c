@@ -1,12 +1,15 @@
 /* sqlite_check.c - the SQLite engine's bounded-memory fleet check: numbers
  * seen in a temporary table (appended in row order), the repeats found by
- * one sort (SQLite's external sorter), and an indexed look per unit for
- * open jobs in other rollouts (see store_check_begin in store_rollouts.h). */
+ * one sort (SQLite's external sorter) unless a Bloom filter saw none, and
+ * an indexed look per unit for open jobs in other rollouts (see
+ * store_check_begin in store_rollouts.h). */
 #include "sqlite_engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "bloom.h"
 
 /* Units per INSERT into the temporary table (as for the import: a
  * statement's fixed cost, paid per unit, would dominate). */
@@ -14,6 +17,13 @@
 /* Pages of the temporary database kept in memory; the rest spills to its
  * temporary file (the OS page cache, not this process's memory). */
 #define TEMP_CACHE_KIB 4096
+/* The Bloom filter that lets a file without repeats skip the sort (about
+ * 0.3 s of the check of a million units): with 7 bits per key in 64-byte
+ * blocks, a million keys give a false "maybe" (the sort runs for nothing)
+ * in about one file of twelve; from a few million keys on some "maybe" is
+ * likely and the sort runs, as it must for real repeats. Freed before the
+ * writing pass, so the import's peak memory does not grow. */
+#define BLOOM_BYTES (8u << 20)
 /* Repeated rows read ahead by store_check_is_repeat. */
 #define REPEAT_WINDOW 1024
 
@@ -28,6 +38,8 @@ struct sqlite_check {
 	bool others;                    /* other active/paused rollouts exist */
 	sqlite3_stmt *insert;           /* SEEN_BATCH rows */
 	sqlite3_stmt *overlap;
+	struct bloom *bloom;            /* NULL: out of memory, or after the last add */
+	bool maybe_repeats;             /* the filter said "maybe" (or there is none) */
 	struct seen_row batch[SEEN_BATCH];
 	size_t count;
 	int64_t repeat[REPEAT_WINDOW];  /* the next repeated rows, ascending */
@@ -83,6 +95,8 @@ int sqlite_check_begin(struct store *base, const char *rollout, struct store_che
 	c->base.store = base;
 	c->db = db;
 	c->repeat_after = -1;
+	c->bloom = bloom_new(BLOOM_BYTES);
+	c->maybe_repeats = !c->bloom;
 	snprintf(c->rollout, sizeof c->rollout, "%s", rollout);
 	int others = -1;
 	if (db_exec(db, create_sql, "creating the check's temporary tables", err) == 0 &&
@@ -145,6 +159,8 @@ int sqlite_check_add(struct store_check *base, uint64_t key, const char *msisdn,
 		     int64_t row, int64_t line, char other[STORE_NAME_MAX], struct errbuf *err)
 {
 	struct sqlite_check *c = check_of(base);
+	if (!c->bloom || bloom_add(c->bloom, key))
+		c->maybe_repeats = true;
 	c->batch[c->count++] = (struct seen_row){ (int64_t)key, row, line };
 	if (c->count == SEEN_BATCH && flush_seen(c, err) < 0)
 		return -1;
@@ -152,16 +168,14 @@ int sqlite_check_add(struct store_check *base, uint64_t key, const char *msisdn,
 }
 
 /* Every row whose key an earlier row had, with that row's line, into
- * check_repeats: an index on (key, row, line) is built by SQLite's
- * external sorter (bounded memory, spilling to temporary files), then
- * walked once in order; equal keys are neighbours. (A window function over
- * the same sort took four times as long.) */
+ * check_repeats: check_seen is walked once in (key, row) order, sorted by
+ * SQLite's external sorter (bounded memory, spilling to temporary files);
+ * equal keys are neighbours. (Building an index on (key, row, line) first
+ * took half as long again; a window function over the same sort four
+ * times as long.) */
 static int find_repeats(struct sqlite_check *c, struct errbuf *err)
 {
 	const char *doing = "finding repeated numbers";
-	if (db_exec(c->db, "CREATE INDEX temp.check_seen_key ON check_seen (key, row, line)",
-		    doing, err) < 0)
-		return -1;
 	sqlite3_stmt *walk = db_prepare(c->db, "SELECT key, row, line FROM temp.check_seen "
 					"ORDER BY key, row", doing, err);
 	sqlite3_stmt *add = walk ? db_prepare(c->db, "INSERT INTO temp.check_repeats VALUES "
@@ -194,7 +208,9 @@ int64_t sqlite_check_repeats(struct store_check *base,
 {
 	struct sqlite_check *c = check_of(base);
 	const char *doing = "listing repeated numbers";
-	if (flush_seen(c, err) < 0 || find_repeats(c, err) < 0)
+	bloom_free(c->bloom);
+	c->bloom = NULL;
+	if (flush_seen(c, err) < 0 || (c->maybe_repeats && find_repeats(c, err) < 0))
 		return -1;
 	sqlite3_stmt *st = db_prepare(c->db, "SELECT key, line, first_line FROM "
 				      "temp.check_repeats ORDER BY row", doing, err);
@@ -255,6 +271,7 @@ void sqlite_check_end(struct store_check *base)
 	struct sqlite_check *c = check_of(base);
 	sqlite3_finalize(c->insert);
 	sqlite3_finalize(c->overlap);
+	bloom_free(c->bloom);
 	sqlite3_exec(c->db, "DROP TABLE IF EXISTS temp.check_seen; "
 		     "DROP TABLE IF EXISTS temp.check_repeats", NULL, NULL, NULL);
 	free(c);
