@@ -226,6 +226,32 @@ out:
 	return n;
 }
 
+/* In the open transaction t on job j: asks the rules, writes the change
+ * when there is one, commits (a rollback when there is nothing to write),
+ * and tells the rules what was committed. Fills *out. Returns 0 or -1. */
+static int plan_and_apply(struct sqlite_store *s, struct db_tx *t, const struct job_view *j,
+			  const struct store_rules *rules, int64_t now, struct notify_applied *out,
+			  const char *doing, struct errbuf *err)
+{
+	struct job_change c = { .state = j->state };
+	out->job_id = j->id;
+	out->before = out->after = j->state;
+	out->result = NOTIFY_UNCHANGED;
+	if (!rules->plan(j, rules->arg, &c)) {
+		db_tx_rollback(t);
+		return 0;
+	}
+	if (apply_change(s, j->id, now, &c, err) < 0 || db_tx_commit(t, doing, err) < 0) {
+		db_tx_rollback(t);
+		return -1;
+	}
+	out->result = NOTIFY_APPLIED;
+	out->after = c.state;
+	if (rules->committed)
+		rules->committed(j, &c, rules->arg);
+	return 0;
+}
+
 /* ---- notifications ---- */
 
 /* Reads the job key names, with its token. Returns 1, 0, or -1. */
@@ -276,7 +302,6 @@ int sqlite_apply_notification(struct store *base, const struct job_key *key,
 	struct sqlite_store *s = sqlite_of(base);
 	const char *doing = "applying a notification";
 	struct job_view j;
-	struct job_change c = { 0 };
 	struct db_tx t;
 	/* Checked before taking the write lock: forged or stray requests must
 	 * not hold up the modems' writes. */
@@ -288,23 +313,7 @@ int sqlite_apply_notification(struct store *base, const struct job_key *key,
 		db_tx_rollback(&t);
 		return found;
 	}
-	out->job_id = j.id;
-	out->before = out->after = j.state;
-	out->result = NOTIFY_UNCHANGED;
-	c.state = j.state;
-	if (!rules->plan(&j, rules->arg, &c)) {
-		db_tx_rollback(&t);
-		return 0;
-	}
-	if (apply_change(s, j.id, now, &c, err) < 0 || db_tx_commit(&t, doing, err) < 0) {
-		db_tx_rollback(&t);
-		return -1;
-	}
-	out->result = NOTIFY_APPLIED;
-	out->after = c.state;
-	if (rules->committed)
-		rules->committed(&j, &c, rules->arg);
-	return 0;
+	return plan_and_apply(s, &t, &j, rules, now, out, doing, err);
 }
 
 /* ---- status reports ---- */
@@ -369,7 +378,6 @@ int sqlite_apply_status_report(struct store *base, const char *modem, int mr,
 	struct sqlite_store *s = sqlite_of(base);
 	const char *doing = "applying a status report";
 	struct job_view j;
-	struct job_change c = { 0 };
 	struct db_tx t;
 	if (db_tx_begin(&t, s->db, doing, err) < 0)
 		return -1;
@@ -378,23 +386,7 @@ int sqlite_apply_status_report(struct store *base, const char *modem, int mr,
 		db_tx_rollback(&t);
 		return found;
 	}
-	out->job_id = j.id;
-	out->before = out->after = j.state;
-	out->result = NOTIFY_UNCHANGED;
-	c.state = j.state;
-	bool changed = rules->plan(&j, rules->arg, &c);
-	if ((changed && apply_change(s, j.id, now, &c, err) < 0) ||
-	    db_tx_commit(&t, doing, err) < 0) {
-		db_tx_rollback(&t);
-		return -1;
-	}
-	if (!changed)
-		return 0;
-	out->after = c.state;
-	out->result = c.state != j.state ? NOTIFY_APPLIED : NOTIFY_UNCHANGED;
-	if (rules->committed)
-		rules->committed(&j, &c, rules->arg);
-	return 0;
+	return plan_and_apply(s, &t, &j, rules, now, out, doing, err);
 }
 
 /* ---- deferred notifications and the confirmation timeout ---- */
