@@ -52,11 +52,18 @@ for m in json.load(open(sys.argv[1])):
 m2_failing() { modems_json && [ "$(field m2 state)" = failing ]; }
 
 # Jobs until m2 has had one of them (each modem claims from the one queue).
+# A burst of three at once keeps m1 busy, so an idle m1 cannot take every job when
+# enqueueing is slow (as under ASan).
 wait_m2_failing() {
 	local end=$((SECONDS + 30))
 	while ! m2_failing; do
 		[ $SECONDS -lt $end ] || fail "m2 never showed failing: $(cat "$WORK/modems.json")"
-		ctl enqueue --to "+4917100000$((RANDOM % 90 + 10))" --profile p >/dev/null
+		local burst=()
+		for _ in 1 2 3; do
+			ctl enqueue --to "+4917100000$((RANDOM % 90 + 10))" --profile p >/dev/null &
+			burst+=($!)
+		done
+		wait "${burst[@]}"
 		sleep 0.5
 	done
 }
