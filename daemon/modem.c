@@ -29,11 +29,36 @@ void modem_setup(struct modem *m, const struct cfg_modem *cfg, bool status_repor
 	at_session_init(&m->at, &set);
 }
 
+/* Debug trace of what otapd writes, one "NAME > ..." line per command or
+ * PDU, secrets masked (at_trace.h). Never called unless debug is on. */
+static void trace_out(const struct modem *m, const uint8_t *buf, size_t n)
+{
+	const char *p = (const char *)buf;
+	char shown[AT_TRACE_SHOWN_MAX];
+	size_t unit;
+	for (; n > 0; p += unit, n -= unit) {
+		unit = at_trace_out_unit(p, n);
+		at_trace_mask_out(p, unit, shown, sizeof shown);
+		log_debug("%s > %s", m->cfg->name, shown);
+	}
+}
+
+/* Debug trace of what the modem sends, one "NAME < ..." line per line. */
+static void trace_in(struct modem *m, const uint8_t *buf, size_t n)
+{
+	const char *p = (const char *)buf;
+	char shown[AT_TRACE_SHOWN_MAX];
+	while (at_trace_lines_take(&m->trace, &p, &n, shown, sizeof shown))
+		log_debug("%s < %s", m->cfg->name, shown);
+}
+
 static int flush_output(struct modem *m, struct errbuf *err)
 {
 	uint8_t buf[AT_OUT_MAX];
 	size_t n;
 	while ((n = at_take_output(&m->at, buf, sizeof buf)) > 0) {
+		if (log_enabled(LOG_LEVEL_DEBUG))
+			trace_out(m, buf, n);
 		if (link_write(&m->link, buf, n, MODEM_WRITE_TIMEOUT_MS, err) < 0)
 			return -1;
 	}
@@ -90,6 +115,8 @@ static int poll_io(struct modem *m, int64_t until, bool abandon_on_stop, struct 
 		long n = read_or_wake(m, buf, sizeof buf, min64(until, deadline) - now, !stopping, err);
 		if (n < 0)
 			goto failed;
+		if (n > 0 && log_enabled(LOG_LEVEL_DEBUG))
+			trace_in(m, buf, (size_t)n);
 		if (n > 0)
 			at_feed(&m->at, buf, (size_t)n, clock_mono_ms());
 	}
@@ -123,6 +150,7 @@ int modem_open(struct modem *m, struct errbuf *err)
 	if (link_open(&m->link, err) < 0)
 		return -1;
 	m->open = true;
+	at_trace_lines_reset(&m->trace);
 	return 0;
 }
 

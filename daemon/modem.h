@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include "at.h"
+#include "at_trace.h"
 #include "config.h"
 #include "errbuf.h"
 #include "link.h"
@@ -14,6 +15,7 @@ struct modem {
 	const struct cfg_modem *cfg;
 	struct link link;
 	struct at_session at;
+	struct at_trace_lines trace;    /* the modem's partial line, for the debug trace */
 	bool open;
 	const atomic_bool *stop;        /* daemon shutdown requested */
 	int wake_fd;                    /* readable once *stop is set (daemon/stop.h) */

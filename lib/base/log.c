@@ -68,6 +68,11 @@ void log_set_level(enum log_level min_level)
 	atomic_store(&log_min, (int)min_level);
 }
 
+bool log_enabled(enum log_level level)
+{
+	return (int)level >= atomic_load(&log_min);
+}
+
 const char *log_level_name(enum log_level level)
 {
 	return level_names[level];
@@ -118,7 +123,7 @@ static int log_head(char *buf, size_t size, enum log_level level)
 __attribute__((format(printf, 3, 0)))
 static void log_emit(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
-	if ((int)level < atomic_load(&log_min))
+	if (!log_enabled(level))
 		return;
 	char raw[1024], line[2048];
 	int n = log_head(line, sizeof line, level);

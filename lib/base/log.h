@@ -8,6 +8,7 @@
 #define OTAP_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
 
@@ -22,6 +23,9 @@ void log_set_level(enum log_level min_level);
 const char *log_level_name(enum log_level level);
 /* Parses "debug", "info", "warn", "error"; returns 0 or -1 if unknown. */
 int log_level_parse(const char *name, enum log_level *out);
+/* Whether a line of this level would be printed now (one atomic load): lets
+ * a caller skip building text, such as the AT trace, nobody will see. */
+bool log_enabled(enum log_level level);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
