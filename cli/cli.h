@@ -23,6 +23,9 @@ struct cli_ctx {
 	const char *db_path;            /* --db; overrides the config's database */
 	struct cfg cfg;
 	bool cfg_loaded;
+	char **typed;                   /* the command's words as typed, from the
+					 * command's name on (before getopt reorders) */
+	int typed_count;
 };
 
 struct cli_command {
@@ -100,6 +103,25 @@ void cli_cell(const char *text, size_t max_chars, char *buf, size_t size);
  * a terminal or does not say. */
 int cli_term_width(void);
 
+/* Additions (audit): records a successful action in the audit trail
+ * (cli/cli_audit.c): now, the effective Unix user (name, else "uid N"),
+ * action ("cancel", "rollout cancel"), the words typed after the action's
+ * own (ctx->typed; quoted when holding a space, control bytes escaped as
+ * \xNN, cut with "..." at AUDIT_ARGS_MAX) and the result (printf-style).
+ * Called after the action committed, with the command's open store; a
+ * failure to record is a warning on stderr, not a failure of the command
+ * (the action is done). */
+void cli_audit(struct store *q, const struct cli_ctx *ctx, const char *action, const char *fmt,
+	       ...) __attribute__((format(printf, 4, 5)));
+/* More queued jobs than this make a rollout cancel ask first. */
+#define CLI_CONFIRM_JOBS 1000
+/* Before cancelling rollout name (cli/cli_confirm.c): when it has more than
+ * CLI_CONFIRM_JOBS queued jobs and yes is false, asks on stderr and reads
+ * y/yes from stdin if stdin is a terminal, else refuses. cmd names the
+ * command in messages. Returns EXIT_OK to go on, else prints the reason
+ * and returns EXIT_USAGE (refused or not confirmed) or EXIT_RUNTIME. */
+int cli_confirm_rollout_cancel(struct store *q, const char *cmd, const char *name, bool yes);
+
 /* Additions (rollout): how a rollout looks, shared by rollout status and
  * watch (cli/rollout_view.c). */
 struct json_writer;
@@ -126,5 +148,7 @@ int cmd_retry(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_watch(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_preflight(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_modems(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_purge(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_audit(int argc, char **argv, struct cli_ctx *ctx);
 
 #endif

@@ -178,7 +178,8 @@ int cmd_enqueue(int argc, char **argv, struct cli_ctx *ctx)
 		store_close(q);
 		return cli_fail(EXIT_RUNTIME, "enqueue: %s", err.msg);
 	}
-	store_close(q);
 	printf("%lld\n", (long long)id);
+	cli_audit(q, ctx, "enqueue", "job %lld queued", (long long)id);
+	store_close(q);
 	return EXIT_OK;
 }

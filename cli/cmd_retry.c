@@ -106,7 +106,8 @@ static int check_rollout(struct store *q, const char *name)
 	return EXIT_OK;
 }
 
-static int retry_failed(struct store *q, const struct retry_args *a)
+static int retry_failed(struct store *q, const struct retry_args *a,
+			const struct cli_ctx *ctx)
 {
 	struct errbuf err = { { 0 } };
 	int64_t count = 0;
@@ -116,6 +117,7 @@ static int retry_failed(struct store *q, const struct retry_args *a)
 	if (store_retry_failed(q, &a->filter, cli_now_ms(), &count, &err) < 0)
 		return cli_fail(EXIT_RUNTIME, "retry: %s", err.msg);
 	printf("%" PRId64 " failed job%s queued again\n", count, count == 1 ? "" : "s");
+	cli_audit(q, ctx, "retry", "%" PRId64 " failed jobs queued again", count);
 	return EXIT_OK;
 }
 
@@ -131,12 +133,14 @@ int cmd_retry(int argc, char **argv, struct cli_ctx *ctx)
 		return rc;
 	if ((rc = cli_open_existing_queue(ctx, &q)) != EXIT_OK)
 		return rc;
-	if (!a.id)
-		rc = retry_failed(q, &a);
-	else if (store_retry_job(q, a.id, cli_now_ms(), &err) < 0)
+	if (!a.id) {
+		rc = retry_failed(q, &a, ctx);
+	} else if (store_retry_job(q, a.id, cli_now_ms(), &err) < 0) {
 		rc = cli_fail(EXIT_RUNTIME, "retry: %s", err.msg);
-	else
+	} else {
 		printf("job %" PRId64 " queued again\n", a.id);
+		cli_audit(q, ctx, "retry", "job %" PRId64 " queued again", a.id);
+	}
 	store_close(q);
 	return rc;
 }

@@ -27,7 +27,8 @@ static const char rollout_usage[] =
 	"usage: otapctl [-c FILE] [--db PATH] rollout create NAME --profile P --file FILE [options]\n"
 	"       otapctl [-c FILE | --db PATH] rollout list [--json]\n"
 	"       otapctl [-c FILE | --db PATH] rollout status NAME [--json]\n"
-	"       otapctl [-c FILE | --db PATH] rollout pause|resume|cancel NAME\n"
+	"       otapctl [-c FILE | --db PATH] rollout pause|resume NAME\n"
+	"       otapctl [-c FILE | --db PATH] rollout cancel NAME [--yes]\n"
 	"\n"
 	"A rollout sends one profile to a fleet of units listed in a CSV file: in\n"
 	"waves, inside a daily window, at a limited rate, pausing itself when a\n"
@@ -39,7 +40,8 @@ static const char rollout_usage[] =
 	"  status    counts per state, current wave, failure reasons, window, ETA\n"
 	"  pause     stop claiming the rollout's jobs (jobs being sent finish)\n"
 	"  resume    continue; after a pause for failures the next wave opens\n"
-	"  cancel    cancel the rollout and all its queued jobs\n"
+	"  cancel    cancel the rollout and all its queued jobs; more than 1000\n"
+	"            ask for confirmation on a terminal, else need --yes\n"
 	"  --json    machine-readable output (list, status)\n"
 	"\n"
 	"Exit status: 0 success, 1 database error or refused operation, 2 bad\n"
@@ -104,19 +106,24 @@ static int need_name(int argc, char **argv, const char *sub, const char **name)
 }
 
 /* Options of the small subcommands: --json and --help only. */
-static int parse_simple(int argc, char **argv, const char *sub, bool allow_json, bool *json)
+/* --json when allow_json, --yes/-y when yes is not NULL. */
+static int parse_simple(int argc, char **argv, const char *sub, bool allow_json, bool *json,
+			bool *yes)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "yes", no_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	char cmd[32];
 	snprintf(cmd, sizeof cmd, "rollout %s", sub);
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, yes ? ":hy" : ":h", opts, NULL)) != -1) {
 		if (c == 'j' && allow_json)
 			*json = true;
+		else if (c == 'y' && yes)
+			*yes = true;
 		else if (c != 'h')
 			return cli_bad_option(cmd, argv, opts, c);
 	}
@@ -438,6 +445,9 @@ static int run_create(int argc, char **argv, struct cli_ctx *ctx)
 	struct errbuf err = { { 0 } };
 	int created = rollout_create(q, &ctx->cfg, &a.spec, a.file, now, &hooks, &res, &err);
 	clear_bar(&view);
+	if (created >= 0)
+		cli_audit(q, ctx, "rollout create", "rollout %s created (%" PRId64
+			  " units)", a.spec.name, res.imported);
 	store_close(q);
 	if (created < 0)
 		return report_failure(&view, &res, &a, err.msg);
@@ -526,7 +536,7 @@ static int run_list(int argc, char **argv, struct cli_ctx *ctx)
 	int rc;
 	if (cli_wants_help(argc, argv, rollout_usage))
 		return EXIT_OK;
-	if ((rc = parse_simple(argc, argv, "list", true, &json)) != EXIT_OK)
+	if ((rc = parse_simple(argc, argv, "list", true, &json, NULL)) != EXIT_OK)
 		return rc;
 	if (optind < argc)
 		return cli_fail(EXIT_USAGE, "rollout list: unexpected argument '%s'", argv[optind]);
@@ -565,7 +575,7 @@ static int run_status(int argc, char **argv, struct cli_ctx *ctx)
 	int rc;
 	if (cli_wants_help(argc, argv, rollout_usage))
 		return EXIT_OK;
-	if ((rc = parse_simple(argc, argv, "status", true, &json)) != EXIT_OK ||
+	if ((rc = parse_simple(argc, argv, "status", true, &json, NULL)) != EXIT_OK ||
 	    (rc = need_name(argc, argv, "status", &name)) != EXIT_OK)
 		return rc;
 	struct store *q;
@@ -588,36 +598,56 @@ static int run_status(int argc, char **argv, struct cli_ctx *ctx)
 
 /* ------------------------------------------------ pause, resume, cancel */
 
+/* Pause, resume or cancel (after the big-cancel guard). Returns 0 with *jobs
+ * (cancelled queued jobs) set, or an exit code after printing why. */
+static int apply_change(struct store *q, const char *sub, const char *name, bool yes,
+			int64_t *jobs)
+{
+	struct errbuf err = { { 0 } };
+	int64_t now = cli_now_ms();
+	int done, rc;
+	if (strcmp(sub, "pause") == 0) {
+		done = store_rollout_pause(q, name, now, &err);
+	} else if (strcmp(sub, "resume") == 0) {
+		done = rollout_resume(q, name, now, &err);
+	} else {
+		if ((rc = cli_confirm_rollout_cancel(q, "rollout cancel", name, yes)) != EXIT_OK)
+			return rc;
+		done = store_rollout_cancel(q, name, now, jobs, &err);
+	}
+	if (done < 0)
+		return cli_fail(EXIT_RUNTIME, "rollout %s: %s", sub, err.msg);
+	return EXIT_OK;
+}
+
 static int run_change(int argc, char **argv, struct cli_ctx *ctx, const char *sub)
 {
 	const char *name = NULL;
-	bool json = false;
+	bool json = false, yes = false, is_cancel = strcmp(sub, "cancel") == 0;
 	int rc;
 	if (cli_wants_help(argc, argv, rollout_usage))
 		return EXIT_OK;
-	if ((rc = parse_simple(argc, argv, sub, false, &json)) != EXIT_OK ||
+	if ((rc = parse_simple(argc, argv, sub, false, &json, is_cancel ? &yes : NULL)) != EXIT_OK ||
 	    (rc = need_name(argc, argv, sub, &name)) != EXIT_OK)
 		return rc;
 	struct store *q;
 	if ((rc = cli_open_existing_queue(ctx, &q)) != EXIT_OK)
 		return rc;
-	struct errbuf err = { { 0 } };
-	int64_t now = cli_now_ms(), jobs = 0;
-	int done;
-	if (strcmp(sub, "pause") == 0)
-		done = store_rollout_pause(q, name, now, &err);
-	else if (strcmp(sub, "resume") == 0)
-		done = rollout_resume(q, name, now, &err);
-	else
-		done = store_rollout_cancel(q, name, now, &jobs, &err);
+	int64_t jobs = 0;
+	char action[32], result[160];
+	snprintf(action, sizeof action, "rollout %s", sub);
+	if ((rc = apply_change(q, sub, name, yes, &jobs)) == EXIT_OK) {
+		if (is_cancel)
+			snprintf(result, sizeof result, "rollout %s cancelled (%" PRId64 " queued jobs "
+				 "cancelled)", name, jobs);
+		else
+			snprintf(result, sizeof result, "rollout %s %s", name,
+				 strcmp(sub, "pause") == 0 ? "paused" : "resumed");
+		printf("%s\n", result);
+		cli_audit(q, ctx, action, "%s", result);
+	}
 	store_close(q);
-	if (done < 0)
-		return cli_fail(EXIT_RUNTIME, "rollout %s: %s", sub, err.msg);
-	if (strcmp(sub, "cancel") == 0)
-		printf("rollout %s cancelled (%" PRId64 " queued jobs cancelled)\n", name, jobs);
-	else
-		printf("rollout %s %s\n", name, strcmp(sub, "pause") == 0 ? "paused" : "resumed");
-	return EXIT_OK;
+	return rc;
 }
 
 static int run_pause(int argc, char **argv, struct cli_ctx *ctx)

@@ -31,6 +31,10 @@ static const struct cli_command commands[] = {
 	  .summary = "queue failed jobs again (all, a rollout's, or one)" },
 	{ .name = "modems", .run = cmd_modems,
 	  .summary = "show each modem's state, network, signal and counters" },
+	{ .name = "purge", .run = cmd_purge,
+	  .summary = "delete finished jobs older than a duration, with their history" },
+	{ .name = "audit", .run = cmd_audit,
+	  .summary = "list what operators did: who, when, with which arguments" },
 	{ .name = "diagnose", .run = cmd_diagnose,
 	  .summary = "say where each unit stopped and why, and what to do" },
 	{ .name = "pdu", .run = cmd_pdu,
@@ -196,6 +200,12 @@ int main(int argc, char **argv)
 		const struct cli_command *cmd = command_find(name);
 		if (!cmd)
 			return cli_fail(EXIT_USAGE, "unknown command '%s' (see otapctl --help)", name);
+		/* getopt_long reorders argv; the audit trail records the words
+		 * as typed. */
+		char *typed[argc - first + 1];
+		memcpy(typed, argv + first, sizeof typed);
+		ctx.typed = typed;
+		ctx.typed_count = argc - first;
 		optind = 1;
 		rc = cmd->run(argc - first, argv + first, &ctx);
 	}

@@ -3,7 +3,8 @@
  * lib/store (and to tests, which may inspect the database directly).
  *
  * Files: sqlite_open.c (opening, migrations, the operations table),
- * sqlite_jobs.c (job transitions and reads), sqlite_reports.c (parts,
+ * sqlite_jobs.c (job transitions and reads), sqlite_purge.c and
+ * sqlite_audit.c (retention and the audit trail), sqlite_reports.c (parts,
  * status reports, notifications), sqlite_rollouts.c (rollouts, their tick
  * and status), sqlite_import.c (creating a rollout with its units).
  */
@@ -227,5 +228,12 @@ int sqlite_rollout_advance(struct store *s, const char *name, int64_t now,
 int sqlite_modem_update(struct store *s, const struct modem_health *h, struct errbuf *err);
 int sqlite_modem_list(struct store *s, int (*cb)(const struct modem_health *h, void *arg),
 		      void *arg, struct errbuf *err);
+
+int sqlite_purge(struct store *s, const struct purge_spec *p, struct purge_result *out,
+		 struct errbuf *err);
+int sqlite_audit_add(struct store *s, const struct audit_entry *e, struct errbuf *err);
+int sqlite_audit_list(struct store *s, int limit,
+		      int (*cb)(const struct audit_entry *e, void *arg), void *arg,
+		      struct errbuf *err);
 
 #endif

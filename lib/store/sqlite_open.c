@@ -400,4 +400,7 @@ const struct store_ops sqlite_ops = {
 	.rollout_funnel = sqlite_rollout_funnel,
 	.modem_update = sqlite_modem_update,
 	.modem_list = sqlite_modem_list,
+	.purge = sqlite_purge,
+	.audit_add = sqlite_audit_add,
+	.audit_list = sqlite_audit_list,
 };

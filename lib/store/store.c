@@ -600,3 +600,53 @@ int store_modem_list(struct store *s, int (*cb)(const struct modem_health *h, vo
 {
 	return s->ops->modem_list(s, cb, arg, err);
 }
+
+/* ---- housekeeping (store_admin.h) ---- */
+
+int store_purge(struct store *s, const struct purge_spec *p, struct purge_result *out,
+		struct errbuf *err)
+{
+	if (p->cutoff <= 0)
+		return errbuf_set(err, "purge: cutoff %lld is not a time", (long long)p->cutoff);
+	if (p->chunk < 0)
+		return errbuf_set(err, "purge: chunk %d is negative", p->chunk);
+	return s->ops->purge(s, p, out, err);
+}
+
+/* 0 when text is shorter than cap, has no control byte, and (when
+ * required) is not empty; else -1 naming the field. */
+static int audit_text_ok(const char *field, const char *text, size_t cap, bool required,
+			 struct errbuf *err)
+{
+	size_t n = strnlen(text, cap);
+	if (n == cap)
+		return errbuf_set(err, "audit entry: %s longer than %zu bytes", field, cap - 1);
+	if (required && n == 0)
+		return errbuf_set(err, "audit entry: %s is empty", field);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c < 0x20 || c == 0x7f)
+			return errbuf_set(err, "audit entry: %s has control byte 0x%02x", field, c);
+	}
+	return 0;
+}
+
+int store_audit_add(struct store *s, const struct audit_entry *e, struct errbuf *err)
+{
+	if (audit_text_ok("user", e->user, sizeof e->user, true, err) < 0 ||
+	    audit_text_ok("action", e->action, sizeof e->action, true, err) < 0 ||
+	    audit_text_ok("args", e->args, sizeof e->args, false, err) < 0 ||
+	    audit_text_ok("result", e->result, sizeof e->result, false, err) < 0)
+		return -1;
+	if (e->at <= 0)
+		return errbuf_set(err, "audit entry: at %lld is not a time", (long long)e->at);
+	return s->ops->audit_add(s, e, err);
+}
+
+int store_audit_list(struct store *s, int limit, int (*cb)(const struct audit_entry *e, void *arg),
+		     void *arg, struct errbuf *err)
+{
+	if (limit < 0)
+		return errbuf_set(err, "audit list: limit %d is negative", limit);
+	return s->ops->audit_list(s, limit, cb, arg, err);
+}

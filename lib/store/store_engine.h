@@ -20,6 +20,7 @@
 #define OTAP_STORE_ENGINE_H
 
 #include "store.h"
+#include "store_admin.h"
 #include "store_events.h"
 #include "store_modems.h"
 #include "store_reports.h"
@@ -138,6 +139,14 @@ struct store_ops {
 	int (*modem_update)(struct store *s, const struct modem_health *h, struct errbuf *err);
 	int (*modem_list)(struct store *s, int (*cb)(const struct modem_health *h, void *arg),
 			  void *arg, struct errbuf *err);
+
+	/* housekeeping (store_admin.h) */
+	int (*purge)(struct store *s, const struct purge_spec *p, struct purge_result *out,
+		     struct errbuf *err);
+	int (*audit_add)(struct store *s, const struct audit_entry *e, struct errbuf *err);
+	int (*audit_list)(struct store *s, int limit,
+			  int (*cb)(const struct audit_entry *e, void *arg), void *arg,
+			  struct errbuf *err);
 };
 
 /* The head of every engine's connection struct. */
