@@ -441,7 +441,7 @@ static const char *bind_hint(int errnum)
 
 /* The socket is bound here rather than by libmicrohttpd, for the error
  * messages above and host names in notify.listen. */
-static int bind_listener(const char *listen, struct errbuf *err)
+int http_bind_listener(const char *listen, struct errbuf *err)
 {
 	char host[256], port[16];
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE |
@@ -520,7 +520,7 @@ int notify_server_start(struct notify_server **out, const struct cfg *cfg, const
 		return -1;
 	}
 	notify_router_init(&s->router, s->q, cfg, cfg->notify.public_url);
-	int fd = bind_listener(cfg->notify.listen, err);
+	int fd = http_bind_listener(cfg->notify.listen, err);
 	if (fd < 0) {
 		server_free(s);
 		return -1;

@@ -39,6 +39,12 @@ struct notify_server;
 int notify_server_start(struct notify_server **out, const struct cfg *cfg, const char *db_path,
 			struct errbuf *err);
 
+/* Binds and listens on "HOST:PORT" ("[v6]:PORT", a host name too): a
+ * non-blocking, close-on-exec socket with SO_REUSEADDR, for a
+ * libmicrohttpd listener (the admin listener uses it as well). Returns the
+ * descriptor, or -1 with a reason and a hint (port in use, privileges). */
+int http_bind_listener(const char *listen, struct errbuf *err);
+
 /* Stops the listener at once (open connections are closed), closes the
  * queue and frees s. NULL is a no-op. */
 void notify_server_stop(struct notify_server *s);

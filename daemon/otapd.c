@@ -15,6 +15,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "admin_server.h"
 #include "notify_server.h"
 #include "outcome_file.h"
 #include "reload.h"
@@ -183,22 +184,48 @@ static void save_unrecorded(const struct daemon_ctx *d, struct worker *workers, 
 	free(list);
 }
 
-/* Starts the helper threads (scheduler, notify listener) and one worker per
- * modem; returns the number of workers started or -1 when a helper failed. */
-static int start_threads(struct daemon_ctx *d, struct scheduler *sched,
-			 struct notify_server **notify, struct worker *workers)
+/* The HTTP listeners: the units' (notify) and the operators' (admin). */
+struct listeners {
+	struct notify_server *notify;
+	struct admin_server *admin;
+};
+
+static void listeners_stop(struct listeners *l)
+{
+	notify_server_stop(l->notify);
+	admin_server_stop(l->admin);
+	l->notify = NULL;
+	l->admin = NULL;
+}
+
+/* Starts the configured listeners. Returns 0, or -1 (logged) with none left running. */
+static int listeners_start(struct listeners *l, const struct daemon_ctx *d)
 {
 	const struct cfg *cfg = d->cfg;
 	struct errbuf err;
-	if (cfg->notify.listen &&
-	    notify_server_start(notify, cfg, d->db_path, &err) < 0) {
+	if (cfg->notify.listen && notify_server_start(&l->notify, cfg, d->db_path, &err) < 0) {
 		log_errorx("notify listener: %s", err.msg);
 		return -1;
 	}
+	if (cfg->admin.listen && admin_server_start(&l->admin, cfg, d->db_path, &err) < 0) {
+		log_errorx("admin listener: %s", err.msg);
+		listeners_stop(l);
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts the helper threads (scheduler, listeners) and one worker per
+ * modem; returns the number of workers started or -1 when a helper failed. */
+static int start_threads(struct daemon_ctx *d, struct scheduler *sched,
+			 struct listeners *listeners, struct worker *workers)
+{
+	const struct cfg *cfg = d->cfg;
+	if (listeners_start(listeners, d) < 0)
+		return -1;
 	if (scheduler_start(sched, d) < 0) {
 		stop_request(d);
-		notify_server_stop(*notify);
-		*notify = NULL;
+		listeners_stop(listeners);
 		return -1;
 	}
 	size_t started = 0;
@@ -213,11 +240,11 @@ static int run(struct daemon_ctx *d, struct reload_args *reload)
 {
 	const struct cfg *cfg = d->cfg;
 	struct worker *workers = calloc(cfg->modem_count, sizeof *workers);
-	struct notify_server *notify = NULL;
+	struct listeners listeners = { NULL, NULL };
 	struct scheduler sched;
 	if (!workers)
 		return -1;
-	int started = start_threads(d, &sched, &notify, workers);
+	int started = start_threads(d, &sched, &listeners, workers);
 	if (started < 0) {
 		free(workers);
 		return -1;
@@ -235,9 +262,9 @@ static int run(struct daemon_ctx *d, struct reload_args *reload)
 	} else {
 		rc = -1;
 	}
-	/* The listener first: it stops at once, while the workers may still
+	/* The listeners first: they stop at once, while the workers may still
 	 * finish an exchange with their modem. */
-	notify_server_stop(notify);
+	listeners_stop(&listeners);
 	stop_request(d);   /* every thread wakes at once */
 	for (int i = 0; i < started; i++)
 		worker_join(&workers[i]);

@@ -289,7 +289,7 @@ static const struct bad_case bad_cases[] = {
 	  "confirm_timeout, jar_file, jad_file)" },
 	{ "err_unknown_top_key.conf",
 	  ":3: unknown setting 'retries' at top level (expected one of: database, profiles, "
-	  "modems, retry, split_delay, notify, log_level)" },
+	  "modems, retry, split_delay, notify, admin, log_level)" },
 	{ "err_type_pid.conf", ":5: 'pid' must be an integer (0x7D or 0x00)" },
 	{ "err_pid_value.conf",
 	  ":5: 'pid' is 0x7F; expected 0x7D (ME data download) or 0x00 (for networks that "
@@ -532,6 +532,36 @@ static const char *notify_config(const char *notify_group)
 	return temp_file(2, text);
 }
 
+/* admin = {...}: absent means no listener; the block alone and a bare
+ * port mean loopback; a bad address is refused; the dump shows it. */
+static void test_admin_listen(void **state)
+{
+	struct cfg cfg;
+	struct errbuf err;
+	(void)state;
+	load_ok(notify_config(""), &cfg);
+	assert_null(cfg.admin.listen);
+	cfg_free(&cfg);
+	load_ok(notify_config("admin = { };"), &cfg);
+	assert_string_equal(cfg.admin.listen, CFG_ADMIN_DEFAULT_LISTEN);
+	cfg_free(&cfg);
+	load_ok(notify_config("admin = { listen = \"9100\"; };"), &cfg);
+	assert_string_equal(cfg.admin.listen, "127.0.0.1:9100");
+	cfg_free(&cfg);
+	load_ok(notify_config("admin = { listen = \"[::1]:8090\"; };"), &cfg);
+	assert_string_equal(cfg.admin.listen, "[::1]:8090");
+	char *dump = dump_to_string(&cfg);
+	assert_non_null(strstr(dump, "admin = {\n\tlisten = \"[::1]:8090\";\n};\n"));
+	free(dump);
+	cfg_free(&cfg);
+	assert_non_null(strstr(load_bad(notify_config("admin = { listen = \"host:99999\"; };"), &err),
+			       "admin: listen 'host:99999' is invalid"));
+	assert_non_null(strstr(load_bad(notify_config("admin = { port = 1; };"), &err), "port"));
+	assert_non_null(strstr(load_bad(notify_config(
+		"notify = { listen = \"127.0.0.1:8080\"; public_url = \"http://h:8080\"; };\n"
+		"admin = { listen = \"127.0.0.1:8080\"; };"), &err), "is notify's listen address too"));
+}
+
 static void test_notify_tls(void **state)
 {
 	static const char cert_pem[] = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
@@ -616,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_resolve_path),
 		cmocka_unit_test(test_free_zeroed),
 		cmocka_unit_test(test_notify_tls),
+		cmocka_unit_test(test_admin_listen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "sqlite_engine.h"
 #include "store.h"
+#include "store_metrics.h"
 #include "store_reports.h"
 #include "store_rollouts.h"
 
@@ -316,6 +317,74 @@ static void test_final_states_agree(void **state)
 	}
 }
 
+/* What a metrics read handed over. */
+struct metrics_seen {
+	int begun[STORE_METRIC_COUNT];
+	int order_ok;
+	int last;
+	int64_t jobs[JOB_STATE_COUNT];
+	int64_t cms302_m1;
+	int64_t oldest_ms;
+};
+
+static void seen_begin(void *arg, enum store_metric m)
+{
+	struct metrics_seen *w = arg;
+	w->begun[m]++;
+	if ((int)m != w->last + 1)
+		w->order_ok = 0;
+	w->last = (int)m;
+}
+
+static void seen_row(void *arg, enum store_metric m, const struct store_metric_row *r)
+{
+	struct metrics_seen *w = arg;
+	if (m == STORE_METRIC_JOBS)
+		w->jobs[r->state] = r->value;
+	else if (m == STORE_METRIC_SMS_ERRORS && strcmp(r->name, "m1") == 0 && r->code == 302)
+		w->cms302_m1 = r->value;
+	else if (m == STORE_METRIC_OLDEST_DUE)
+		w->oldest_ms = r->value;
+}
+
+/* store_metrics_read: every set in order (zeros too), +CMS errors by modem
+ * and code, the oldest due job's age; a fault at any step fails the read
+ * and leaves no transaction open. */
+static void test_metrics_read(void **state)
+{
+	struct fixture *f = *state;
+	struct errbuf err = { "" };
+	struct job_outcome o = { .modem = "m1", .started_at = T0, .finished_at = T0,
+				 .result = "permanent", .cms_error = 302, .detail = "+CMS ERROR: 302" };
+	assert_int_equal(store_mark_failed(f->s, sending_job(f), &o, &err), 0);
+	struct job_new jn = { .msisdn = MSISDN, .profile = "p", .action = OTAP_ACTION_INSTALL,
+			      .not_before = T0 + 1000, .max_attempts = 3 };
+	assert_int_equal(store_enqueue(f->s, &jn, T0, NULL, &err), 0);
+	for (int n = 1;; n++) {
+		struct metrics_seen w = { .order_ok = 1, .last = -1 };
+		struct store_metrics_sink sink = { seen_begin, seen_row, &w };
+		db_fault_countdown = n;
+		int rc = store_metrics_read(f->s, T0 + 6000, &sink, &err);
+		db_fault_countdown = 0;
+		if (rc < 0 && n < 100)
+			continue;
+		if (rc < 0)
+			fail_msg("metrics read: %s", err.msg);
+		assert_true(w.order_ok);
+		for (int m = 0; m < STORE_METRIC_COUNT; m++)
+			assert_int_equal(w.begun[m], 1);
+		assert_int_equal(w.jobs[JOB_FAILED], 1);
+		assert_int_equal(w.jobs[JOB_QUEUED], 1);
+		assert_int_equal(w.jobs[JOB_SENT], 0);
+		assert_int_equal(w.cms302_m1, 1);
+		assert_int_equal(w.oldest_ms, 5000);
+		assert_true(n > 1);
+		break;
+	}
+	/* No transaction was left open: a write goes through. */
+	assert_int_equal(store_enqueue(f->s, &jn, T0, NULL, &err), 0);
+}
+
 int main(void)
 {
 	log_init("test_store", LOG_LEVEL_ERROR);
@@ -326,6 +395,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retry_later_is_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_is_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_failed_in_chunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_read, setup, teardown),
 		cmocka_unit_test(test_final_states_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

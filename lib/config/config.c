@@ -43,12 +43,13 @@ struct loader {
 };
 
 static const char *const top_keys[] = {
-	"database", "profiles", "modems", "retry", "split_delay", "notify", "log_level", NULL,
+	"database", "profiles", "modems", "retry", "split_delay", "notify", "admin", "log_level", NULL,
 };
 static const char *const retry_keys[] = {
 	"max_attempts", "backoff_initial", "backoff_max", NULL,
 };
 static const char *const notify_keys[] = { "listen", "public_url", "tls_cert", "tls_key", NULL };
+static const char *const admin_keys[] = { "listen", NULL };
 static const char *const profile_keys[] = {
 	"name", "password", "password_file", "jad_url", "app_dir", "http_user",
 	"http_password", "bearer", "apn", "net_user", "net_password", "dns",
@@ -903,6 +904,38 @@ static int notify_load(const struct loader *ld, const config_setting_t *root,
 	return notify_tls_load(ld, g, notify);
 }
 
+/* admin = { listen = "HOST:PORT"; }: the operators' listener (/metrics).
+ * The block alone means CFG_ADMIN_DEFAULT_LISTEN; a bare port ("8090" or
+ * ":8090") binds to loopback, never to every address. */
+static int admin_load(const struct loader *ld, const config_setting_t *root,
+		      struct cfg_admin *admin)
+{
+	int rc;
+	const config_setting_t *g = group_get(ld, root, "admin", admin_keys, &rc);
+	const config_setting_t *listen = g ? member(g, "listen") : NULL;
+	const char *why;
+
+	if (rc < 0 || !g)
+		return rc;
+	if (get_string(ld, listen, "HOST:PORT, e.g. \"127.0.0.1:8090\"", &admin->listen) < 0)
+		return -1;
+	const char *given = admin->listen ? admin->listen : CFG_ADMIN_DEFAULT_LISTEN;
+	const char *port = given[0] == ':' ? given + 1 : given;
+	char full[128];
+	if (strspn(port, "0123456789") == strlen(port) && strlen(port) < 16)
+		snprintf(full, sizeof full, "127.0.0.1:%s", port);
+	else
+		snprintf(full, sizeof full, "%.120s", given);
+	free(admin->listen);
+	admin->listen = strdup(full);
+	if (!admin->listen)
+		return fail_at(ld, g, "admin: out of memory");
+	if ((why = hostport_check(admin->listen)) != NULL)
+		return fail_at(ld, listen ? listen : g, "admin: listen '%.100s' is invalid: %s",
+			       admin->listen, why);
+	return 0;
+}
+
 static int top_strings_load(const struct loader *ld, const config_setting_t *root,
 			    struct cfg *cfg)
 {
@@ -935,8 +968,13 @@ static int root_load(struct loader *ld, const config_setting_t *root, struct cfg
 	if (get_duration(ld, member(root, "split_delay"), 0, 10 * MS_PER_MIN,
 			 &cfg->split_delay_ms) < 0)
 		return -1;
-	if (retry_load(ld, root, &cfg->retry) < 0 || notify_load(ld, root, &cfg->notify) < 0)
+	if (retry_load(ld, root, &cfg->retry) < 0 || notify_load(ld, root, &cfg->notify) < 0 ||
+	    admin_load(ld, root, &cfg->admin) < 0)
 		return -1;
+	if (cfg->admin.listen && cfg->notify.listen &&
+	    strcmp(cfg->admin.listen, cfg->notify.listen) == 0)
+		return fail_at(ld, member(root, "admin"), "admin: listen '%.100s' is notify's listen "
+			       "address too (the units must not reach /metrics)", cfg->admin.listen);
 	if (cfg->notify.public_url &&
 	    (notify_url_worst_case(cfg->notify.public_url, ld->notify_url, sizeof ld->notify_url) < 0 ||
 	     notify_jad_url_worst_case(cfg->notify.public_url, ld->jad_url, sizeof ld->jad_url) < 0))
@@ -1147,6 +1185,7 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->path);
 	free(cfg->database);
 	free(cfg->notify.listen);
+	free(cfg->admin.listen);
 	free(cfg->notify.public_url);
 	free(cfg->notify.tls_cert);
 	free(cfg->notify.tls_key);
@@ -1273,6 +1312,11 @@ void cfg_dump(const struct cfg *cfg, FILE *f)
 		dump_string(f, "\t", "public_url", cfg->notify.public_url, false);
 		dump_string(f, "\t", "tls_cert", cfg->notify.tls_cert, false);
 		dump_string(f, "\t", "tls_key", cfg->notify.tls_key, true);
+		fputs("};\n", f);
+	}
+	if (cfg->admin.listen) {
+		fputs("admin = {\n", f);
+		dump_string(f, "\t", "listen", cfg->admin.listen, false);
 		fputs("};\n", f);
 	}
 	dump_list(f, "profiles", cfg->profiles, sizeof *cfg->profiles, cfg->profile_count,

@@ -50,6 +50,12 @@ struct cfg_notify {
 	char *tls_key_pem;      /* the key file's content (a secret: wiped on free) */
 };
 
+/* The operators' listener (admin = {...}): /metrics. */
+#define CFG_ADMIN_DEFAULT_LISTEN "127.0.0.1:8090"
+struct cfg_admin {
+	char *listen;           /* "127.0.0.1:8090"; NULL = no admin listener */
+};
+
 struct cfg {
 	char *path;             /* file it was loaded from */
 	char *database;
@@ -60,6 +66,7 @@ struct cfg {
 	struct cfg_retry retry;
 	int64_t split_delay_ms; /* default 5s: pause before the part carrying START */
 	struct cfg_notify notify;
+	struct cfg_admin admin;
 	char *log_level;        /* "debug"|"info"|"warn"|"error"; NULL = not set */
 };
 

@@ -235,5 +235,7 @@ int sqlite_audit_add(struct store *s, const struct audit_entry *e, struct errbuf
 int sqlite_audit_list(struct store *s, int limit,
 		      int (*cb)(const struct audit_entry *e, void *arg), void *arg,
 		      struct errbuf *err);
+int sqlite_metrics_read(struct store *s, int64_t now, const struct store_metrics_sink *sink,
+			struct errbuf *err);
 
 #endif

@@ -403,4 +403,5 @@ const struct store_ops sqlite_ops = {
 	.purge = sqlite_purge,
 	.audit_add = sqlite_audit_add,
 	.audit_list = sqlite_audit_list,
+	.metrics_read = sqlite_metrics_read,
 };

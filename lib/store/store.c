@@ -650,3 +650,11 @@ int store_audit_list(struct store *s, int limit, int (*cb)(const struct audit_en
 		return errbuf_set(err, "audit list: limit %d is negative", limit);
 	return s->ops->audit_list(s, limit, cb, arg, err);
 }
+
+int store_metrics_read(struct store *s, int64_t now, const struct store_metrics_sink *sink,
+		       struct errbuf *err)
+{
+	if (!sink || !sink->begin || !sink->row)
+		return errbuf_set(err, "metrics read without a sink");
+	return s->ops->metrics_read(s, now, sink, err);
+}

@@ -22,6 +22,7 @@
 #include "store.h"
 #include "store_admin.h"
 #include "store_events.h"
+#include "store_metrics.h"
 #include "store_modems.h"
 #include "store_reports.h"
 #include "store_rollouts.h"
@@ -147,6 +148,9 @@ struct store_ops {
 	int (*audit_list)(struct store *s, int limit,
 			  int (*cb)(const struct audit_entry *e, void *arg), void *arg,
 			  struct errbuf *err);
+	/* metrics (store_metrics.h) */
+	int (*metrics_read)(struct store *s, int64_t now, const struct store_metrics_sink *sink,
+			    struct errbuf *err);
 };
 
 /* The head of every engine's connection struct. */
