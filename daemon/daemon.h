@@ -7,11 +7,14 @@
 #include <stdatomic.h>
 #include "config.h"
 
+struct hooks;
+
 struct daemon_ctx {
 	const struct cfg *cfg;
 	const char *db_path;
 	atomic_bool stop;
 	int wake_fd;                    /* readable once stop is set (stop.h) */
+	struct hooks *hooks;            /* event hooks (hooks.h); NULL = none configured */
 	atomic_llong sends_ok;          /* sends that got through, all modems: tells a
 					 * modem whether the others succeed (breaker.h) */
 };

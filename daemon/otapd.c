@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "config.h"
 #include "daemon.h"
+#include "hooks.h"
 #include "log.h"
 #include "admin_server.h"
 #include "notify_server.h"
@@ -244,8 +245,13 @@ static int run(struct daemon_ctx *d, struct reload_args *reload)
 	struct scheduler sched;
 	if (!workers)
 		return -1;
+	if (hooks_start(&d->hooks, &cfg->hooks) < 0) {
+		free(workers);
+		return -1;
+	}
 	int started = start_threads(d, &sched, &listeners, workers);
 	if (started < 0) {
+		hooks_stop(d->hooks);
 		free(workers);
 		return -1;
 	}
@@ -270,6 +276,9 @@ static int run(struct daemon_ctx *d, struct reload_args *reload)
 		worker_join(&workers[i]);
 	save_unrecorded(d, workers, started);
 	scheduler_join(&sched);
+	/* Last: every event is posted; running hooks get their timeout. */
+	hooks_stop(d->hooks);
+	d->hooks = NULL;
 	free(workers);
 	return rc;
 }

@@ -2,8 +2,10 @@
  * store refuses it (record.h, sendjob_holding/sendjob_retry_held). */
 #include "record.h"
 
+#include <stdio.h>
 #include <string.h>
 #include "clock.h"
+#include "hooks.h"
 #include "log.h"
 #include "notify_apply.h"
 
@@ -54,6 +56,25 @@ static void log_committed(const struct sendjob *s, const struct sendjob_record *
 	}
 }
 
+/* A job that ended failed (committed): its hook, with the job's profile
+ * and rollout as stored. */
+static void post_failed(struct sendjob *s, const struct sendjob_record *rec)
+{
+	struct hook_event ev = { .kind = HOOK_JOB_FAILED, .job_id = rec->oc.job_id,
+				 .time_ms = clock_wall_ms() };
+	struct errbuf err;
+	struct job job;
+	if (!s->hooks)
+		return;
+	if (store_get(s->queue, rec->oc.job_id, &job, &err) > 0) {
+		snprintf(ev.profile, sizeof ev.profile, "%s", job.profile);
+		snprintf(ev.rollout, sizeof ev.rollout, "%s", job.rollout);
+	}
+	snprintf(ev.to, sizeof ev.to, "%s", rec->msisdn);
+	snprintf(ev.reason, sizeof ev.reason, "%s", rec->oc.detail);
+	hooks_post(s->hooks, &ev);
+}
+
 /* Commits rec. Returns 1 committed (logged), 0 dropped (cannot apply), -1
  * refused for now (err set). */
 static int try_commit(struct sendjob *s, const struct sendjob_record *rec, struct errbuf *err)
@@ -61,6 +82,8 @@ static int try_commit(struct sendjob *s, const struct sendjob_record *rec, struc
 	enum job_state state = JOB_QUEUED;
 	if (outcome_commit(s->queue, &rec->oc, &state, err) == 0) {
 		log_committed(s, rec, state);
+		if (state == JOB_FAILED)
+			post_failed(s, rec);
 		return 1;
 	}
 	if (outcome_is_moot(s->queue, &rec->oc)) {

@@ -2,7 +2,9 @@
  * so that slow bookkeeping never delays a modem's next AT+CMGS. */
 #include "scheduler.h"
 
+#include <stdio.h>
 #include "clock.h"
+#include "hooks.h"
 #include "log.h"
 #include "notify_sweep.h"
 #include "rollout.h"
@@ -10,15 +12,27 @@
 
 #define SCHEDULER_PERIOD_MS 1000
 
+/* A rollout the tick paused for failures (committed): its hook. */
+static void on_rollout_paused(const struct rollout *r, void *arg)
+{
+	struct hook_event ev = { .kind = HOOK_ROLLOUT_PAUSED, .time_ms = clock_wall_ms() };
+	snprintf(ev.rollout, sizeof ev.rollout, "%s", r->name);
+	snprintf(ev.profile, sizeof ev.profile, "%s", r->profile);
+	snprintf(ev.reason, sizeof ev.reason, "%s", r->pause_reason);
+	hooks_post(arg, &ev);
+}
+
 static void scheduler_step(struct scheduler *s)
 {
 	struct errbuf err;
 	int64_t now = clock_wall_ms();
 	int count = 0;
+	/* Without hooks, the tick does not even look for pauses. */
+	rollout_paused_fn *paused = s->daemon->hooks ? on_rollout_paused : NULL;
 
 	if (store_expire(s->queue, now, NULL, &err) < 0)
 		log_errorx("deadlines: %s", err.msg);
-	if (rollout_tick(s->queue, now, &err) < 0)
+	if (rollout_tick(s->queue, now, paused, s->daemon->hooks, &err) < 0)
 		log_errorx("rollouts: %s", err.msg);
 	/* Confirmation is expected only where units have somewhere to report to. */
 	if (s->daemon->cfg->notify.listen &&

@@ -34,6 +34,7 @@ struct sendjob {
 	struct modem *modem;
 	struct store *queue;
 	const struct breaker *breaker;  /* the worker's, read to decide whether a try counts */
+	struct hooks *hooks;            /* told of final failures (hooks.h); NULL = none */
 	struct pending_table pending;   /* jobs between parts */
 	unsigned rand_state;            /* backoff jitter */
 	/* Outcomes the store refused (database locked), oldest first, kept

@@ -411,6 +411,7 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_m
 	breaker_init(&w->breaker, &bc);
 	sendjob_init(&w->send, daemon->cfg, cfg, &w->modem, w->queue, &w->breaker,
 		     (unsigned)clock_mono_ms() ^ (unsigned)(uintptr_t)w);
+	w->send.hooks = daemon->hooks;
 	queue_watch_init(&w->watch, w->queue, cfg->name);
 	int rc = pthread_create(&w->thread, NULL, worker_main, w);
 	if (rc != 0) {

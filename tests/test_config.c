@@ -289,7 +289,7 @@ static const struct bad_case bad_cases[] = {
 	  "confirm_timeout, jar_file, jad_file)" },
 	{ "err_unknown_top_key.conf",
 	  ":3: unknown setting 'retries' at top level (expected one of: database, profiles, "
-	  "modems, retry, split_delay, notify, admin, log_level)" },
+	  "modems, retry, split_delay, notify, admin, hooks, log_level)" },
 	{ "err_type_pid.conf", ":5: 'pid' must be an integer (0x7D or 0x00)" },
 	{ "err_pid_value.conf",
 	  ":5: 'pid' is 0x7F; expected 0x7D (ME data download) or 0x00 (for networks that "
@@ -357,6 +357,12 @@ static const struct bad_case bad_cases[] = {
 	  "ever be received" },
 	{ "err_log_level.conf",
 	  ":2: log_level must be \"debug\", \"info\", \"warn\" or \"error\"" },
+	{ "err_hooks_timeout.conf", ":4: 'timeout' is 301; expected seconds, from 1 to 300" },
+	{ "err_hooks_empty.conf",
+	  ":3: hooks: 'on_rollout_paused' is empty (expected a shell command, or leave it out)" },
+	{ "err_hooks_type.conf",
+	  ":3: 'on_job_failed' must be a string in double quotes (a shell command, run with "
+	  "/bin/sh -c)" },
 };
 
 static void test_error_messages(void **state)

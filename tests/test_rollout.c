@@ -192,7 +192,7 @@ static int send_all(struct fixture *f, int64_t now, int fail)
 static void tick(struct fixture *f, int64_t now)
 {
 	struct errbuf err = { "" };
-	if (rollout_tick(f->q, now, &err) < 0)
+	if (rollout_tick(f->q, now, NULL, NULL, &err) < 0)
 		fail_msg("tick: %s", err.msg);
 }
 

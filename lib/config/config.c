@@ -43,11 +43,13 @@ struct loader {
 };
 
 static const char *const top_keys[] = {
-	"database", "profiles", "modems", "retry", "split_delay", "notify", "admin", "log_level", NULL,
+	"database", "profiles", "modems", "retry", "split_delay", "notify", "admin", "hooks",
+	"log_level", NULL,
 };
 static const char *const retry_keys[] = {
 	"max_attempts", "backoff_initial", "backoff_max", NULL,
 };
+static const char *const hooks_keys[] = { "on_rollout_paused", "on_job_failed", "timeout", NULL };
 static const char *const notify_keys[] = { "listen", "public_url", "tls_cert", "tls_key", NULL };
 static const char *const admin_keys[] = { "listen", NULL };
 static const char *const profile_keys[] = {
@@ -936,6 +938,35 @@ static int admin_load(const struct loader *ld, const config_setting_t *root,
 	return 0;
 }
 
+/* One hook command: a non-empty string. */
+static int hook_command_load(const struct loader *ld, const config_setting_t *s, char **out)
+{
+	if (get_string(ld, s, "a shell command, run with /bin/sh -c", out) < 0)
+		return -1;
+	if (*out && !(*out)[strspn(*out, " \t")])
+		return fail_at(ld, s, "hooks: '%s' is empty (expected a shell command, or leave "
+			       "it out)", config_setting_name(s));
+	return 0;
+}
+
+static int hooks_load(const struct loader *ld, const config_setting_t *root,
+		      struct cfg_hooks *hooks)
+{
+	int rc;
+	const config_setting_t *g = group_get(ld, root, "hooks", hooks_keys, &rc);
+	long long timeout = 10;
+
+	hooks->timeout_s = 10;
+	if (rc < 0 || !g)
+		return rc;
+	if (hook_command_load(ld, member(g, "on_rollout_paused"), &hooks->on_rollout_paused) < 0 ||
+	    hook_command_load(ld, member(g, "on_job_failed"), &hooks->on_job_failed) < 0 ||
+	    get_int(ld, member(g, "timeout"), "seconds, from 1 to 300", 1, 300, &timeout) < 0)
+		return -1;
+	hooks->timeout_s = (int)timeout;
+	return 0;
+}
+
 static int top_strings_load(const struct loader *ld, const config_setting_t *root,
 			    struct cfg *cfg)
 {
@@ -969,7 +1000,8 @@ static int root_load(struct loader *ld, const config_setting_t *root, struct cfg
 			 &cfg->split_delay_ms) < 0)
 		return -1;
 	if (retry_load(ld, root, &cfg->retry) < 0 || notify_load(ld, root, &cfg->notify) < 0 ||
-	    admin_load(ld, root, &cfg->admin) < 0)
+	    admin_load(ld, root, &cfg->admin) < 0 ||
+	    hooks_load(ld, root, &cfg->hooks) < 0)
 		return -1;
 	if (cfg->admin.listen && cfg->notify.listen &&
 	    strcmp(cfg->admin.listen, cfg->notify.listen) == 0)
@@ -1191,6 +1223,8 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->notify.tls_key);
 	free(cfg->notify.tls_cert_pem);
 	free_secret(cfg->notify.tls_key_pem);
+	free(cfg->hooks.on_rollout_paused);
+	free(cfg->hooks.on_job_failed);
 	free(cfg->log_level);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -1294,6 +1328,15 @@ static void dump_list(FILE *f, const char *name, const void *items, size_t item_
 	fputs(count ? "\n);\n" : ");\n", f);
 }
 
+static void dump_hooks(FILE *f, const struct cfg_hooks *h)
+{
+	fputs("hooks = {\n", f);
+	dump_string(f, "\t", "on_rollout_paused", h->on_rollout_paused, false);
+	dump_string(f, "\t", "on_job_failed", h->on_job_failed, false);
+	fprintf(f, "\ttimeout = %d;\n", h->timeout_s);
+	fputs("};\n", f);
+}
+
 void cfg_dump(const struct cfg *cfg, FILE *f)
 {
 	fputs("# otapd configuration, normalised: defaults filled in, "
@@ -1319,6 +1362,8 @@ void cfg_dump(const struct cfg *cfg, FILE *f)
 		dump_string(f, "\t", "listen", cfg->admin.listen, false);
 		fputs("};\n", f);
 	}
+	if (cfg->hooks.on_rollout_paused || cfg->hooks.on_job_failed)
+		dump_hooks(f, &cfg->hooks);
 	dump_list(f, "profiles", cfg->profiles, sizeof *cfg->profiles, cfg->profile_count,
 		  dump_profile);
 	dump_list(f, "modems", cfg->modems, sizeof *cfg->modems, cfg->modem_count, dump_modem);

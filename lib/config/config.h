@@ -56,6 +56,13 @@ struct cfg_admin {
 	char *listen;           /* "127.0.0.1:8090"; NULL = no admin listener */
 };
 
+/* Event hooks: shell commands run on an event (daemon/hooks.h). */
+struct cfg_hooks {
+	char *on_rollout_paused;/* NULL = none */
+	char *on_job_failed;    /* NULL = none */
+	int timeout_s;          /* 1..300, default 10 */
+};
+
 struct cfg {
 	char *path;             /* file it was loaded from */
 	char *database;
@@ -67,6 +74,7 @@ struct cfg {
 	int64_t split_delay_ms; /* default 5s: pause before the part carrying START */
 	struct cfg_notify notify;
 	struct cfg_admin admin;
+	struct cfg_hooks hooks;
 	char *log_level;        /* "debug"|"info"|"warn"|"error"; NULL = not set */
 };
 

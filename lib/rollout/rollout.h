@@ -132,7 +132,11 @@ int rollout_resume(struct store *s, const char *name, int64_t now, struct errbuf
  * final. Rollouts with nothing to change cost a few indexed reads and no
  * write. Returns 0, or -1 on a database error (a rollout whose time zone
  * cannot be loaded any more is logged and skipped). */
-int rollout_tick(struct store *s, int64_t now, struct errbuf *err);
+/* on_paused (may be NULL) is called with the rollout as stored, after the
+ * commit, for each rollout the tick paused for failures. */
+typedef void rollout_paused_fn(const struct rollout *r, void *arg);
+int rollout_tick(struct store *s, int64_t now, rollout_paused_fn *on_paused, void *arg,
+		 struct errbuf *err);
 
 /* Fills *out for rollout name at now. Returns 1, 0 when there is no such
  * rollout, -1 on error. */

@@ -73,7 +73,24 @@ static int release_parked(struct store *s, const struct rollout *r, int64_t now,
 	return parked;
 }
 
-static int tick_one(struct store *s, struct rollout *r, int64_t now, struct errbuf *err)
+/* After an advance that opened nothing: tells on_paused when the rollout
+ * is now paused for failures (it was active before the advance). */
+static int report_pause(struct store *s, const char *name, rollout_paused_fn *on_paused,
+			void *arg, struct errbuf *err)
+{
+	struct rollout after;
+	if (!on_paused)
+		return 0;
+	int found = store_rollout_get(s, name, &after, err);
+	if (found <= 0)
+		return found;
+	if (after.state == ROLLOUT_PAUSED && after.paused_by_failures)
+		on_paused(&after, arg);
+	return 0;
+}
+
+static int tick_one(struct store *s, struct rollout *r, int64_t now, rollout_paused_fn *on_paused,
+		    void *arg, struct errbuf *err)
 {
 	update_gate(s, r, now);
 	if (release_parked(s, r, now, err) < 0)
@@ -89,7 +106,7 @@ static int tick_one(struct store *s, struct rollout *r, int64_t now, struct errb
 	if (store_rollout_advance(s, r->name, now, rollout_decide, &opened, err) < 0)
 		return -1;
 	if (!opened)
-		return 0;
+		return report_pause(s, r->name, on_paused, arg, err);
 	/* A wave opened just now: release the rest of it right away. */
 	struct rollout after;
 	int found = store_rollout_get(s, r->name, &after, err);
@@ -98,7 +115,8 @@ static int tick_one(struct store *s, struct rollout *r, int64_t now, struct errb
 	return after.state == ROLLOUT_ACTIVE ? release_parked(s, &after, now, err) : 0;
 }
 
-int rollout_tick(struct store *s, int64_t now, struct errbuf *err)
+int rollout_tick(struct store *s, int64_t now, rollout_paused_fn *on_paused, void *arg,
+		 struct errbuf *err)
 {
 	struct active a = { 0 };
 	if (store_rollout_list(s, ROLLOUT_ACTIVE, collect, &a, err) < 0 || a.oom) {
@@ -110,7 +128,7 @@ int rollout_tick(struct store *s, int64_t now, struct errbuf *err)
 	int rc = 0;
 	for (size_t i = 0; i < a.count; i++) {
 		struct errbuf one = { "" };
-		if (tick_one(s, &a.list[i], now, &one) == 0)
+		if (tick_one(s, &a.list[i], now, on_paused, arg, &one) == 0)
 			continue;
 		/* Go on with the others; report the first failure. */
 		log_errorx("rollout %s: %s", a.list[i].name, one.msg);
