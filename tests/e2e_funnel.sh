@@ -125,15 +125,20 @@ PY
 
 # ---- the events show what a unit fetched, from whom, how much.
 GOOD=$(sql "SELECT id FROM jobs WHERE msisdn = '$(num 1)'")
-# (Its delivery report may come before or after the download.)
-KINDS=$(sql "SELECT group_concat(kind, ' ') FROM (SELECT kind FROM events WHERE job_id = $GOOD AND kind <> 'delivered' ORDER BY id)")
-[ "$KINDS" = "sent jad_fetched jar_fetched notified" ] || fail "events of job $GOOD: $KINDS"
+# (Its delivery report may come before or after the download. So may its
+# "sent": the simulated unit fetches within milliseconds of +CMGS, which can
+# beat the worker's commit on a loaded machine; a module needs seconds to
+# attach. The unit's own steps keep their order.)
+KINDS=$(sql "SELECT group_concat(kind, ' ') FROM (SELECT kind FROM events WHERE job_id = $GOOD AND kind NOT IN ('delivered', 'sent') ORDER BY id)")
+[ "$KINDS" = "jad_fetched jar_fetched notified" ] || fail "events of job $GOOD: $KINDS"
+[ "$(sql "SELECT count(*) FROM events WHERE job_id = $GOOD AND kind = 'sent'")" = 1 ] ||
+	fail "job $GOOD must have one sent event"
 [ "$(sql "SELECT bytes || '/' || size || ' ' || client || ' ' || product FROM events WHERE job_id = $GOOD AND kind = 'jar_fetched'")" = \
 	"$SMALL/$SMALL 127.0.0.1 ELS61" ] || fail "the JAR event of job $GOOD is wrong"
 CUT=$(sql "SELECT id FROM jobs WHERE msisdn = '$(num 41)'")
 [ "$(sql "SELECT bytes < size AND size = $BIG FROM events WHERE job_id = $CUT AND kind = 'jar_partial'")" = 1 ] ||
 	fail "the cut JAR of job $CUT is not recorded as partial"
-ctl status "$GOOD" --json | grep -q '"events":\[{"time":"[^"]*","kind":"sent"' ||
+ctl status "$GOOD" --json | grep -q '"events":\[{"time":"[^"]*","kind":"[a-z_]*".*"kind":"jar_fetched"' ||
 	fail "status --json has no events array"
 ctl status "$GOOD" | grep -q 'jar_fetched by 127.0.0.1 ELS61 IMEI [0-9]* 200000 of 200000 bytes' ||
 	fail "status shows no timeline: $(ctl status "$GOOD")"
