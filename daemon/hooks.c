@@ -1,6 +1,8 @@
 /* hooks.c - the hook runner thread: a bounded event queue, /bin/sh -c per
  * event (posix_spawn), a reaper thread per child (waitpid on that pid only,
  * no SIGCHLD handler), timeouts with SIGTERM then SIGKILL (hooks.h). */
+/* For posix_spawn_file_actions_addclosefrom_np (glibc 2.34). */
+#define _GNU_SOURCE
 #include "hooks.h"
 
 #include <errno.h>
@@ -135,6 +137,9 @@ static int spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at)
 	}
 	posix_spawn_file_actions_addopen(fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(fa, STDERR_FILENO, STDOUT_FILENO);
+	/* Not every descriptor is close-on-exec (libserialport opens the modems
+	 * without it): a hook gets stdin, stdout and stderr, nothing else. */
+	posix_spawn_file_actions_addclosefrom_np(fa, STDERR_FILENO + 1);
 	posix_spawnattr_setsigmask(at, &none);
 	posix_spawnattr_setsigdefault(at, &defaults);
 	posix_spawnattr_setpgroup(at, 0);
