@@ -8,17 +8,6 @@
 # (otapd not running?)"; a modem otapd never recorded is "never seen".
 . "$(dirname "$0")/testlib.sh"
 
-pick_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	fail "no free port found"
-}
 PORT=$(pick_port)
 
 start_sim m1

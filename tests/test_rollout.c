@@ -41,14 +41,6 @@ struct fixture {
 
 /* ---- fixture ---- */
 
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
@@ -66,7 +58,7 @@ static int setup(void **state)
 		 "  { name = \"pls62\"; password = \"pw2\"; jad_url = \"http://fw.example.com/p.jad\"; }\n"
 		 ");\n"
 		 "modems = ( { name = \"m1\"; device = \"tcp://127.0.0.1:1\"; } );\n", f->db);
-	write_text(conf, text);
+	test_write_text(conf, text);
 	struct errbuf err = { "" };
 	if (cfg_load(conf, &f->cfg, &err) < 0)
 		fail_msg("cfg_load: %s", err.msg);
@@ -129,7 +121,7 @@ static int import(struct fixture *f, const struct rollout_spec *s, const char *c
 	struct rollout_import_hooks hooks = { .problem = on_problem, .arg = f };
 	f->problems[0] = '\0';
 	f->problem_count = 0;
-	write_text(f->csv, csv_text);
+	test_write_text(f->csv, csv_text);
 	return rollout_create(f->q, &f->cfg, s, f->csv, T0, &hooks, res, err);
 }
 

@@ -33,14 +33,6 @@ struct fixture {
 	struct store *q;
 };
 
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
@@ -56,7 +48,7 @@ static int setup(void **state)
 		 "profiles = ( { name = \"els61\"; password = \"pw\"; "
 		 "jad_url = \"http://fw.example.com/a.jad\"; } );\n"
 		 "modems = ( { name = \"m1\"; device = \"tcp://127.0.0.1:1\"; } );\n", f->db);
-	write_text(conf, text);
+	test_write_text(conf, text);
 	struct errbuf err = { "" };
 	if (cfg_load(conf, &f->cfg, &err) < 0 || store_open(f->db, &f->q, &err) < 0)
 		fail_msg("setup: %s", err.msg);

@@ -1,5 +1,5 @@
 /* testutil.h - helpers shared by the cmocka tests (header only: each test
- * is its own executable). */
+ * is its own executable). Include it after <cmocka.h>. */
 #ifndef OTAP_TESTUTIL_H
 #define OTAP_TESTUTIL_H
 
@@ -25,6 +25,15 @@ static inline void test_remove_dir(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+}
+
+/* Writes text to path (created or truncated); fails the test on error. */
+static inline void test_write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
 }
 
 #endif
