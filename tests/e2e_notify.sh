@@ -76,7 +76,7 @@ ctl enqueue --to +491719999998 --profile fleet --imei 490154203237519 >/dev/null
 	fail "enqueue accepted an IMEI with a wrong check digit"
 
 start_otapd "$CONF"
-wait_for "the listener" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
+wait_for "the listener" 10 bash -c "exec 2>/dev/null 3<>/dev/tcp/127.0.0.1/$PORT"
 wait_healthy "$PORT"   # /healthz is 200 once the modem is ready
 [ "$(http_raw "GET /healthz HTTP/1.1\r\n\r\n")" = 200 ] || fail "healthz did not answer 200"
 

@@ -24,7 +24,7 @@ start_sim m1 --fleet "$WORK/fleet.txt"
 simple_config "notify = { listen = \"127.0.0.1:$PORT\"; public_url = \"http://127.0.0.1:$PORT/\"; };"
 ctl init >/dev/null
 start_otapd "$CONF"
-wait_for "the listener" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
+wait_for "the listener" 10 bash -c "exec 2>/dev/null 3<>/dev/tcp/127.0.0.1/$PORT"
 wait_healthy "$PORT"   # /healthz is 200 once the modem is ready
 
 # ---- request line and head

@@ -217,7 +217,7 @@ pf local_mm 1
 has "^✗ manifest .*MIDlet-Vendor: JAD 'Other Vendor', manifest 'Acme'"
 
 start_otapd "$CONF"
-wait_for "the listener" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
+wait_for "the listener" 10 bash -c "exec 2>/dev/null 3<>/dev/tcp/127.0.0.1/$PORT"
 wait_healthy "$PORT"   # /healthz is 200 once the modem is ready
 pf local 0
 has "^✓ notify_listener +GET http://127.0.0.1:$PORT/healthz: HTTP 200"

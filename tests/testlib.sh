@@ -44,11 +44,18 @@ start_sim() {
 }
 
 # pick_port: prints a loopback TCP port nothing listens on (for a listener
-# the test configures with a fixed address, such as notify.listen).
+# the test configures with a fixed address, such as notify.listen). It is
+# taken below the kernel's ephemeral range when there is room, so that no
+# outgoing connection or port-0 listener (the simulators) can take it
+# between this check and otapd's bind.
 pick_port() {
-	local p
+	local p low=0 high=0 base=20000 span=40000
+	read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	if [ "$low" -ge $((base + 2000)) ]; then
+		span=$((low - base))
+	fi
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((base + RANDOM % span))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
