@@ -131,9 +131,6 @@ struct json_writer;
 void rollout_view_text(FILE *f, const struct rollout_status *st, int64_t now, int width);
 /* The status as one JSON object and a newline. Returns 0, or -1 when f failed. */
 int rollout_view_json(FILE *f, const struct rollout_status *st);
-/* The rollout's own members (name, state, profile, waves...) into the
- * object being written. */
-void rollout_view_json_fields(struct json_writer *w, const struct rollout *r);
 
 /* One per file: cli/cmd_<name>.c */
 int cmd_init(int argc, char **argv, struct cli_ctx *ctx);

@@ -11,6 +11,7 @@
 #include "job_json.h"
 #include "json.h"
 #include "store_reports.h"
+#include "unit_list.h"
 
 #define GROUP_IDS_SHOWN 10
 #define META_KEYS_MAX 16
@@ -25,7 +26,7 @@ static const char diagnose_usage[] =
 	"fleet file says they share (e.g. all model=PLS62-W).\n"
 	"\n"
 	"  -r, --rollout NAME  every unconfirmed job of this rollout\n"
-	"      --json          an array of {id, msisdn, state, stopped_at, cause,\n"
+	"      --json          an array of {id, msisdn, state, stopped_at, rule, cause,\n"
 	"                      advice: [...]} (docs in README)\n"
 	"  -h, --help          show this help\n"
 	"\n"
@@ -80,14 +81,7 @@ static int diagnose_one(struct run *r, const struct job *j, struct diagnosis *d)
 	struct notify_info info;
 	if (store_job_info(r->s, j->id, &info, &r->err) < 0)
 		return -1;
-	struct diag_input in = {
-		.job = j,
-		.profile = r->cfg ? cfg_profile(r->cfg, j->profile) : NULL,
-		.confirmation_expected = r->cfg && r->cfg->notify.listen,
-		.notify_code = info.notify_code,
-		.delivery_report = info.delivered_at > 0,
-	};
-	diagnose_job(&in, d);
+	diagnose_stored(r->cfg, j, info.notify_code, info.delivered_at > 0, d);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "modem_json.h"
 #include "modem_roster.h"
 
 static const char modems_usage[] =
@@ -80,71 +81,11 @@ static void print_entry(const struct modem_roster_entry *e, int64_t now)
 	}
 }
 
-static void json_opt_string(struct json_writer *w, const char *key, const char *s)
-{
-	json_member_string(w, key, s[0] ? s : NULL);
-}
-
-static void json_opt_time(struct json_writer *w, const char *key, int64_t ms)
-{
-	json_key(w, key);
-	if (ms > 0)
-		json_time_ms(w, ms);
-	else
-		json_null(w);
-}
-
-static void json_opt_int(struct json_writer *w, const char *key, bool known, int64_t v)
-{
-	json_key(w, key);
-	if (known)
-		json_int(w, v);
-	else
-		json_null(w);
-}
-
-static void json_entry(struct json_writer *w, const struct modem_roster_entry *e, int64_t now)
-{
-	const struct modem_health *h = &e->h;
-	char cond[320];
-	modem_roster_describe(e, now, cond, sizeof cond);
-	json_begin_object(w);
-	json_member_string(w, "name", h->name);
-	json_member_string(w, "condition", cond);
-	json_key(w, "seen");
-	json_bool(w, e->seen);
-	json_key(w, "stale");
-	json_bool(w, e->seen && modem_health_stale(h, now));
-	json_key(w, "usable");
-	json_bool(w, modem_roster_usable(e, now));
-	json_member_string(w, "state", e->seen ? modem_state_name(h->state) : NULL);
-	json_opt_string(w, "why", h->why);
-	json_opt_time(w, "since", h->state_since);
-	json_member_string(w, "registration", e->seen ? modem_registration_words(h->creg_stat) : NULL);
-	json_opt_int(w, "creg_stat", h->creg_stat >= 0, h->creg_stat);
-	json_opt_string(w, "operator", h->operator_name);
-	json_opt_int(w, "rssi", h->rssi >= 0, h->rssi);
-	json_opt_int(w, "signal_dbm", modem_signal_known(h->rssi), modem_signal_dbm(h->rssi));
-	json_member_int(w, "signal_bars", modem_signal_bars(h->rssi));
-	json_opt_string(w, "model", h->model);
-	json_opt_string(w, "revision", h->revision);
-	json_opt_string(w, "imei", h->imei);
-	json_member_int(w, "sms_sent", h->sms_sent);
-	json_member_int(w, "sms_failed", h->sms_failed);
-	json_opt_string(w, "last_error", h->last_error);
-	json_opt_time(w, "last_error_at", h->last_error_at);
-	json_opt_time(w, "last_seen", h->last_seen);
-	json_end_object(w);
-}
-
 static int print_json(const struct modem_roster *r, int64_t now)
 {
 	struct json_writer w;
 	json_init(&w, stdout);
-	json_begin_array(&w);
-	for (size_t i = 0; i < r->n; i++)
-		json_entry(&w, &r->v[i], now);
-	json_end_array(&w);
+	modem_roster_json(&w, r, now);
 	fputc('\n', stdout);
 	return json_finish(&w) < 0 ? cli_fail(EXIT_RUNTIME, "cannot write the JSON output")
 				   : EXIT_OK;

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "json.h"
 #include "preflight.h"
+#include "rollout_json.h"
 #include "textesc.h"
 
 /* Problems beyond this many are counted, not listed: a file with a wrong
@@ -554,7 +555,7 @@ static int run_list(int argc, char **argv, struct cli_ctx *ctx)
 		json_begin_array(&w);
 		for (size_t i = 0; i < rows.n; i++) {
 			json_begin_object(&w);
-			rollout_view_json_fields(&w, &rows.v[i]);
+			rollout_json_fields(&w, &rows.v[i]);
 			json_end_object(&w);
 		}
 		json_end_array(&w);

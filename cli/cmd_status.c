@@ -282,66 +282,15 @@ static void print_job_fields(const struct job *j)
 
 /* ------------------------------------------------------------------ JSON */
 
-/* Empty text means "none" in struct job/attempt; JSON says null. */
-static void json_member_text(struct json_writer *w, const char *key, const char *text)
-{
-	json_member_string(w, key, text[0] ? text : NULL);
-}
-
-static void json_job_fields(struct json_writer *w, const struct job *j)
-{
-	json_member_int(w, "id", j->id);
-	json_member_string(w, "msisdn", j->msisdn);
-	json_member_string(w, "profile", j->profile);
-	json_member_string(w, "action", otap_action_name(j->action));
-	json_key(w, "wave");
-	if (j->wave > 0)
-		json_int(w, j->wave);
-	else
-		json_null(w);
-	json_member_string(w, "state", job_state_name(j->state));
-	json_member_text(w, "rollout", j->rollout);
-	json_member_int(w, "attempts", j->attempts);
-	json_member_int(w, "max_attempts", j->max_attempts);
-	json_member_time_ms(w, "not_before", j->not_before);
-	json_key(w, "deadline");
-	if (j->deadline > 0)
-		json_time_ms(w, j->deadline);
-	else
-		json_null(w);
-	json_member_text(w, "last_error", j->last_error);
-	json_member_text(w, "modem", j->modem);
-	json_member_time_ms(w, "created_at", j->created_at);
-	json_member_time_ms(w, "updated_at", j->updated_at);
-}
-
 static void json_jobs(struct json_writer *w, const struct job_vec *jobs)
 {
 	json_begin_array(w);
 	for (size_t i = 0; i < jobs->n; i++) {
 		json_begin_object(w);
-		json_job_fields(w, &jobs->v[i]);
+		job_json_fields(w, &jobs->v[i]);
 		json_end_object(w);
 	}
 	json_end_array(w);
-}
-
-static void json_attempt(struct json_writer *w, const struct attempt *a)
-{
-	json_begin_object(w);
-	json_member_time_ms(w, "started_at", a->started_at);
-	json_member_time_ms(w, "finished_at", a->finished_at);
-	json_member_text(w, "modem", a->modem);
-	json_member_string(w, "result", a->result);
-	json_key(w, "cms_error");
-	if (a->cms_error >= 0)
-		json_int(w, a->cms_error);
-	else
-		json_null(w);
-	json_member_string(w, "cms_meaning", a->cms_error >= 0 ? cms_meaning(a->cms_error) : NULL);
-	json_member_text(w, "mrs", a->mrs);
-	json_member_text(w, "detail", a->detail);
-	json_end_object(w);
 }
 
 static int json_done(struct json_writer *w)
@@ -391,30 +340,6 @@ static void print_report_fields(const struct notify_info *n)
 	print_field("unit text:", n->notify_text);
 }
 
-static void json_optional_time(struct json_writer *w, const char *key, int64_t ms)
-{
-	json_key(w, key);
-	if (ms)
-		json_time_ms(w, ms);
-	else
-		json_null(w);
-}
-
-static void json_report_fields(struct json_writer *w, const struct notify_info *n)
-{
-	json_member_text(w, "imei", n->imei);
-	json_optional_time(w, "sent_at", n->sent_at);
-	json_optional_time(w, "delivered_at", n->delivered_at);
-	json_optional_time(w, "confirmed_at", n->confirmed_at);
-	json_optional_time(w, "notified_at", n->notified_at);
-	json_key(w, "notify_code");
-	if (n->notify_code >= 0)
-		json_int(w, n->notify_code);
-	else
-		json_null(w);
-	json_member_text(w, "notify_text", n->notify_text);
-}
-
 /* The unit metadata of a rollout's job (the fleet file's extra columns),
  * one "name: value" per line. */
 static void print_meta_line(const char *key, const char *value, void *arg)
@@ -425,33 +350,6 @@ static void print_meta_line(const char *key, const char *value, void *arg)
 	cli_cell(value, 120, v, sizeof v);
 	printf("%-12s %s: %s\n", *first ? "unit meta:" : "", k, v);
 	*first = false;
-}
-
-struct json_meta {
-	struct json_writer *w;
-	bool opened;
-};
-
-static void json_meta_member(const char *key, const char *value, void *arg)
-{
-	struct json_meta *m = arg;
-	if (!m->opened)
-		json_begin_object(m->w);
-	m->opened = true;
-	json_member_string(m->w, key, value);
-}
-
-/* "meta": {...} or null. */
-static int json_meta(struct json_writer *w, struct store *q, int64_t id, struct errbuf *err)
-{
-	struct json_meta m = { w, false };
-	json_key(w, "meta");
-	int rc = store_job_meta(q, id, json_meta_member, &m, err);
-	if (m.opened)
-		json_end_object(w);
-	else
-		json_null(w);
-	return rc;
 }
 
 static void event_text(const struct job_event *e, char *buf, size_t cap)
@@ -497,43 +395,39 @@ static void print_timeline(const struct attempt_vec *h, const struct event_vec *
 	}
 }
 
-/* A queued job waits for a modem: when none of them can take it now
- * (every modem failing, disabled, never seen or stale), says which and
- * why into buf and returns true. cfg NULL: the modems otapd recorded. */
+/* A queued job waits for a modem: when none of them can take it now,
+ * says which and why into buf and returns true (a database error is a
+ * warning: the job is still shown). */
 static bool no_modem_ready(struct store *q, const struct cfg *cfg, const struct job *j,
 			   char *buf, size_t cap)
 {
-	struct modem_roster r;
 	struct errbuf err = { { 0 } };
-	bool none = false;
-	if (j->state != JOB_QUEUED)
-		return false;
-	if (modem_roster_load(q, cfg, &r, &err) < 0) {
+	int rc = modem_roster_job_waiting(q, cfg, j, cli_now_ms(), buf, cap, &err);
+	if (rc < 0)
 		cli_warn("status: cannot tell whether a modem is ready: %s", err.msg);
-	} else if (modem_roster_usable_count(&r, cli_now_ms()) == 0) {
-		char why[600];
-		modem_roster_why_none(&r, cli_now_ms(), why, sizeof why);
-		snprintf(buf, cap, "no modem is ready (%s)", why);
-		none = true;
-	}
-	modem_roster_free(&r);
-	return none;
+	return rc == 1;
 }
 
-static int show_one(struct store *q, const struct cfg *cfg, int64_t id, bool json)
+/* {"job": {...}}: the same object as the admin listener's /api/jobs/ID
+ * (lib/notify/job_json.c). */
+static int show_one_json(struct store *q, const struct job *job, const char *waiting)
 {
-	char waiting[700];
+	struct errbuf err = { { 0 } };
+	struct json_writer w;
+	json_init(&w, stdout);
+	if (job_detail_json(&w, q, job, waiting, &err) < 0)
+		return cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
+	return json_done(&w);
+}
+
+static int show_one_text(struct store *q, const struct job *job, const char *waiting)
+{
 	struct errbuf err = { { 0 } };
 	struct attempt_vec hist = { 0 };
 	struct event_vec events = { 0 };
-	struct job job;
 	struct notify_info info;
+	int64_t id = job->id;
 
-	int found = store_get(q, id, &job, &err);
-	if (found < 0)
-		return cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
-	if (found == 0)
-		return cli_fail(EXIT_RUNTIME, "no such job %lld", (long long)id);
 	if (store_attempts(q, id, collect_attempt, &hist, &err) < 0 || hist.oom) {
 		free(hist.v);
 		return cli_fail(EXIT_RUNTIME, "status: %s",
@@ -547,51 +441,38 @@ static int show_one(struct store *q, const struct cfg *cfg, int64_t id, bool jso
 				events.oom ? "out of memory reading the events" : err.msg);
 	}
 	int rc = EXIT_OK;
-	bool is_waiting = no_modem_ready(q, cfg, &job, waiting, sizeof waiting);
-	if (json) {
-		struct json_writer w;
-		json_init(&w, stdout);
-		json_begin_object(&w);
-		json_key(&w, "job");
-		json_begin_object(&w);
-		json_job_fields(&w, &job);
-		json_member_string(&w, "waiting", is_waiting ? waiting : NULL);
-		json_report_fields(&w, &info);
-		if (json_meta(&w, q, id, &err) < 0)
-			rc = cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
-		json_key(&w, "history");
-		json_begin_array(&w);
-		for (size_t i = 0; i < hist.n; i++)
-			json_attempt(&w, &hist.v[i]);
-		json_end_array(&w);
-		json_key(&w, "events");
-		json_begin_array(&w);
-		for (size_t i = 0; i < events.n; i++)
-			event_json(&w, &events.v[i]);
-		json_end_array(&w);
-		json_end_object(&w);
-		json_end_object(&w);
-		if (json_done(&w) != EXIT_OK)
-			rc = EXIT_RUNTIME;
-	} else {
-		bool first = true;
-		print_job_fields(&job);
-		if (is_waiting) {
-			char cell[sizeof waiting];
-			cli_cell(waiting, sizeof cell - 1, cell, sizeof cell);
-			printf("%-12s %s\n", "waiting:", cell);
-		}
-		print_report_fields(&info);
-		if (store_job_meta(q, id, print_meta_line, &first, &err) < 0)
-			rc = cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
-		putchar('\n');
-		if (rc == EXIT_OK)
-			rc = print_history(&hist);
-		print_timeline(&hist, &events);
+	bool first = true;
+	print_job_fields(job);
+	if (waiting) {
+		char cell[700];
+		cli_cell(waiting, sizeof cell - 1, cell, sizeof cell);
+		printf("%-12s %s\n", "waiting:", cell);
 	}
+	print_report_fields(&info);
+	if (store_job_meta(q, id, print_meta_line, &first, &err) < 0)
+		rc = cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
+	putchar('\n');
+	if (rc == EXIT_OK)
+		rc = print_history(&hist);
+	print_timeline(&hist, &events);
 	free(hist.v);
 	free(events.v);
 	return rc;
+}
+
+static int show_one(struct store *q, const struct cfg *cfg, int64_t id, bool json)
+{
+	char waiting[700];
+	struct errbuf err = { { 0 } };
+	struct job job;
+
+	int found = store_get(q, id, &job, &err);
+	if (found < 0)
+		return cli_fail(EXIT_RUNTIME, "status: %s", err.msg);
+	if (found == 0)
+		return cli_fail(EXIT_RUNTIME, "no such job %lld", (long long)id);
+	const char *why = no_modem_ready(q, cfg, &job, waiting, sizeof waiting) ? waiting : NULL;
+	return json ? show_one_json(q, &job, why) : show_one_text(q, &job, why);
 }
 
 static void print_counts(const int64_t counts[JOB_STATE_COUNT])

@@ -1,6 +1,6 @@
 /* rollout_view.c - how a rollout's progress looks to the operator: the text
- * frame and the JSON object shared by `otapctl rollout status` and `otapctl
- * watch`, and the rows of `otapctl rollout list`. */
+ * frame shared by `otapctl rollout status` and `otapctl watch` (their JSON
+ * object is lib/rollout/rollout_json.c's). */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "rollout_json.h"
 
 /* ---- small formatters ---- */
 
@@ -153,15 +154,6 @@ static void print_counts(FILE *f, const struct rollout_status *st, int width)
 	line_end(&l);
 }
 
-/* Units that got at least this far. */
-static int64_t reached_at_least(const struct job_funnel *fn, int step)
-{
-	int64_t n = 0;
-	for (int s = step; s < JOB_STEP_COUNT; s++)
-		n += fn->at[s];
-	return n;
-}
-
 /* sent -> delivered -> JAD -> JAR -> reported: how many units got that
  * far, and how many of those that stopped there failed. */
 static void print_funnel(FILE *f, const struct rollout_status *st, int width)
@@ -171,7 +163,7 @@ static void print_funnel(FILE *f, const struct rollout_status *st, int width)
 	line_begin(&l, f, width, "funnel");
 	for (int s = JOB_STEP_SENT; s < JOB_STEP_COUNT; s++)
 		line_item(&l, "%s %" PRId64 "%s", job_step_name((enum job_step)s),
-			  reached_at_least(fn, s), s + 1 < JOB_STEP_COUNT ? " ->" : "");
+			  rollout_funnel_reached(fn, s), s + 1 < JOB_STEP_COUNT ? " ->" : "");
 	line_item(&l, "(confirmed %" PRId64 ")", st->counts[JOB_CONFIRMED]);
 	line_end(&l);
 	line_begin(&l, f, width, "stopped");
@@ -246,156 +238,13 @@ void rollout_view_text(FILE *f, const struct rollout_status *st, int64_t now, in
 	print_eta(f, st);
 }
 
-/* ---- JSON ---- */
-
-/* Writes the value of the member whose key was just written: a number with
- * two decimals from hundredths (json.h writes integers only). */
-static void json_hundredths(struct json_writer *w, int64_t v)
-{
-	/* What json.c's before_value() does right after a key: clear the flag. */
-	w->after_key = false;
-	fprintf(w->f, "%s%" PRId64 ".%02d", v < 0 ? "-" : "", (v < 0 ? -v : v) / 100,
-		(int)((v < 0 ? -v : v) % 100));
-}
-
-static void json_member_hundredths(struct json_writer *w, const char *key, int64_t v)
-{
-	json_key(w, key);
-	json_hundredths(w, v);
-}
-
-static void json_member_time_or_null(struct json_writer *w, const char *key, int64_t ms)
-{
-	if (ms > 0 && ms != INT64_MAX) {
-		json_member_time_ms(w, key, ms);
-	} else {
-		json_key(w, key);
-		json_null(w);
-	}
-}
-
-static void json_window(struct json_writer *w, const struct rollout_status *st)
-{
-	const struct rollout *r = &st->r;
-	char text[32];
-	json_key(w, "window");
-	if (window_is_always(&r->window)) {
-		json_null(w);
-	} else {
-		window_format(&r->window, text, sizeof text);
-		json_string(w, text);
-	}
-	json_member_string(w, "tz", r->tz[0] ? r->tz : NULL);
-	json_key(w, "window_open");
-	json_bool(w, st->window.open);
-	json_member_time_or_null(w, "next_window_at", st->window.open ? 0 : st->window.opened_at);
-	json_member_time_or_null(w, "window_closes_at",
-				 st->window.open ? st->window.closes_at : 0);
-}
-
-/* Members describing the rollout itself (also used by rollout list). */
-void rollout_view_json_fields(struct json_writer *w, const struct rollout *r)
-{
-	json_member_string(w, "name", r->name);
-	json_member_string(w, "state", rollout_state_name(r->state));
-	json_member_string(w, "pause_reason", r->pause_reason[0] ? r->pause_reason : NULL);
-	json_member_string(w, "profile", r->profile);
-	json_member_string(w, "action", otap_action_name(r->action));
-	json_member_string(w, "preflight", r->preflight[0] ? r->preflight : NULL);
-	json_member_int(w, "units", r->total_units);
-	json_member_int(w, "current_wave", r->current_wave);
-	json_member_int(w, "wave_count", r->waves.count);
-	json_key(w, "rate_per_min");
-	if (r->rate_per_min > 0)
-		json_int(w, r->rate_per_min);
-	else
-		json_null(w);
-	json_key(w, "max_failure_rate");
-	if (r->max_failure_pct >= 0)
-		json_hundredths(w, r->max_failure_pct);
-	else
-		json_null(w);
-	json_member_time_ms(w, "start_at", r->start_at);
-	json_member_time_or_null(w, "deadline", r->deadline);
-	json_member_time_ms(w, "created_at", r->created_at);
-	json_member_time_ms(w, "updated_at", r->updated_at);
-}
-
-static void json_waves(struct json_writer *w, const struct rollout_status *st)
-{
-	json_key(w, "waves");
-	json_begin_array(w);
-	for (int i = 0; i < st->r.waves.count; i++) {
-		json_begin_object(w);
-		json_member_int(w, "wave", i + 1);
-		json_member_hundredths(w, "percent", st->r.waves.pct[i]);
-		json_member_int(w, "units", st->wave_sizes[i]);
-		json_end_object(w);
-	}
-	json_end_array(w);
-	json_key(w, "wave");
-	json_begin_object(w);
-	json_member_int(w, "final", st->wave_final);
-	json_member_int(w, "failed", st->wave_failed);
-	json_end_object(w);
-}
-
-static void json_counts_and_reasons(struct json_writer *w, const struct rollout_status *st)
-{
-	json_key(w, "counts");
-	json_begin_object(w);
-	for (int s = 0; s < JOB_STATE_COUNT; s++)
-		json_member_int(w, job_state_name((enum job_state)s), st->counts[s]);
-	json_end_object(w);
-	json_member_int(w, "remaining", st->remaining);
-	json_key(w, "failures");
-	json_begin_array(w);
-	for (size_t i = 0; i < st->reason_count; i++) {
-		json_begin_object(w);
-		json_member_string(w, "reason", st->reasons[i].text);
-		json_member_int(w, "count", st->reasons[i].count);
-		json_end_object(w);
-	}
-	json_end_array(w);
-}
-
-/* "funnel": {"reached": {step: units that got at least that far},
- * "stopped": {step: {"units": n, "failed": n}}} */
-static void json_funnel(struct json_writer *w, const struct rollout_status *st)
-{
-	const struct job_funnel *fn = &st->funnel;
-	json_key(w, "funnel");
-	json_begin_object(w);
-	json_key(w, "reached");
-	json_begin_object(w);
-	for (int s = JOB_STEP_SENT; s < JOB_STEP_COUNT; s++)
-		json_member_int(w, job_step_name((enum job_step)s), reached_at_least(fn, s));
-	json_end_object(w);
-	json_key(w, "stopped");
-	json_begin_object(w);
-	for (int s = 0; s < JOB_STEP_COUNT; s++) {
-		json_key(w, job_step_name((enum job_step)s));
-		json_begin_object(w);
-		json_member_int(w, "units", fn->at[s]);
-		json_member_int(w, "failed", fn->failed[s]);
-		json_end_object(w);
-	}
-	json_end_object(w);
-	json_end_object(w);
-}
+/* ---- JSON (lib/rollout/rollout_json.c: the same object as the API's) ---- */
 
 int rollout_view_json(FILE *f, const struct rollout_status *st)
 {
 	struct json_writer w;
 	json_init(&w, f);
-	json_begin_object(&w);
-	rollout_view_json_fields(&w, &st->r);
-	json_waves(&w, st);
-	json_counts_and_reasons(&w, st);
-	json_funnel(&w, st);
-	json_window(&w, st);
-	json_member_time_or_null(&w, "eta", st->eta);
-	json_end_object(&w);
+	rollout_status_json(&w, st);
 	fputc('\n', f);
 	return json_finish(&w);
 }

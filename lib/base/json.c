@@ -106,6 +106,13 @@ void json_null(struct json_writer *w)
 	fputs("null", w->f);
 }
 
+void json_hundredths(struct json_writer *w, int64_t v)
+{
+	uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	before_value(w);
+	fprintf(w->f, "%s%" PRIu64 ".%02u", v < 0 ? "-" : "", mag / 100, (unsigned)(mag % 100));
+}
+
 void json_time_ms(struct json_writer *w, int64_t ms)
 {
 	/* Floor division so times before 1970 still get a 0-999 fraction. */

@@ -43,6 +43,8 @@ void json_string(struct json_writer *w, const char *s);
 void json_int(struct json_writer *w, int64_t v);
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
+/* Writes v hundredths as a number with two decimals: 1250 -> 12.50. */
+void json_hundredths(struct json_writer *w, int64_t v);
 /* Writes a time in ms since the epoch as an ISO-8601 UTC string
  * "2026-11-25T01:02:03.456Z". */
 void json_time_ms(struct json_writer *w, int64_t ms);

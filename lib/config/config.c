@@ -51,7 +51,7 @@ static const char *const retry_keys[] = {
 };
 static const char *const hooks_keys[] = { "on_rollout_paused", "on_job_failed", "timeout", NULL };
 static const char *const notify_keys[] = { "listen", "public_url", "tls_cert", "tls_key", NULL };
-static const char *const admin_keys[] = { "listen", NULL };
+static const char *const admin_keys[] = { "listen", "token_file", NULL };
 static const char *const profile_keys[] = {
 	"name", "password", "password_file", "jad_url", "app_dir", "http_user",
 	"http_password", "bearer", "apn", "net_user", "net_password", "dns",
@@ -332,35 +332,44 @@ static char *path_beside(const char *config_path, const char *file)
 	return full;
 }
 
-/* Reads the password file (a regular file of at most PASSWORD_FILE_MAX
+/* Reads a secret's file (password_file, token_file: a regular file of at most PASSWORD_FILE_MAX
  * bytes: a FIFO would block otapd and otapctl forever) into a new string,
  * with one trailing LF stripped. The content is never put into a reason. */
-static int password_file_read(const struct loader *ld, const config_setting_t *s,
-			      const char *where, const char *path, char **out)
+static int secret_file_read(const struct loader *ld, const config_setting_t *s,
+			    const char *where, const char *key, const char *path, char **out)
 {
 	struct errbuf why;
 	char *buf;
 	size_t n;
+	const char *what = strcmp(key, "password_file") == 0 ? "password" : "token";
 
-	if (file_read_regular(path, PASSWORD_FILE_MAX, &buf, &n, &why) < 0)
-		return fail_at(ld, s, "%s: password_file '%s': %s%s", where, path, why.msg,
-			       strncmp(why.msg, "larger", 6) == 0
-				       ? " (expected the password on one line)" : "");
+	if (file_read_regular(path, PASSWORD_FILE_MAX, &buf, &n, &why) < 0) {
+		char hint[48] = "";
+		if (strncmp(why.msg, "larger", 6) == 0)
+			snprintf(hint, sizeof hint, " (expected the %s on one line)", what);
+		return fail_at(ld, s, "%s: %s '%s': %s%s", where, key, path, why.msg, hint);
+	}
 	size_t total = n;
 	int rc = 0;
 	if (memchr(buf, '\0', n))
-		rc = fail_at(ld, s, "%s: password_file '%s' contains a NUL byte "
-			     "(expected the password on one line)", where, path);
+		rc = fail_at(ld, s, "%s: %s '%s' contains a NUL byte "
+			     "(expected the %s on one line)", where, key, path, what);
 	if (rc == 0) {
 		if (n > 0 && buf[n - 1] == '\n')
 			buf[--n] = '\0';
 		*out = strdup(buf);
 		if (!*out)
-			rc = fail_at(ld, s, "%s: password_file '%s': out of memory", where, path);
+			rc = fail_at(ld, s, "%s: %s '%s': out of memory", where, key, path);
 	}
 	wipe(buf, total);
 	free(buf);
 	return rc;
+}
+
+static int password_file_read(const struct loader *ld, const config_setting_t *s,
+			      const char *where, const char *path, char **out)
+{
+	return secret_file_read(ld, s, where, "password_file", path, out);
 }
 
 /* ---- local artifacts: jar_file, jad_file ---- */
@@ -906,6 +915,37 @@ static int notify_load(const struct loader *ld, const config_setting_t *root,
 	return notify_tls_load(ld, g, notify);
 }
 
+/* admin.token_file: the access token, read like a password file (one
+ * line, bounded); printable ASCII without spaces, as it travels in an
+ * Authorization header and a form. Never put into a reason. */
+static int admin_token_load(const struct loader *ld, const config_setting_t *g,
+			    struct cfg_admin *admin)
+{
+	const config_setting_t *file = member(g, "token_file");
+	char *path = NULL;
+	if (!file)
+		return 0;
+	if (get_string(ld, file, "path of a file holding the admin access token", &path) < 0)
+		return -1;
+	admin->token_file = path_beside(ld->path, path);
+	free(path);
+	if (!admin->token_file)
+		return fail_at(ld, file, "admin: out of memory");
+	if (secret_file_read(ld, file, "admin", "token_file", admin->token_file, &admin->token) < 0)
+		return -1;
+	size_t n = strlen(admin->token);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)admin->token[i];
+		if (c <= 0x20 || c >= 0x7f)
+			return fail_at(ld, file, "admin: token_file '%s': the token must be printable "
+				       "ASCII without spaces (byte %zu is not)", admin->token_file, i + 1);
+	}
+	if (n < CFG_ADMIN_TOKEN_MIN)
+		return fail_at(ld, file, "admin: token_file '%s': the token has %zu bytes, at least "
+			       "%d are needed", admin->token_file, n, CFG_ADMIN_TOKEN_MIN);
+	return 0;
+}
+
 /* admin = { listen = "HOST:PORT"; }: the operators' listener (/metrics).
  * The block alone means CFG_ADMIN_DEFAULT_LISTEN; a bare port ("8090" or
  * ":8090") binds to loopback, never to every address. */
@@ -935,7 +975,7 @@ static int admin_load(const struct loader *ld, const config_setting_t *root,
 	if ((why = hostport_check(admin->listen)) != NULL)
 		return fail_at(ld, listen ? listen : g, "admin: listen '%.100s' is invalid: %s",
 			       admin->listen, why);
-	return 0;
+	return admin_token_load(ld, g, admin);
 }
 
 /* One hook command: a non-empty string. */
@@ -1218,6 +1258,8 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->database);
 	free(cfg->notify.listen);
 	free(cfg->admin.listen);
+	free(cfg->admin.token_file);
+	free_secret(cfg->admin.token);
 	free(cfg->notify.public_url);
 	free(cfg->notify.tls_cert);
 	free(cfg->notify.tls_key);
@@ -1360,6 +1402,8 @@ void cfg_dump(const struct cfg *cfg, FILE *f)
 	if (cfg->admin.listen) {
 		fputs("admin = {\n", f);
 		dump_string(f, "\t", "listen", cfg->admin.listen, false);
+		/* The file, never the token: where the secret comes from. */
+		dump_string(f, "\t", "token_file", cfg->admin.token_file, false);
 		fputs("};\n", f);
 	}
 	if (cfg->hooks.on_rollout_paused || cfg->hooks.on_job_failed)

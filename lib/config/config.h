@@ -50,10 +50,14 @@ struct cfg_notify {
 	char *tls_key_pem;      /* the key file's content (a secret: wiped on free) */
 };
 
-/* The operators' listener (admin = {...}): /metrics. */
+/* The operators' listener (admin = {...}): /metrics, the JSON API, the
+ * web status page. */
 #define CFG_ADMIN_DEFAULT_LISTEN "127.0.0.1:8090"
+#define CFG_ADMIN_TOKEN_MIN 16  /* bytes of an access token at least */
 struct cfg_admin {
 	char *listen;           /* "127.0.0.1:8090"; NULL = no admin listener */
+	char *token_file;       /* path of the access token's file; NULL = open */
+	char *token;            /* its content (a secret: wiped on free); NULL = open */
 };
 
 /* Event hooks: shell commands run on an event (daemon/hooks.h). */

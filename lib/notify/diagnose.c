@@ -234,3 +234,58 @@ void diagnose_job(const struct diag_input *in, struct diagnosis *out)
 	if (out->stopped_at != JOB_STEP_REPORTED)
 		note_waiting(j, out);
 }
+
+static const char *const cause_names[DIAG_CAUSE_COUNT] = {
+	[DIAG_WAITING] = "waiting", [DIAG_NOT_SENT] = "not_sent",
+	[DIAG_NO_DELIVERY] = "no_delivery", [DIAG_SENT_BLIND] = "sent_blind",
+	[DIAG_NO_JAD] = "no_jad", [DIAG_DESCRIPTOR] = "descriptor", [DIAG_JAR_CUT] = "jar_cut",
+	[DIAG_NO_REPORT] = "no_report", [DIAG_REPORTED] = "reported",
+	[DIAG_SENT_EXTERNAL] = "sent_external", [DIAG_CONFIRMED] = "confirmed",
+};
+
+const char *diag_cause_name(enum diag_cause rule)
+{
+	return (unsigned)rule < DIAG_CAUSE_COUNT ? cause_names[rule] : "unknown";
+}
+
+int diag_cause_parse(const char *name, enum diag_cause *out)
+{
+	for (int i = 0; i < DIAG_CAUSE_COUNT; i++) {
+		if (strcmp(name, cause_names[i]) == 0) {
+			*out = (enum diag_cause)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+#define BIT(n) (1u << (n))
+
+void diag_cause_scope(enum diag_cause rule, unsigned *states, unsigned *steps)
+{
+	unsigned all_states = BIT(JOB_STATE_COUNT) - 1;
+	unsigned open = all_states & ~BIT(JOB_CONFIRMED);
+	unsigned ended = BIT(JOB_FAILED) | BIT(JOB_CANCELLED);
+	*states = open;
+	switch (rule) {
+	case DIAG_CONFIRMED:
+		*states = BIT(JOB_CONFIRMED);
+		*steps = BIT(JOB_STEP_COUNT) - 1;
+		return;
+	case DIAG_WAITING: *states = open & ~ended; *steps = BIT(JOB_STEP_QUEUED); return;
+	case DIAG_NOT_SENT: *states = ended; *steps = BIT(JOB_STEP_QUEUED); return;
+	case DIAG_NO_DELIVERY:
+	case DIAG_SENT_BLIND:
+	case DIAG_SENT_EXTERNAL:
+		*steps = BIT(JOB_STEP_SENT) | BIT(JOB_STEP_DELIVERED);
+		return;
+	case DIAG_NO_JAD: *steps = BIT(JOB_STEP_DELIVERED); return;
+	case DIAG_DESCRIPTOR: *steps = BIT(JOB_STEP_JAD_FETCHED); return;
+	case DIAG_JAR_CUT: *steps = BIT(JOB_STEP_JAR_PARTIAL); return;
+	case DIAG_NO_REPORT: *steps = BIT(JOB_STEP_JAR_FETCHED); return;
+	case DIAG_REPORTED:
+	case DIAG_CAUSE_COUNT:
+		*steps = BIT(JOB_STEP_REPORTED);
+		return;
+	}
+}

@@ -40,6 +40,19 @@ struct diagnosis {
 	size_t advice_count;
 };
 
+/* The rule's short name: "waiting", "not_sent", "no_delivery",
+ * "sent_blind", "no_jad", "descriptor", "jar_cut", "no_report",
+ * "reported", "sent_external", "confirmed" (static; "unknown" outside the
+ * enum). */
+const char *diag_cause_name(enum diag_cause rule);
+/* Returns 0 and sets *out, or -1 for an unknown name. */
+int diag_cause_parse(const char *name, enum diag_cause *out);
+/* Which jobs can have rule as their diagnosis: bit s of *states set for
+ * each enum job_state s, bit t of *steps for each furthest step (enum
+ * job_step). A superset where the rule also depends on the profile
+ * (sent, delivered): check the diagnosis of each job found. */
+void diag_cause_scope(enum diag_cause rule, unsigned *states, unsigned *steps);
+
 /* Diagnoses one job. Never fails. */
 void diagnose_job(const struct diag_input *in, struct diagnosis *out);
 

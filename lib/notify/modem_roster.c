@@ -117,3 +117,22 @@ void modem_roster_why_none(const struct modem_roster *r, int64_t now, char *buf,
 	if (len >= cap && cap > 4)
 		memcpy(buf + cap - 4, "...", 4);
 }
+
+int modem_roster_job_waiting(struct store *s, const struct cfg *cfg, const struct job *j,
+			     int64_t now, char *buf, size_t cap, struct errbuf *err)
+{
+	struct modem_roster r;
+	int rc = 0;
+	if (j->state != JOB_QUEUED)
+		return 0;
+	if (modem_roster_load(s, cfg, &r, err) < 0) {
+		rc = -1;
+	} else if (modem_roster_usable_count(&r, now) == 0) {
+		char why[600];
+		modem_roster_why_none(&r, now, why, sizeof why);
+		snprintf(buf, cap, "no modem is ready (%s)", why);
+		rc = 1;
+	}
+	modem_roster_free(&r);
+	return rc;
+}

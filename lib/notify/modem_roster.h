@@ -45,4 +45,11 @@ void modem_roster_describe(const struct modem_roster_entry *e, int64_t now, char
  * "..." when it does not fit); "no modem configured" when r is empty. */
 void modem_roster_why_none(const struct modem_roster *r, int64_t now, char *buf, size_t cap);
 
+/* Whether queued job j waits because no modem can take it now (every
+ * modem failing, disabled, never seen or stale; cfg NULL: the modems otapd
+ * recorded): then 1 with "no modem is ready (WHY)" in buf; 0 when a modem
+ * is usable or j is not queued; -1 with a reason on a database error. */
+int modem_roster_job_waiting(struct store *s, const struct cfg *cfg, const struct job *j,
+			     int64_t now, char *buf, size_t cap, struct errbuf *err);
+
 #endif

@@ -165,6 +165,11 @@ int sqlite_apply_unconfirmed(struct store *s, const char *profile, int64_t cutof
 			     struct errbuf *err);
 int sqlite_set_imei(struct store *s, int64_t id, const char *imei, struct errbuf *err);
 int sqlite_job_info(struct store *s, int64_t id, struct notify_info *out, struct errbuf *err);
+int sqlite_rollout_units(struct store *s, const struct unit_filter *f,
+			 int (*cb)(const struct unit_row *u, void *arg), void *arg,
+			 struct errbuf *err);
+int sqlite_rollout_units_count(struct store *s, const struct unit_filter *f, int64_t *out,
+			       struct errbuf *err);
 
 int sqlite_import_begin(struct store *s, const struct rollout *r, int max_attempts, int64_t now,
 			struct store_import **out, struct errbuf *err);

@@ -403,5 +403,7 @@ const struct store_ops sqlite_ops = {
 	.purge = sqlite_purge,
 	.audit_add = sqlite_audit_add,
 	.audit_list = sqlite_audit_list,
+	.rollout_units = sqlite_rollout_units,
+	.rollout_units_count = sqlite_rollout_units_count,
 	.metrics_read = sqlite_metrics_read,
 };

@@ -651,6 +651,37 @@ int store_audit_list(struct store *s, int limit, int (*cb)(const struct audit_en
 	return s->ops->audit_list(s, limit, cb, arg, err);
 }
 
+/* ---- a rollout's units (store_units.h) ---- */
+
+static int unit_filter_check(const struct unit_filter *f, struct errbuf *err)
+{
+	if (!f->rollout)
+		return errbuf_set(err, "units: no rollout named");
+	if (f->states >> JOB_STATE_COUNT || f->steps >> JOB_STEP_COUNT)
+		return errbuf_set(err, "units: a state or step outside the enums");
+	return 0;
+}
+
+int store_rollout_units(struct store *s, const struct unit_filter *f,
+			int (*cb)(const struct unit_row *u, void *arg), void *arg,
+			struct errbuf *err)
+{
+	if (unit_filter_check(f, err) < 0)
+		return -1;
+	if (f->offset < 0 || f->limit <= 0)
+		return errbuf_set(err, "units: offset %lld or limit %d out of range",
+				  (long long)f->offset, f->limit);
+	return s->ops->rollout_units(s, f, cb, arg, err);
+}
+
+int store_rollout_units_count(struct store *s, const struct unit_filter *f, int64_t *out,
+			      struct errbuf *err)
+{
+	if (unit_filter_check(f, err) < 0)
+		return -1;
+	return s->ops->rollout_units_count(s, f, out, err);
+}
+
 int store_metrics_read(struct store *s, int64_t now, const struct store_metrics_sink *sink,
 		       struct errbuf *err)
 {

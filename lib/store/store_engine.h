@@ -26,6 +26,7 @@
 #include "store_modems.h"
 #include "store_reports.h"
 #include "store_rollouts.h"
+#include "store_units.h"
 
 struct store_ops {
 	const char *name;               /* "sqlite" */
@@ -148,6 +149,12 @@ struct store_ops {
 	int (*audit_list)(struct store *s, int limit,
 			  int (*cb)(const struct audit_entry *e, void *arg), void *arg,
 			  struct errbuf *err);
+	/* a rollout's units, page by page (store_units.h) */
+	int (*rollout_units)(struct store *s, const struct unit_filter *f,
+			     int (*cb)(const struct unit_row *u, void *arg), void *arg,
+			     struct errbuf *err);
+	int (*rollout_units_count)(struct store *s, const struct unit_filter *f, int64_t *out,
+				   struct errbuf *err);
 	/* metrics (store_metrics.h) */
 	int (*metrics_read)(struct store *s, int64_t now, const struct store_metrics_sink *sink,
 			    struct errbuf *err);
