@@ -1,9 +1,12 @@
 /* admin_server.h - the operators' listener (admin.listen, loopback by
- * default): GET /metrics in the Prometheus text format, served by
- * libmicrohttpd on one internal polling thread with its own store
- * connection, with the notify listener's limits (connections in all and
- * per address, idle timeout, memory). GET only (405 otherwise), 404 for any
- * other path; never reachable on the units' notify listener. */
+ * default): the web status page at / (web/, compiled in), the read-only
+ * JSON API under /api/ (admin_api.h) and GET /metrics in the Prometheus
+ * text format, served by libmicrohttpd on one internal polling thread with
+ * its own store connection, with the notify listener's limits
+ * (connections in all and per address, idle timeout, memory). GET and
+ * HEAD only (405 otherwise; POST /login for the access token,
+ * admin_auth.h), 404 with a JSON error for any other path; never
+ * reachable on the units' notify listener. */
 #ifndef OTAPD_ADMIN_SERVER_H
 #define OTAPD_ADMIN_SERVER_H
 

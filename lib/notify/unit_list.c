@@ -2,11 +2,10 @@
  * (unit_list.h). */
 #include "unit_list.h"
 
+#include <limits.h>
+
 #include "job_json.h"
 #include "store_units.h"
-
-/* Rows read per store call while walking for a cause. */
-#define WALK_CHUNK 2000
 
 void diagnose_stored(const struct cfg *cfg, const struct job *j, int notify_code, bool delivered,
 		     struct diagnosis *out)
@@ -51,16 +50,12 @@ struct page_walk {
 	int64_t skip;                   /* matches still to pass over */
 	int left;                       /* matches still to write */
 	bool more;                      /* a match after the page */
-	int64_t last_id;
-	int rows;
 };
 
 static int page_row(const struct unit_row *u, void *arg)
 {
 	struct page_walk *p = arg;
 	struct diagnosis d;
-	p->last_id = u->job.id;
-	p->rows++;
 	diagnose_stored(p->cfg, &u->job, u->notify_code, u->delivered, &d);
 	if (p->cause >= 0 && (int)d.rule != p->cause)
 		return 0;
@@ -77,20 +72,14 @@ static int page_row(const struct unit_row *u, void *arg)
 	return 0;
 }
 
-/* Walks the scope in id order, a chunk at a time, until the page and one
+/* Walks the scope in order, in one statement, until the page and one
  * more match are found or the scope ends. */
 static int walk_for_cause(struct store *q, struct unit_filter *f, struct page_walk *p,
 			  struct errbuf *err)
 {
-	f->limit = WALK_CHUNK;
-	for (;;) {
-		p->rows = 0;
-		if (store_rollout_units(q, f, page_row, p, err) < 0)
-			return -1;
-		if (p->more || p->rows < WALK_CHUNK)
-			return 0;
-		f->after_id = p->last_id;
-	}
+	f->offset = 0;
+	f->limit = INT_MAX;
+	return store_rollout_units(q, f, page_row, p, err);
 }
 
 static void member_name(struct json_writer *w, const char *key, int value, const char *name)

@@ -1,6 +1,7 @@
 /* unit_list.h - a page of a rollout's units with their diagnosis, as the
  * admin listener's /api/rollouts/NAME/units serves it: filtered by state,
- * furthest step and cause, in id order (the fleet file's), each unit the
+ * furthest step and cause, sorted by state, furthest step and id (the
+ * store's order, store_units.h), each unit the
  * diagnosis object of `otapctl diagnose --json` (job_json.h). */
 #ifndef OTAP_UNIT_LIST_H
 #define OTAP_UNIT_LIST_H

@@ -40,12 +40,15 @@ static const char *step_number(int t)
 	return numbers[t];
 }
 
-/* The WHERE clause of f (rollout = ?1 and the sets): an exact prefix of
- * jobs_rollout_units (rollout, state, reached), whose entries end in the
- * id, so both the count and a page are index walks. */
+/* The order of store_units.h: jobs_rollout_units (rollout, state,
+ * reached), whose entries end in the id. */
+#define UNITS_ORDER "state, reached, id"
+
+/* The WHERE clause of f (rollout = ?1 and the sets): a range of
+ * jobs_rollout_units, so the count and a page are walks of that index. */
 static void units_where(const struct unit_filter *f, char *sql, size_t size)
 {
-	size_t n = (size_t)snprintf(sql, size, "rollout = ?1%s", f->after_id > 0 ? " AND id > ?4" : "");
+	size_t n = (size_t)snprintf(sql, size, "rollout = ?1");
 	n += in_names(sql + n, size - n, "state", f->states, JOB_STATE_COUNT, quoted_state);
 	in_names(sql + n, size - n, "reached", f->steps, JOB_STEP_COUNT, step_number);
 }
@@ -73,18 +76,17 @@ int sqlite_rollout_units(struct store *base, const struct unit_filter *f,
 	const char *doing = "listing a rollout's units";
 	char where[512], sql[1024];
 	units_where(f, where, sizeof where);
-	/* The ids of the page first, from the index alone (skipping the
-	 * offset there costs no table row), then only those rows. */
+	/* In the index's order, so nothing is sorted; the rows the offset
+	 * skips are index entries only (SQLite defers the table row until a
+	 * column of it is read). */
 	snprintf(sql, sizeof sql, "SELECT " SQLITE_JOB_COLUMNS ", notify_code, delivered_at "
-		 "FROM jobs WHERE id IN (SELECT id FROM jobs WHERE %s ORDER BY id LIMIT ?2 "
-		 "OFFSET ?3) ORDER BY id", where);
+		 "FROM jobs WHERE %s ORDER BY " UNITS_ORDER " LIMIT ?2 OFFSET ?3", where);
 	sqlite3_stmt *st = db_prepare(db, sql, doing, err);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, f->rollout);
 	sqlite3_bind_int(st, 2, f->limit);
 	sqlite3_bind_int64(st, 3, f->offset);
-	sqlite3_bind_int64(st, 4, f->after_id);
 	struct unit_walk w = { cb, arg };
 	return db_walk(db, st, unit_from_row, &w, doing, err);
 }
@@ -98,9 +100,7 @@ int sqlite_rollout_units_count(struct store *base, const struct unit_filter *f, 
 	units_where(f, where, sizeof where);
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM jobs WHERE %s", where);
 	sqlite3_stmt *st = db_prepare(db, sql, doing, err);
-	if (st) {
+	if (st)
 		db_bind_text(st, 1, f->rollout);
-		sqlite3_bind_int64(st, 4, f->after_id);
-	}
 	return db_int(db, st, 0, out, doing, err);
 }
