@@ -7,7 +7,10 @@
 # where most units download and confirm, one behaves like the PLS62-W that
 # never reaches the server, and one loses its bearer mid-JAR. It ends with
 # `rollout status` (the funnel) and `diagnose`. Work files go to
-# $OTAP_DEMO_DIR (default ./demo-run) and are kept for inspection.
+# $OTAP_DEMO_DIR (default ./demo-run) and are kept for inspection. The web
+# status page runs on an admin listener while the demo does; with
+# OTAP_DEMO_SCREENSHOT=FILE.png headless chromium saves a picture of it
+# (how docs/web-status.png is made).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -32,6 +35,7 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 PORT=$(free_port)
+APORT=$(free_port)
 num() { printf '+4917100000%02d' "$1"; }
 
 DEVICE=${OTAP_DEVICE:-}
@@ -72,6 +76,7 @@ profiles = (
     jar_file = "$DIR/tracker.jar"; jad_file = "$DIR/tracker.jad";
     status_report = true; confirm_timeout = "5s"; }
 );
+admin = { listen = "127.0.0.1:$APORT"; };
 modems = ( { name = "modem1"; device = "$DEVICE"; } );
 retry = { max_attempts = 1; backoff_initial = "2s"; backoff_max = "30s"; };
 split_delay = "1s";
@@ -90,6 +95,8 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 
+echo "== the web status page: http://127.0.0.1:$APORT/ (while the demo runs)"
+
 echo "== the fleet file, and the rollout (otapctl preflight runs first)"
 {
 	echo "msisdn,model"
@@ -105,6 +112,15 @@ for _ in $(seq 600); do
 	[ "$open" = 0 ] && break
 	sleep 0.1
 done
+if [ -n "${OTAP_DEMO_SCREENSHOT:-}" ]; then
+	echo "== screenshot of the status page: $OTAP_DEMO_SCREENSHOT"
+	mkdir -p "$DIR/chromium"
+	python3 "$ROOT/tests/web_page.py" --chromium "$(command -v chromium)" --profile "$DIR/chromium" \
+		--url "http://127.0.0.1:$APORT/" --width 1200 --height 800 \
+		--expect 'document.querySelectorAll("#units tbody tr[data-id]").length === 6 &&
+			document.querySelector("#modems tbody tr[data-name]") !== null' \
+		--screenshot "$OTAP_DEMO_SCREENSHOT"
+fi
 kill -TERM "$OTAPD"; wait "$OTAPD" || true
 if [ -f "$DIR/sim.log" ]; then
 	echo "== what the simulated units did ($DIR/sim.log)"
