@@ -89,7 +89,7 @@ for path in /api/rollouts /api/rollouts/bench \
 	"/api/rollouts/bench/units?state=sent" \
 	"/api/rollouts/bench/units?state=sent&page=3900" \
 	"/api/rollouts/bench/units?state=delivered&stopped_at=jad_fetched&page=400" \
-	"/api/rollouts/bench/units?cause=reported&page=1900" \
+	"/api/rollouts/bench/units?cause=confirmed&page=1900" \
 	"/api/rollouts/bench/units?cause=sent_external" \
 	"/api/rollouts/bench/units?cause=sent_external&page=400" \
 	"/api/jobs/500000" /api/modems; do
