@@ -142,6 +142,47 @@ static void test_still_waiting(void **state)
 	assert_non_null(strstr(d.cause, "(still waiting for the unit)"));
 }
 
+/* Every diagnosis falls inside its rule's scope (the states and steps the
+ * units page narrows a cause filter to), for every state, step and
+ * profile; the rules whose scope is exact are found nowhere else; the
+ * names go both ways. */
+static void test_cause_scope_and_names(void **state)
+{
+	(void)state;
+	const struct otap_profile *profiles[] = { &local, &external, NULL };
+	bool seen_outside[DIAG_CAUSE_COUNT] = { false };
+	for (int rule = 0; rule < DIAG_CAUSE_COUNT; rule++) {
+		enum diag_cause back;
+		assert_int_equal(diag_cause_parse(diag_cause_name((enum diag_cause)rule), &back), 0);
+		assert_int_equal(back, rule);
+	}
+	assert_int_equal(diag_cause_parse("gremlins", &(enum diag_cause){ 0 }), -1);
+	for (int st = 0; st < JOB_STATE_COUNT; st++) {
+		for (int step = 0; step < JOB_STEP_COUNT; step++) {
+			for (size_t p = 0; p < 3; p++) {
+				struct diagnosis d = run((enum job_state)st, (enum job_step)step,
+							 profiles[p], step == JOB_STEP_REPORTED ? 905 : -1);
+				unsigned states, steps;
+				diag_cause_scope(d.rule, &states, &steps);
+				assert_true(states & (1u << st));
+				assert_true(steps & (1u << step));
+				/* Who else lands in an exact rule's scope? */
+				for (int rule = 0; rule < DIAG_CAUSE_COUNT; rule++) {
+					diag_cause_scope((enum diag_cause)rule, &states, &steps);
+					if (rule != (int)d.rule && (states & (1u << st)) &&
+					    (steps & (1u << step)))
+						seen_outside[rule] = true;
+				}
+			}
+		}
+	}
+	/* The units page counts these in the store: nothing else may match. */
+	enum diag_cause exact[] = { DIAG_WAITING, DIAG_NOT_SENT, DIAG_DESCRIPTOR, DIAG_JAR_CUT,
+				    DIAG_NO_REPORT, DIAG_REPORTED, DIAG_CONFIRMED };
+	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+		assert_false(seen_outside[exact[i]]);
+}
+
 static void test_sjotap_masks_secrets(void **state)
 {
 	(void)state;
@@ -162,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_jar_without_report),
 		cmocka_unit_test(test_reported_codes),
 		cmocka_unit_test(test_still_waiting),
+		cmocka_unit_test(test_cause_scope_and_names),
 		cmocka_unit_test(test_sjotap_masks_secrets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
