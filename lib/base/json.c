@@ -225,3 +225,32 @@ void json_write_escaped(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+void json_member_bool(struct json_writer *w, const char *key, bool v)
+{
+	json_key(w, key);
+	json_bool(w, v);
+}
+
+void json_member_time_or_null(struct json_writer *w, const char *key, int64_t ms)
+{
+	json_key(w, key);
+	if (ms > 0 && ms != INT64_MAX)
+		json_time_ms(w, ms);
+	else
+		json_null(w);
+}
+
+void json_member_text_or_null(struct json_writer *w, const char *key, const char *text)
+{
+	json_member_string(w, key, text && text[0] ? text : NULL);
+}
+
+void json_member_int_or_null(struct json_writer *w, const char *key, bool known, int64_t v)
+{
+	json_key(w, key);
+	if (known)
+		json_int(w, v);
+	else
+		json_null(w);
+}

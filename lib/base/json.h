@@ -53,6 +53,12 @@ void json_time_ms(struct json_writer *w, int64_t ms);
 void json_member_string(struct json_writer *w, const char *key, const char *s);
 void json_member_int(struct json_writer *w, const char *key, int64_t v);
 void json_member_time_ms(struct json_writer *w, const char *key, int64_t ms);
+void json_member_bool(struct json_writer *w, const char *key, bool v);
+/* The same, null for what "not set" is in the structs: a time <= 0 or
+ * INT64_MAX, an empty text, an integer that is not known. */
+void json_member_time_or_null(struct json_writer *w, const char *key, int64_t ms);
+void json_member_text_or_null(struct json_writer *w, const char *key, const char *text);
+void json_member_int_or_null(struct json_writer *w, const char *key, bool known, int64_t v);
 
 /* The most bytes json_escape_next writes for one character. */
 #define JSON_ESCAPE_MAX 6

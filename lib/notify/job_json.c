@@ -53,59 +53,34 @@ void event_json(struct json_writer *w, const struct job_event *e)
 	json_end_object(w);
 }
 
-/* Empty text means "none" in struct job/attempt; JSON says null. */
-static void member_text_or_null(struct json_writer *w, const char *key, const char *text)
-{
-	json_member_string(w, key, text[0] ? text : NULL);
-}
-
-/* A time member; 0 (never) is null. */
-static void member_time_or_null(struct json_writer *w, const char *key, int64_t ms)
-{
-	json_key(w, key);
-	if (ms > 0)
-		json_time_ms(w, ms);
-	else
-		json_null(w);
-}
-
-static void member_int_or_null(struct json_writer *w, const char *key, bool known, int64_t v)
-{
-	json_key(w, key);
-	if (known)
-		json_int(w, v);
-	else
-		json_null(w);
-}
-
 void job_json_fields(struct json_writer *w, const struct job *j)
 {
 	json_member_int(w, "id", j->id);
 	json_member_string(w, "msisdn", j->msisdn);
 	json_member_string(w, "profile", j->profile);
 	json_member_string(w, "action", otap_action_name(j->action));
-	member_int_or_null(w, "wave", j->wave > 0, j->wave);
+	json_member_int_or_null(w, "wave", j->wave > 0, j->wave);
 	json_member_string(w, "state", job_state_name(j->state));
-	member_text_or_null(w, "rollout", j->rollout);
+	json_member_text_or_null(w, "rollout", j->rollout);
 	json_member_int(w, "attempts", j->attempts);
 	json_member_int(w, "max_attempts", j->max_attempts);
 	json_member_time_ms(w, "not_before", j->not_before);
-	member_time_or_null(w, "deadline", j->deadline);
-	member_text_or_null(w, "last_error", j->last_error);
-	member_text_or_null(w, "modem", j->modem);
+	json_member_time_or_null(w, "deadline", j->deadline);
+	json_member_text_or_null(w, "last_error", j->last_error);
+	json_member_text_or_null(w, "modem", j->modem);
 	json_member_time_ms(w, "created_at", j->created_at);
 	json_member_time_ms(w, "updated_at", j->updated_at);
 }
 
 static void report_json(struct json_writer *w, const struct notify_info *n)
 {
-	member_text_or_null(w, "imei", n->imei);
-	member_time_or_null(w, "sent_at", n->sent_at);
-	member_time_or_null(w, "delivered_at", n->delivered_at);
-	member_time_or_null(w, "confirmed_at", n->confirmed_at);
-	member_time_or_null(w, "notified_at", n->notified_at);
-	member_int_or_null(w, "notify_code", n->notify_code >= 0, n->notify_code);
-	member_text_or_null(w, "notify_text", n->notify_text);
+	json_member_text_or_null(w, "imei", n->imei);
+	json_member_time_or_null(w, "sent_at", n->sent_at);
+	json_member_time_or_null(w, "delivered_at", n->delivered_at);
+	json_member_time_or_null(w, "confirmed_at", n->confirmed_at);
+	json_member_time_or_null(w, "notified_at", n->notified_at);
+	json_member_int_or_null(w, "notify_code", n->notify_code >= 0, n->notify_code);
+	json_member_text_or_null(w, "notify_text", n->notify_text);
 }
 
 static void attempt_json(struct json_writer *w, const struct attempt *a)
@@ -113,12 +88,12 @@ static void attempt_json(struct json_writer *w, const struct attempt *a)
 	json_begin_object(w);
 	json_member_time_ms(w, "started_at", a->started_at);
 	json_member_time_ms(w, "finished_at", a->finished_at);
-	member_text_or_null(w, "modem", a->modem);
+	json_member_text_or_null(w, "modem", a->modem);
 	json_member_string(w, "result", a->result);
-	member_int_or_null(w, "cms_error", a->cms_error >= 0, a->cms_error);
+	json_member_int_or_null(w, "cms_error", a->cms_error >= 0, a->cms_error);
 	json_member_string(w, "cms_meaning", a->cms_error >= 0 ? cms_meaning(a->cms_error) : NULL);
-	member_text_or_null(w, "mrs", a->mrs);
-	member_text_or_null(w, "detail", a->detail);
+	json_member_text_or_null(w, "mrs", a->mrs);
+	json_member_text_or_null(w, "detail", a->detail);
 	json_end_object(w);
 }
 

@@ -1,15 +1,6 @@
 /* rollout_json.c - the JSON objects of rollout_json.h. */
 #include "rollout_json.h"
 
-static void member_time_or_null(struct json_writer *w, const char *key, int64_t ms)
-{
-	json_key(w, key);
-	if (ms > 0 && ms != INT64_MAX)
-		json_time_ms(w, ms);
-	else
-		json_null(w);
-}
-
 int64_t rollout_funnel_reached(const struct job_funnel *fn, int step)
 {
 	int64_t n = 0;
@@ -40,7 +31,7 @@ void rollout_json_fields(struct json_writer *w, const struct rollout *r)
 	else
 		json_null(w);
 	json_member_time_ms(w, "start_at", r->start_at);
-	member_time_or_null(w, "deadline", r->deadline);
+	json_member_time_or_null(w, "deadline", r->deadline);
 	json_member_time_ms(w, "created_at", r->created_at);
 	json_member_time_ms(w, "updated_at", r->updated_at);
 }
@@ -123,8 +114,8 @@ static void json_window(struct json_writer *w, const struct rollout_status *st)
 	json_member_string(w, "tz", r->tz[0] ? r->tz : NULL);
 	json_key(w, "window_open");
 	json_bool(w, st->window.open);
-	member_time_or_null(w, "next_window_at", st->window.open ? 0 : st->window.opened_at);
-	member_time_or_null(w, "window_closes_at", st->window.open ? st->window.closes_at : 0);
+	json_member_time_or_null(w, "next_window_at", st->window.open ? 0 : st->window.opened_at);
+	json_member_time_or_null(w, "window_closes_at", st->window.open ? st->window.closes_at : 0);
 }
 
 void rollout_status_json(struct json_writer *w, const struct rollout_status *st)
@@ -135,6 +126,6 @@ void rollout_status_json(struct json_writer *w, const struct rollout_status *st)
 	json_counts_and_reasons(w, st);
 	json_funnel(w, st);
 	json_window(w, st);
-	member_time_or_null(w, "eta", st->eta);
+	json_member_time_or_null(w, "eta", st->eta);
 	json_end_object(w);
 }
