@@ -13,7 +13,8 @@ const STEPS = ['queued', 'sent', 'delivered', 'jad_fetched', 'jar_partial', 'jar
 const CAUSES = ['waiting', 'not_sent', 'no_delivery', 'sent_blind', 'sent_external', 'no_jad',
   'descriptor', 'jar_cut', 'no_report', 'reported', 'confirmed'];
 
-const view = { selected: null, page: 1, timer: null, busy: false, again: false };
+const view = { selected: null, page: 1, timer: null, busy: false, again: false,
+  finished: new Map() };
 
 // ---- small DOM helpers (text only) ----
 
@@ -113,6 +114,18 @@ function rolloutRow(st) {
     : 'always');
   cell(row, st.eta ? when(st.eta) : '–');
   return row;
+}
+
+// A rollout's status; one that is done or cancelled is asked for again
+// only when its row changed (a retry revives it), so a page with many old
+// rollouts costs the server one status per running rollout.
+async function rolloutStatus(r) {
+  const kept = view.finished.get(r.name);
+  if (kept && kept.updated_at === r.updated_at && r.name !== view.selected) return kept;
+  const st = await getJSON('/api/rollouts/' + encodeURIComponent(r.name));
+  if (st.state === 'done' || st.state === 'cancelled') view.finished.set(r.name, st);
+  else view.finished.delete(r.name);
+  return st;
 }
 
 // ---- the selected rollout: funnel and units ----
@@ -227,8 +240,7 @@ async function refresh() {
   const status = document.getElementById('updated');
   try {
     const list = (await getJSON('/api/rollouts')).slice(0, ROLLOUTS_SHOWN);
-    const statuses = await Promise.all(list.map(r =>
-      getJSON('/api/rollouts/' + encodeURIComponent(r.name))));
+    const statuses = await Promise.all(list.map(rolloutStatus));
     if (!view.selected && statuses.length) view.selected = statuses[0].name;
     fillBody(document.getElementById('rollouts'), statuses.map(rolloutRow));
     document.getElementById('no-rollouts').hidden = statuses.length > 0;
