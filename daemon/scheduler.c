@@ -34,10 +34,14 @@ static void scheduler_step(struct scheduler *s)
 		log_errorx("deadlines: %s", err.msg);
 	if (rollout_tick(s->queue, now, paused, s->daemon->hooks, &err) < 0)
 		log_errorx("rollouts: %s", err.msg);
-	/* Confirmation is expected only where units have somewhere to report to. */
-	if (s->daemon->cfg->notify.listen &&
-	    notify_sweep_unconfirmed(s->queue, s->daemon->cfg, now, &count, &err) < 0)
-		log_errorx("confirmation timeouts: %s", err.msg);
+	/* Confirmation is expected only where units have somewhere to report to;
+	 * each profile's confirm_timeout as the newest config says (a reload). */
+	if (s->daemon->cfg->notify.listen) {
+		struct cfg_snap *snap = cfg_snap_acquire(&s->daemon->config);
+		if (notify_sweep_unconfirmed(s->queue, &snap->cfg, now, &count, &err) < 0)
+			log_errorx("confirmation timeouts: %s", err.msg);
+		cfg_snap_release(&s->daemon->config, snap);
+	}
 }
 
 static void *scheduler_main(void *arg)
