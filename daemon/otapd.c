@@ -285,10 +285,8 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &opts) < 0)
 		return 2;
 	log_init("otapd", opts.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	if (cfg_load(cfg_resolve_path(opts.config_path), &cfg, &err) < 0) {
-		log_errorx("%s", err.msg);
+	if (runconfig_load(cfg_resolve_path(opts.config_path), &cfg, "") < 0)
 		return 2;
-	}
 	log_set_level(runconfig_log_level(&cfg, opts.verbose));
 	if (opts.check_only) {
 		cfg_dump(&cfg, stdout);

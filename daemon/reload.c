@@ -137,11 +137,14 @@ void reload_on_hup(void *args)
 {
 	struct reload_args *r = args;
 	struct cfg next;
-	struct errbuf err;
 	service_reloading();
 	log_info("SIGHUP: reloading the configuration %s", r->config_path);
-	if (cfg_load(r->config_path, &next, &err) < 0 || runconfig_check(&next, &err) < 0)
-		log_errorx("reload failed, keeping the running configuration: %s", err.msg);
+	static const char failed[] = "reload failed, keeping the running configuration: ";
+	struct errbuf err;
+	if (runconfig_load(r->config_path, &next, failed) < 0)
+		;       /* logged */
+	else if (runconfig_check(&next, &err) < 0)
+		log_errorx("%s%s", failed, err.msg);
 	else
 		apply(r, &next);
 	cfg_free(&next);        /* moved when published: then empty */
