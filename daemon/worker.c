@@ -509,6 +509,8 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, struct cfg_snap *s
 		     (unsigned)clock_mono_ms() ^ (unsigned)(uintptr_t)w);
 	w->send.hooks = daemon->hooks;
 	queue_watch_init(&w->watch, w->queue, cfg->name);
+	/* The other modems' successes count from now (breaker_observe_others). */
+	w->sends_ok = atomic_load(&daemon->sends_ok);
 	cfg_snap_hold(&daemon->config, snap);
 	w->snap = snap;
 	int rc = pthread_create(&w->thread, NULL, worker_main, w);

@@ -31,7 +31,9 @@ struct worker {
 	struct sendjob send;            /* its jobs between parts, their outcomes */
 	int consecutive_timeouts;       /* exchanges without an answer, for the watchdog */
 	struct breaker breaker;         /* whether the modem may be used (breaker.h) */
-	int64_t sends_ok;               /* this modem's sends that got through */
+	int64_t sends_ok;               /* sends that are not the others' news: this
+					 * modem's, and all before it started (a
+					 * worker a reload started) */
 	bool need_reinit;
 	int64_t next_send;              /* monotonic: rate limit spacing */
 	struct queue_watch watch;       /* when to look for due jobs again */
