@@ -19,15 +19,6 @@ static struct worker *running_named(const struct fleet *f, const char *name)
 	return NULL;
 }
 
-static const struct cfg_modem *modem_in(const struct cfg *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->modem_count; i++) {
-		if (strcmp(cfg->modems[i].name, name) == 0)
-			return &cfg->modems[i];
-	}
-	return NULL;
-}
-
 /* Starts a worker for m of snap and adds it to the running set. */
 static int start_one(struct fleet *f, struct cfg_snap *snap, const struct cfg_modem *m)
 {
@@ -106,8 +97,8 @@ static void put_away(struct fleet *f, struct worker *w)
 static bool keeps(const struct worker *w, const struct cfg *was, const struct cfg *now,
 		  char *why, size_t size)
 {
-	const struct cfg_modem *now_m = modem_in(now, w->name);
-	const struct cfg_modem *was_m = modem_in(was, w->name);
+	const struct cfg_modem *now_m = cfg_modem(now, w->name);
+	const struct cfg_modem *was_m = cfg_modem(was, w->name);
 	if (!now_m) {
 		snprintf(why, size, "removed");
 		return false;

@@ -72,15 +72,6 @@ bool worker_keeps_link(const struct cfg *was, const struct cfg_modem *was_m,
 	return used == 0;
 }
 
-static const struct cfg_modem *modem_named(const struct cfg *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->modem_count; i++) {
-		if (strcmp(cfg->modems[i].name, name) == 0)
-			return &cfg->modems[i];
-	}
-	return NULL;
-}
-
 /* Points everything that borrows from the worker's config at m of next,
  * whose link settings are the same (worker_keeps_link): profiles, retry,
  * split delay and the modem's rate and breaker limit take effect from the
@@ -107,7 +98,7 @@ static void adopt_config(struct worker *w)
 	if (!cfg_snap_outdated(h, w->snap) || atomic_load(&h->gen) == w->refused_gen)
 		return;
 	struct cfg_snap *next = cfg_snap_acquire(h);
-	const struct cfg_modem *m = modem_named(&next->cfg, w->name);
+	const struct cfg_modem *m = cfg_modem(&next->cfg, w->name);
 	char changed[200];
 	if (!m || !worker_keeps_link(&w->snap->cfg, w->cfg, &next->cfg, m, changed, sizeof changed)) {
 		w->refused_gen = next->gen;

@@ -1331,6 +1331,15 @@ const struct otap_profile *cfg_profile(const struct cfg *cfg, const char *name)
 	return NULL;
 }
 
+const struct cfg_modem *cfg_modem(const struct cfg *cfg, const char *name)
+{
+	for (size_t i = 0; cfg && name && i < cfg->modem_count; i++) {
+		if (strcmp(cfg->modems[i].name, name) == 0)
+			return &cfg->modems[i];
+	}
+	return NULL;
+}
+
 /* ---- cfg_dump: libconfig syntax, so the output is itself a valid config
  * (apart from secrets, which read "(set)") ---- */
 

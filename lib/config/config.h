@@ -119,6 +119,9 @@ void cfg_free(struct cfg *cfg);
 /* Returns the profile called name, or NULL. */
 const struct otap_profile *cfg_profile(const struct cfg *cfg, const char *name);
 
+/* Returns the modem called name, or NULL. */
+const struct cfg_modem *cfg_modem(const struct cfg *cfg, const char *name);
+
 /* Fills *out with p as its longest job message would carry it: the
  * per-job NOTIFYURL and (local artifacts) JADURL with the largest job id,
  * for checking that a job's message will fit before it is queued. */
