@@ -446,10 +446,11 @@ static void *worker_main(void *arg)
 			if (stopping(w))
 				break;
 			if (fatal) {
-				log_errorx("modem %s: %s; modem disabled until otapd restarts",
-					   w->cfg->name, err.msg);
-				char why[sizeof err.msg + 32];
-				snprintf(why, sizeof why, "%s; until otapd restarts", err.msg);
+				log_errorx("modem %s: %s; modem disabled until otapd restarts or a reload "
+					   "changes the modem", w->cfg->name, err.msg);
+				char why[sizeof err.msg + 64];
+				snprintf(why, sizeof why, "%s; until otapd restarts or a reload changes the "
+					 "modem", err.msg);
 				note_connect_failed(w, true, why);
 				linger_disabled(w);
 				break;
