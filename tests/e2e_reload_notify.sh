@@ -1,7 +1,8 @@
 # e2e_reload_notify.sh - the notify listener follows a reload: after SIGHUP
 # adds a profile with local artifacts and a second modem, /healthz counts
 # both modems, and a unit sent a job of the new profile fetches its JAD and
-# JAR from the listener and confirms (the start's config knew neither).
+# JAR from the listener and confirms (the start's config knew neither). A
+# changed public_url is logged as needing a restart and the listener stays.
 . "$(dirname "$0")/testlib.sh"
 
 PORT=$(pick_port)
@@ -43,5 +44,12 @@ grep -h "^JAD	to=$TO" "$WORK"/m?.sms | grep -q 'result=ok' || fail "the unit did
 grep -h "^JAR	to=$TO" "$WORK"/m?.sms | grep -q 'result=ok\|bytes=50000' || fail "the unit did not get the JAR: $(grep -h "^JAR" "$WORK"/m?.sms)"
 [ "$(sql "SELECT count(*) FROM events WHERE job_id=$ID AND kind='jar_fetched'")" = 1 ] ||
 	fail "the listener must record the JAR fetch"
+# A restart-only setting: logged, the listener stays where it is.
+sed -i "s|public_url = \"http://127.0.0.1:$PORT\"|public_url = \"http://otap.example.com:$PORT\"|" "$CONF"
+kill -HUP "$OTAPD_PID"
+wait_for "the third reload" 10 grep -q 'reload: configuration 3 of .* applied' "$WORK/otapd.log"
+grep -q 'reload: notify (listen, public_url, TLS certificate or key) changed: takes effect at the next restart' \
+	"$WORK/otapd.log" || fail "a changed public_url must be logged as needing a restart"
+healthz_says "ok: 2 of 2 modems ready" || fail "the listener must keep serving"
 stop_otapd
-echo "ok: the notify listener serves the reloaded profiles and counts the reloaded modems"
+echo "ok: the notify listener serves the reloaded profiles and counts the reloaded modems; notify needs a restart"
