@@ -49,7 +49,7 @@ static void note_failed(int64_t id, void *arg)
 }
 
 /* Posts the on_job_failed hook of each job in f, with the job as stored
- * (its number, profile, rollout and last error), then empties f. */
+ * (its number, profile, rollout and last error). */
 static void post_failed(struct scheduler *s, struct failed_jobs *f)
 {
 	for (size_t i = 0; i < f->count; i++) {
@@ -68,8 +68,6 @@ static void post_failed(struct scheduler *s, struct failed_jobs *f)
 	if (f->dropped > 0)
 		log_warnx("hooks: %zu on_job_failed event(s) dropped (too many jobs failed at once)",
 			  f->dropped);
-	f->count = 0;
-	f->dropped = 0;
 }
 
 static void scheduler_step(struct scheduler *s)
