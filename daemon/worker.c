@@ -500,7 +500,7 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, struct cfg_snap *s
 	sendjob_init(&w->send, &snap->cfg, cfg, &w->modem, w->queue, &w->breaker,
 		     (unsigned)clock_mono_ms() ^ (unsigned)(uintptr_t)w);
 	w->send.hooks = daemon->hooks;
-	queue_watch_init(&w->watch, w->queue, cfg->name);
+	queue_watch_init(&w->watch, w->queue, w->name);  /* outlives a reload */
 	/* The other modems' successes count from now (breaker_observe_others). */
 	w->sends_ok = atomic_load(&daemon->sends_ok);
 	cfg_snap_hold(&daemon->config, snap);
