@@ -37,7 +37,10 @@
 struct admin_server {
 	struct MHD_Daemon *mhd;
 	struct store *q;
-	const struct cfg *cfg;
+	const struct cfg *cfg;          /* the start's, until follow is set */
+	/* Newest profiles and modems per request; NULL: the start's. Atomic:
+	 * set by the main thread once libmicrohttpd's thread runs. */
+	_Atomic(struct cfg_holder *) follow;
 	struct admin_auth auth;
 };
 
@@ -146,6 +149,19 @@ static enum MHD_Result serve_metrics(struct admin_server *s, struct MHD_Connecti
 	return queue(conn, 200, resp, METRICS_TEXT_CONTENT_TYPE, "no-store", NULL);
 }
 
+/* One snapshot of the config per request, so that a reload never frees
+ * the profiles or modems an answer reads. */
+static enum MHD_Result serve_api(struct admin_server *s, struct MHD_Connection *conn,
+				 const char *url)
+{
+	struct admin_reply r;
+	struct cfg_holder *follow = atomic_load(&s->follow);
+	struct cfg_snap *snap = follow ? cfg_snap_acquire(follow) : NULL;
+	admin_api_answer(s->q, snap ? &snap->cfg : s->cfg, conn, url, &r);
+	cfg_snap_release(follow, snap);
+	return respond_reply(conn, &r, NULL);
+}
+
 /* The page's own files are "/", "/index.html", "/app.js"...; "/" is the
  * index. */
 static const char *page_path(const char *url)
@@ -180,11 +196,8 @@ static enum MHD_Result serve_get(struct admin_server *s, struct MHD_Connection *
 		return refuse(conn, url);
 	if (strcmp(url, "/metrics") == 0)
 		return serve_metrics(s, conn);
-	if (strncmp(url, ADMIN_API_PREFIX, strlen(ADMIN_API_PREFIX)) == 0) {
-		struct admin_reply r;
-		admin_api_answer(s->q, s->cfg, conn, url, &r);
-		return respond_reply(conn, &r, NULL);
-	}
+	if (strncmp(url, ADMIN_API_PREFIX, strlen(ADMIN_API_PREFIX)) == 0)
+		return serve_api(s, conn, url);
 	const struct web_file *f = web_file(page_path(url));
 	if (f && strcmp(f->path, "/login.html") != 0)
 		return respond_file(conn, 200, f, NULL);
@@ -382,6 +395,12 @@ int admin_server_start(struct admin_server **out, const struct cfg *cfg, const c
 		 cfg->admin.token ? "an access token is required" : "no access token: open");
 	*out = s;
 	return 0;
+}
+
+void admin_server_follow(struct admin_server *s, struct cfg_holder *h)
+{
+	if (s)
+		atomic_store(&s->follow, h);
 }
 
 void admin_server_stop(struct admin_server *s)

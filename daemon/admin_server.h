@@ -10,6 +10,7 @@
 #ifndef OTAPD_ADMIN_SERVER_H
 #define OTAPD_ADMIN_SERVER_H
 
+#include "cfgsnap.h"
 #include "config.h"
 #include "errbuf.h"
 
@@ -24,6 +25,11 @@ struct admin_server;
  * mask). Returns 0 and sets *out, or -1 with a reason and *out NULL. */
 int admin_server_start(struct admin_server **out, const struct cfg *cfg, const char *db_path,
 		       struct errbuf *err);
+
+/* From now on each API request reads the profiles and modems of h's
+ * newest snapshot (reloads); the listen address and the access token stay
+ * those of the start. NULL s: no-op. */
+void admin_server_follow(struct admin_server *s, struct cfg_holder *h);
 
 /* Stops the listener at once, closes its store and frees s. NULL is a no-op. */
 void admin_server_stop(struct admin_server *s);

@@ -8,7 +8,8 @@
 # modem's PIN, a notify token or the access token. Then with
 # admin.token_file: every path needs the bearer token or the cookie of
 # POST /login (HttpOnly, SameSite=Strict), a wrong token gets 401, and
-# --check-config names the file, never the token.
+# --check-config names the file, never the token; a reload keeps the
+# running token (it changes at a restart).
 . "$(dirname "$0")/testlib.sh"
 
 NPORT=$(pick_port)
@@ -201,6 +202,13 @@ value=$(echo "$cookie" | sed 's/^[^:]*: *//; s/;.*//')
 [ "$(get -b "$value" "$API/api/rollouts/fleet")" = 200 ] || fail "the session cookie is not let in"
 [ "$(get -b "otapd_session=00$RANDOM" "$API/api/rollouts/fleet")" = 401 ] || fail "a made-up cookie was let in"
 [ "$(get -d "token=$(head -c 2000 /dev/zero | tr '\0' x)" "$API/login")" = 413 ] || fail "a huge login form"
+# A changed token takes effect at the next restart: a reload says so and
+# the running one stays.
+printf '%s\n' "New-$TOKEN" >"$WORK/admin.token"
+kill -HUP "$OTAPD_PID"
+wait_for "the reload's note" 20 grep -q "admin (listen, access token) changed" "$WORK/otapd.log"
+[ "$(get -H "Authorization: Bearer $TOKEN" "$API/api/modems")" = 200 ] || fail "the running token after a reload"
+[ "$(get -H "Authorization: Bearer New-$TOKEN" "$API/api/modems")" = 401 ] || fail "a reloaded token let in"
 grep -qF "$TOKEN" "$WORK/otapd.log" && fail "the log holds the token"
 stop_otapd
 echo "PASS e2e_admin_api (API = CLI objects, errors, headers, token and login)"
