@@ -57,7 +57,8 @@ static int load_views(sqlite3 *db, sqlite3_stmt *st, struct job_view *rows, int 
 /* ---- the parts of a send ---- */
 
 int sqlite_insert_part(struct sqlite_store *s, int64_t job_id, int send, const char *modem,
-		       int mr, int part, int count, int64_t now, struct errbuf *err)
+		       int mr, const char *message_id, int part, int count, int64_t now,
+		       struct errbuf *err)
 {
 	const char *doing = "recording the parts of a send";
 	sqlite3_stmt *prune = sqlite_stmt(s, ST_PRUNE_PARTS, doing, err);
@@ -74,6 +75,7 @@ int sqlite_insert_part(struct sqlite_store *s, int64_t job_id, int send, const c
 	db_bind_text(insert, 5, modem);
 	sqlite3_bind_int(insert, 6, mr);
 	sqlite3_bind_int64(insert, 7, now);
+	db_bind_text(insert, 8, message_id);
 	if (db_run(s->db, prune, doing, err) < 0 || db_run(s->db, insert, doing, err) < 0)
 		return -1;
 	return 0;
@@ -94,7 +96,8 @@ int sqlite_record_parts(struct sqlite_store *s, int64_t job_id, int send, const 
 	if (db_run_once(s->db, clear, doing, err) < 0)
 		return -1;
 	for (size_t i = 0; i < parts->count; i++) {
-		if (sqlite_insert_part(s, job_id, send, modem, parts->mr[i], (int)i + 1,
+		const char *id = parts->message_id ? parts->message_id[i] : NULL;
+		if (sqlite_insert_part(s, job_id, send, modem, id ? 0 : parts->mr[i], id, (int)i + 1,
 				       (int)parts->count, now, err) < 0)
 			return -1;
 	}
@@ -382,6 +385,53 @@ int sqlite_apply_status_report(struct store *base, const char *modem, int mr,
 	if (db_tx_begin(&t, s->db, doing, err) < 0)
 		return -1;
 	int found = find_part(s->db, modem, mr, number, now, &j, err);
+	if (found <= 0) {
+		db_tx_rollback(&t);
+		return found;
+	}
+	return plan_and_apply(s, &t, &j, rules, now, out, doing, err);
+}
+
+/* ---- SMPP delivery receipts ---- */
+
+/* The newest part sent on the link modem with message_id within the
+ * horizon. Returns 1 and fills *j (with the part), 0 for none, or -1. */
+static int find_part_by_id(sqlite3 *db, const char *modem, const char *message_id, int64_t now,
+			   struct job_view *j, struct errbuf *err)
+{
+	const char *doing = "matching a delivery receipt";
+	sqlite3_stmt *st = db_prepare(db, "SELECT p.attempt, p.part, p.part_count, "
+				      SQLITE_VIEW_COLUMNS " FROM sent_parts p "
+				      "JOIN jobs j ON j.id = p.job_id WHERE p.modem = ?1 "
+				      "AND p.message_id = ?2 AND p.sent_at >= ?3 "
+				      "ORDER BY p.sent_at DESC, p.rowid DESC LIMIT 1", doing, err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, modem);
+	db_bind_text(st, 2, message_id);
+	sqlite3_bind_int64(st, 3, now - NOTIFY_REPORT_HORIZON_MS);
+	int rc = db_step(db, st, doing, err);
+	if (rc == 1) {
+		sqlite_view_from_row(st, 3, j);
+		j->send = sqlite3_column_int(st, 0);
+		j->part = sqlite3_column_int(st, 1);
+		j->part_count = sqlite3_column_int(st, 2);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int sqlite_apply_receipt(struct store *base, const char *modem, const char *message_id,
+			 const struct store_rules *rules, int64_t now,
+			 struct notify_applied *out, struct errbuf *err)
+{
+	struct sqlite_store *s = sqlite_of(base);
+	const char *doing = "applying a delivery receipt";
+	struct job_view j;
+	struct db_tx t;
+	if (db_tx_begin(&t, s->db, doing, err) < 0)
+		return -1;
+	int found = find_part_by_id(s->db, modem, message_id, now, &j, err);
 	if (found <= 0) {
 		db_tx_rollback(&t);
 		return found;
