@@ -8,6 +8,7 @@
 #include <time.h>
 #include "clock.h"
 #include "log.h"
+#include "smpp_worker.h"
 #include "stop.h"
 
 #define RECONNECT_MIN_MS 1000
@@ -244,18 +245,14 @@ static void sleep_until(int64_t until)
 	}
 }
 
-/* Without a modem link: commit held outcomes until they are in or otapd
- * stops. */
-static void commit_held(struct worker *w)
+void worker_commit_held(struct worker *w)
 {
 	while (sendjob_holding(&w->send) && stop_sleep_until(w->daemon, w->send.held_due))
 		sendjob_retry_held(&w->send, clock_mono_ms());
 }
 
-/* At shutdown: a bounded wait for the held outcomes, each store call
- * limited to the time left. What is still held afterwards goes to the
- * recovery file (otapd.c, after the join). */
-static void drain_held(struct worker *w)
+/* Each store call is limited to the time left. */
+void worker_drain_held(struct worker *w)
 {
 	int64_t deadline = clock_mono_ms() + SHUTDOWN_RECORD_MS;
 	int64_t now;
@@ -355,7 +352,7 @@ static void *worker_main(void *arg)
 	while (!stopping(w)) {
 		struct errbuf err;
 		bool fatal;
-		commit_held(w);
+		worker_commit_held(w);
 		wait_for_breaker(w);
 		if (stopping(w))
 			break;
@@ -382,7 +379,7 @@ static void *worker_main(void *arg)
 		delay = RECONNECT_MIN_MS;
 		run_connected(w);
 	}
-	drain_held(w);
+	worker_drain_held(w);
 	return NULL;
 }
 
@@ -413,8 +410,16 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_m
 		     (unsigned)clock_mono_ms() ^ (unsigned)(uintptr_t)w);
 	w->send.hooks = daemon->hooks;
 	queue_watch_init(&w->watch, w->queue, cfg->name);
-	int rc = pthread_create(&w->thread, NULL, worker_main, w);
+	/* The one place a transport picks its thread: an SMPP link is windowed
+	 * and asynchronous, not an AT dialogue. */
+	void *(*body)(void *) = worker_main;
+	if (cfg->is_smpp) {
+		body = smpp_worker_main;
+		w->smpp = smpp_link_new(w);
+	}
+	int rc = cfg->is_smpp && !w->smpp ? -1 : pthread_create(&w->thread, NULL, body, w);
 	if (rc != 0) {
+		smpp_link_free(w->smpp);
 		health_close(&w->health);
 		store_close(w->queue);
 		return -1;
@@ -425,6 +430,8 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_m
 void worker_join(struct worker *w)
 {
 	pthread_join(w->thread, NULL);
+	smpp_link_free(w->smpp);
+	w->smpp = NULL;
 	health_close(&w->health);
 	store_close(w->queue);
 }

@@ -30,12 +30,22 @@ struct worker {
 	int64_t next_check;             /* monotonic: idle registration/signal check */
 	struct health health;           /* the modem's row in the store (health.h) */
 	char breaker_why[200];          /* what put the breaker where it is */
+	struct smpp_link *smpp;         /* an SMPP link's state (smpp_worker.h); NULL for a modem */
 };
 
-/* Starts the thread for modem cfg. Returns 0 or -1 (errno set). */
+struct smpp_link;
+
+/* Starts the thread for modem cfg: the AT worker, or the SMPP link's
+ * (smpp_worker.h) for an smpp:// device. Returns 0 or -1 (errno set). */
 int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_modem *cfg);
 /* Waits for the thread to finish (after daemon->stop was set). */
 void worker_join(struct worker *w);
+
+/* Without a link: commits held outcomes until they are in or otapd stops. */
+void worker_commit_held(struct worker *w);
+/* At shutdown: a bounded wait for the held outcomes; what is still held
+ * afterwards goes to the recovery file (otapd.c, after the join). */
+void worker_drain_held(struct worker *w);
 
 /* After worker_join: the outcomes the store never took (w->send.held),
  * for the recovery file. Returns their number; *out points at the first. */

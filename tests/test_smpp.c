@@ -142,6 +142,25 @@ static void test_trace_masks_password(void **state)
 	assert_non_null(strstr(flat, "2A2A2A2A2A2A00"));
 	smpp_session_wipe(&s);
 	assert_string_equal(s.cfg.bind.password, "");
+	/* A submit_sm's short_message (the OTAP body, with PWD) is masked too;
+	 * the addresses stay readable. */
+	struct smpp_pdu p = { .command_id = SMPP_SUBMIT_SM, .sequence = 2 };
+	snprintf(p.msg.dest_addr, sizeof p.msg.dest_addr, "4917");
+	memcpy(p.msg.sm, "PWD:x\n", 6);
+	p.msg.sm_len = 6;
+	uint8_t buf[SMPP_PDU_MAX];
+	long n = smpp_encode(&p, buf, sizeof buf, &err);
+	assert_true(n > 0);
+	smpp_trace(buf, (size_t)n, trace, sizeof trace);
+	k = 0;
+	for (const char *c = trace; *c && k + 1 < sizeof flat; c++)
+		if (*c != ' ')
+			flat[k++] = *c;
+	flat[k] = '\0';
+	assert_non_null(strstr(flat, "3439313700"));                 /* "4917" */
+	assert_null(strstr(flat, "5057443A"));                       /* "PWD:" */
+	assert_true(strlen(flat) > 12 &&
+		    strcmp(flat + strlen(flat) - 12, "2A2A2A2A2A2A") == 0);
 }
 
 static void test_window_by_sequence(void **state)

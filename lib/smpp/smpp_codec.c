@@ -403,17 +403,38 @@ int smpp_decode(const uint8_t *buf, size_t len, struct smpp_pdu *out, struct err
 
 /* ---- trace ---- */
 
-/* Where a bind request's password lies: after the header and the
- * system_id's NUL, up to its own NUL. Returns false for other PDUs. */
-static bool password_span(const uint8_t *pdu, size_t len, size_t *from, size_t *to)
+/* The offset just past the C-octet string at pos (len when unterminated). */
+static size_t skip_cstr(const uint8_t *pdu, size_t len, size_t pos)
+{
+	const uint8_t *nul = pos < len ? memchr(pdu + pos, 0, len - pos) : NULL;
+	return nul ? (size_t)(nul - pdu) + 1 : len;
+}
+
+/* Where the secret of a PDU lies, to be masked in the trace: a bind's
+ * password (after the system_id), a submit_sm's short_message (an OTAP
+ * body carries PWD, HTTPPWD, NETPWD). Returns false for other PDUs. */
+static bool secret_span(const uint8_t *pdu, size_t len, size_t *from, size_t *to)
 {
 	uint32_t id = be32(pdu + 4);
-	if (id != SMPP_BIND_RECEIVER && id != SMPP_BIND_TRANSMITTER && id != SMPP_BIND_TRANSCEIVER)
+	size_t pos = SMPP_HEADER_LEN;
+	if (id == SMPP_BIND_RECEIVER || id == SMPP_BIND_TRANSMITTER || id == SMPP_BIND_TRANSCEIVER) {
+		*from = skip_cstr(pdu, len, pos);
+		*to = skip_cstr(pdu, len, *from);
+		*to -= *to > *from && *to <= len && pdu[*to - 1] == 0;
+		return true;
+	}
+	if (id != SMPP_SUBMIT_SM)
 		return false;
-	const uint8_t *nul = memchr(pdu + SMPP_HEADER_LEN, 0, len - SMPP_HEADER_LEN);
-	*from = nul ? (size_t)(nul - pdu) + 1 : len;
-	const uint8_t *end = *from < len ? memchr(pdu + *from, 0, len - *from) : NULL;
-	*to = end ? (size_t)(end - pdu) : len;
+	/* service_type, source TON/NPI/address, destination TON/NPI/address,
+	 * esm_class, protocol_id, priority_flag, the two times, then four
+	 * octets and sm_length (§4.4.1). */
+	pos = skip_cstr(pdu, len, pos) + 2;
+	pos = skip_cstr(pdu, len, pos) + 2;
+	pos = skip_cstr(pdu, len, pos) + 3;
+	pos = skip_cstr(pdu, len, pos);
+	pos = skip_cstr(pdu, len, pos) + 4;
+	*from = pos + 1 < len ? pos + 1 : len;
+	*to = pos < len && *from + pdu[pos] <= len ? *from + pdu[pos] : len;
 	return true;
 }
 
@@ -428,7 +449,7 @@ void smpp_trace(const uint8_t *pdu, size_t len, char *out, size_t cap)
 		snprintf(out, cap, "(%zu bytes, not a PDU)", len);
 		return;
 	}
-	bool masked = password_span(pdu, len, &from, &to);
+	bool masked = secret_span(pdu, len, &from, &to);
 	int n = snprintf(out, cap, "%s seq %u status 0x%x:", smpp_command_name(be32(pdu + 4), name,
 			 sizeof name), be32(pdu + 12), be32(pdu + 8));
 	size_t used = n > 0 && (size_t)n < cap ? (size_t)n : cap - 1;

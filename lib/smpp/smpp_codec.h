@@ -111,7 +111,8 @@ int smpp_decode(const uint8_t *buf, size_t len, struct smpp_pdu *out, struct err
 const char *smpp_command_name(uint32_t command_id, char *buf, size_t cap);
 
 /* The PDU as the debug log shows it: "bind_transceiver seq 1 status 0x0:
- * <hex>" with the bind password's bytes replaced by '*' (2A). Always
+ * <hex>" with the secrets' bytes replaced by '*' (2A): a bind's password,
+ * a submit_sm's short_message (the OTAP body with PWD). Always
  * NUL-terminates out; cut with "..." when cap is short. */
 void smpp_trace(const uint8_t *pdu, size_t len, char *out, size_t cap);
 

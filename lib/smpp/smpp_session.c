@@ -26,8 +26,8 @@ static int queue_pdu(struct smpp_session *s, const struct smpp_pdu *p, struct er
 	long n = smpp_encode(p, s->out + s->out_len, sizeof s->out - s->out_len, err);
 	if (n < 0)
 		return -1;
-	if (s->trace)
-		s->trace(s->trace_arg, true, s->out + s->out_len, (size_t)n);
+	if (s->cfg.trace)
+		s->cfg.trace(s->cfg.trace_arg, true, s->out + s->out_len, (size_t)n);
 	s->out_len += (size_t)n;
 	s->out_total += (uint64_t)n;
 	return 0;
@@ -209,8 +209,8 @@ static int next_pdu(struct smpp_session *s, struct smpp_pdu *p)
 		close_session(s, "the SMSC sent an impossible PDU length");
 		return -1;
 	}
-	if (s->trace)
-		s->trace(s->trace_arg, false, s->in, (size_t)len);
+	if (s->cfg.trace)
+		s->cfg.trace(s->cfg.trace_arg, false, s->in, (size_t)len);
 	int rc = smpp_decode(s->in, (size_t)len, p, &err);
 	memmove(s->in, s->in + len, s->in_len - (size_t)len);
 	s->in_len -= (size_t)len;

@@ -30,6 +30,10 @@ struct smpp_session_config {
 	int window;                     /* outstanding submits, 1..SMPP_WINDOW_MAX */
 	int64_t enquire_link_ms;        /* idle time before our enquire_link */
 	int64_t response_timeout_ms;    /* bind, submit, enquire_link, unbind responses */
+	/* Called with every PDU either way, for the debug trace (may be NULL);
+	 * smpp_trace masks the password and the short messages. */
+	void (*trace)(void *arg, bool outgoing, const uint8_t *pdu, size_t len);
+	void *trace_arg;
 };
 
 /* A submit the SMSC has not answered yet. */
@@ -76,10 +80,6 @@ struct smpp_session {
 	uint64_t written_total;         /* bytes the caller wrote */
 	bool closed_reported;
 	char why[160];
-	/* Called with every PDU either way, for the debug trace (may be NULL);
-	 * smpp_trace masks the password. */
-	void (*trace)(void *arg, bool outgoing, const uint8_t *pdu, size_t len);
-	void *trace_arg;
 };
 
 /* Starts a session on a freshly connected socket: queues the bind request
