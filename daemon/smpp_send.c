@@ -217,13 +217,17 @@ int64_t smpp_send_next_due(struct smpp_link *l, int64_t now)
 
 /* ---- answers ---- */
 
+/* A throttled part goes again after the pause, no attempt used. The
+ * answers of a whole window come back throttled together: only the first
+ * one after a pause ended starts a new, longer pause. */
 static void throttled(struct smpp_link *l, struct smpp_job *j, uint32_t status, int64_t now)
 {
-	if (now >= l->throttle_until)
+	if (now >= l->throttle_until) {
 		log_info("smpp %s: throttled by the SMSC (%s); pausing %lld ms", link_name(l),
 			 smpp_status_meaning(status), (long long)l->throttle_ms);
-	l->throttle_until = max64(l->throttle_until, now + l->throttle_ms);
-	l->throttle_ms = min64(l->throttle_ms * 2, THROTTLE_MAX_MS);
+		l->throttle_until = now + l->throttle_ms;
+		l->throttle_ms = min64(l->throttle_ms * 2, THROTTLE_MAX_MS);
+	}
 	smpp_job_resend(j, l->throttle_until, false);
 }
 
@@ -279,6 +283,7 @@ void smpp_send_answered(struct smpp_link *l, uint64_t tag, uint32_t status,
 		log_warnx("smpp %s: %s: the account or bind is at fault; binding again", link_name(l),
 			  dec.detail);
 		l->rebind = true;
+		snprintf(l->rebind_why, sizeof l->rebind_why, "%s", dec.detail);
 	}
 	record_failure(l, j, &dec);
 	smpp_jobs_remove(&l->jobs, j);

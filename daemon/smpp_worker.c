@@ -323,12 +323,15 @@ static bool step(struct smpp_link *l, struct run *r)
 		return false;
 	}
 	if (l->rebind) {
+		/* The account is at fault: the next bind waits out a growing
+		 * backoff, as after a failed bind. */
 		l->rebind = false;
-		snprintf(r->why, sizeof r->why, "binding again after the SMSC refused the account");
+		r->was_bound = false;
+		snprintf(r->why, sizeof r->why, "the SMSC refused the account: %s", l->rebind_why);
 		return false;
 	}
 	if (all_bound(l)) {
-		r->was_bound = true;
+		r->was_bound |= !l->rebind;
 		l->lost_at = 0;
 		if (sendjob_holding(&w->send) && now >= w->send.held_due)
 			sendjob_retry_held(&w->send, now);

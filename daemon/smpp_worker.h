@@ -33,6 +33,7 @@ struct smpp_link {
 	int64_t next_send;              /* monotonic: max_rate spacing */
 	int64_t lost_at;                /* monotonic: the link went down (0 = up) */
 	bool rebind;                    /* the SMSC blamed the account: bind again */
+	char rebind_why[200];           /* the status that did */
 	char smsc_id[SMPP_SYSTEM_ID_MAX];
 };
 

@@ -84,6 +84,7 @@ int smpp_session_feed(struct smpp_session *s, const uint8_t *bytes, size_t n, in
 
 void smpp_session_lost(struct smpp_session *s, const char *why)
 {
+	s->lost = true;
 	close_session(s, why);
 }
 
@@ -248,7 +249,7 @@ bool smpp_session_next_event(struct smpp_session *s, int64_t now, struct smpp_ev
 {
 	struct smpp_pdu p;
 	memset(ev, 0, sizeof *ev);
-	while (s->state != SMPP_CLOSED) {
+	while (s->state != SMPP_CLOSED || (s->lost && !s->closed_reported)) {
 		int rc = next_pdu(s, &p);
 		if (rc <= 0)
 			break;

@@ -79,6 +79,7 @@ struct smpp_session {
 	uint64_t out_total;             /* bytes ever queued */
 	uint64_t written_total;         /* bytes the caller wrote */
 	bool closed_reported;
+	bool lost;                      /* the peer closed: what it sent before still counts */
 	char why[160];
 };
 
@@ -96,7 +97,8 @@ void smpp_session_wipe(struct smpp_session *s);
 int smpp_session_feed(struct smpp_session *s, const uint8_t *bytes, size_t n, int64_t now);
 
 /* The link failed or the peer closed it (why: in words): the session
- * closes; the next event is SMPP_EV_CLOSED. */
+ * closes. The PDUs fed before still give their events (answers the SMSC
+ * sent before it closed are real); then comes SMPP_EV_CLOSED. */
 void smpp_session_lost(struct smpp_session *s, const char *why);
 
 /* The bytes waiting to be written (*len 0 when none). */
