@@ -289,6 +289,16 @@ void smpp_send_answered(struct smpp_link *l, uint64_t tag, uint32_t status,
 	smpp_jobs_remove(&l->jobs, j);
 }
 
+static bool any_unanswered(struct smpp_link *l)
+{
+	for (size_t i = 0; i < smpp_jobs_count(&l->jobs); i++) {
+		const struct smpp_job *j = smpp_jobs_get(&l->jobs, i);
+		if (j->next < j->count && j->parts[j->next].state == SMPP_PART_INFLIGHT)
+			return true;
+	}
+	return false;
+}
+
 uint32_t smpp_send_delivered(struct smpp_link *l, const struct smpp_message *m)
 {
 	struct smpp_receipt r;
@@ -303,13 +313,22 @@ uint32_t smpp_send_delivered(struct smpp_link *l, const struct smpp_message *m)
 		log_warnx("smpp %s: %s", link_name(l), err.msg);
 		return 0;       /* sending it again would not make it readable */
 	}
-	if (notify_apply_receipt(l->w->queue, link_name(l), r.message_id, smpp_state_stat(r.state),
-				 r.tp_st, clock_wall_ms(), &err) < 0) {
+	int rc2 = notify_apply_receipt(l->w->queue, link_name(l), r.message_id,
+				       smpp_state_stat(r.state), r.tp_st, clock_wall_ms(), &err);
+	if (rc2 < 0) {
 		log_warnx("smpp %s: receipt for %s: %s; the SMSC will send it again", link_name(l),
 			  r.message_id, err.msg);
 		return ESME_RX_T_APPN;
 	}
 	queue_watch_touch(&l->w->watch);
+	/* With two binds a receipt can overtake the submit_sm_resp that names
+	 * its id: while answers are outstanding, the SMSC is asked to send an
+	 * unknown one again later. */
+	if (rc2 == 0 && any_unanswered(l)) {
+		log_debug("smpp %s: receipt for %s before its answer; asking for it again",
+			  link_name(l), r.message_id);
+		return ESME_RX_T_APPN;
+	}
 	return 0;
 }
 

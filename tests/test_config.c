@@ -381,7 +381,7 @@ static const struct bad_case bad_cases[] = {
 	{ "err_smpp_window.conf", ":8: 'window' is 0; expected 1-256 submits awaiting their response" },
 	{ "err_smpp_serial_key.conf",
 	  ":8: unknown setting 'baudrate' in modem 'smsc' (expected one of: name, device, "
-	  "send_timeout, max_rate, max_failures, password, password_file, system_type, "
+	  "send_timeout, max_rate, password, password_file, system_type, "
 	  "source_addr, source_ton, source_npi, window, enquire_link, bind)" },
 	{ "err_smpp_bind.conf",
 	  ":8: modem 'smsc': bind must be \"transceiver\" (one connection) or "

@@ -65,7 +65,7 @@ static const char *const modem_keys[] = {
 };
 /* An SMPP link's keys: the modem's common ones and its account's. */
 static const char *const smpp_keys[] = {
-	"name", "device", "send_timeout", "max_rate", "max_failures",
+	"name", "device", "send_timeout", "max_rate",
 	"password", "password_file", "system_type", "source_addr", "source_ton", "source_npi",
 	"window", "enquire_link", "bind", NULL,
 };
@@ -1448,7 +1448,6 @@ static void dump_smpp(FILE *f, const struct cfg_modem *m)
 							       : "transmitter+receiver", false);
 	dump_duration(f, in, "send_timeout", m->send_timeout_ms);
 	fprintf(f, "%smax_rate = %d;\n", in, m->max_rate);
-	fprintf(f, "%smax_failures = %d;\n", in, m->max_failures);
 }
 
 static void dump_modem(FILE *f, const void *item)

@@ -189,9 +189,11 @@ int notify_apply_receipt(struct store *s, const char *modem, const char *message
 	struct store_rules rules = { .plan = plan_receipt, .committed = log_receipt, .arg = &ctx };
 	if (store_apply_receipt(s, modem, message_id, &rules, now, &applied, err) < 0)
 		return -1;
-	if (applied.result == NOTIFY_NO_JOB)
+	if (applied.result == NOTIFY_NO_JOB) {
 		log_debug("receipt on %s for message %s matches no recent send", modem, message_id);
-	return 0;
+		return 0;
+	}
+	return 1;
 }
 
 /* ---- deferred notifications ---- */

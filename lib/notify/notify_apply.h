@@ -53,8 +53,9 @@ int notify_apply_status_report(struct store *s, const char *modem, const char *p
 /* Applies an SMPP delivery receipt received on the link modem for
  * message_id, whose outcome stat ("DELIVRD", ...) is st in TP-ST terms
  * (smpp_receipt.h), to the part it matches (store_apply_receipt) with the
- * rules of a status report. Logs the effect. Returns 0, also when nothing
- * matches (logged at debug), or -1 with a reason (database error). */
+ * rules of a status report. Logs the effect. Returns 1 when it matched a
+ * part, 0 when nothing matches (logged at debug), or -1 with a reason
+ * (database error). */
 int notify_apply_receipt(struct store *s, const char *modem, const char *message_id,
 			 const char *stat, uint8_t st, int64_t now, struct errbuf *err);
 

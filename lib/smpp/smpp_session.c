@@ -6,6 +6,8 @@
 
 #include <smpp34.h>
 
+#include "smpp_status.h"
+
 static const uint32_t bind_commands[] = {
 	[SMPP_BIND_TRX] = SMPP_BIND_TRANSCEIVER,
 	[SMPP_BIND_TX] = SMPP_BIND_TRANSMITTER,
@@ -142,7 +144,8 @@ static bool bind_answered(struct smpp_session *s, const struct smpp_pdu *p, stru
 		return false;
 	if (p->command_status != 0) {
 		char why[120];
-		snprintf(why, sizeof why, "bind refused: status 0x%08X", p->command_status);
+		snprintf(why, sizeof why, "bind refused: SMPP status 0x%08X (%s)", p->command_status,
+			 smpp_status_meaning(p->command_status));
 		close_session(s, why);
 		ev->status = p->command_status;
 		return false;           /* reported as SMPP_EV_CLOSED */

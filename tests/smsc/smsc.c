@@ -28,6 +28,14 @@
 #define MAX_RULES 8
 #define BUF_MAX (1 << 20)
 
+/* A receipt sent and not yet answered, to send again on an error. */
+struct sent_receipt {
+	int conn;
+	uint32_t seq;
+	struct smpp_pdu pdu;
+};
+#define MAX_SENT_RECEIPTS 4096
+
 struct conn {
 	int fd;                         /* -1 = free */
 	unsigned gen;                   /* tells a reused slot from the old one */
@@ -86,6 +94,8 @@ static bool dropped;
 static int64_t rate_window_start;
 static int rate_window_count;
 static volatile sig_atomic_t stop_flag;
+static struct sent_receipt *sent_receipts;
+static size_t sent_receipt_count;
 
 static int64_t now_ms(void)
 {
@@ -259,6 +269,32 @@ static void plan_receipt(const struct item *answer)
 	add_item(&it);
 }
 
+/* Sent receipts wait for their answer; one refused (ESME_RX_T_APPN, ...)
+ * goes again 200 ms later, as an SMSC retries. */
+static void receipt_sent(int ci, const struct smpp_pdu *p)
+{
+	if (sent_receipt_count == MAX_SENT_RECEIPTS)
+		return;
+	sent_receipts[sent_receipt_count++] = (struct sent_receipt){ .conn = ci,
+		.seq = p->sequence, .pdu = *p };
+}
+
+static void receipt_answered(int ci, const struct smpp_pdu *resp)
+{
+	for (size_t i = 0; i < sent_receipt_count; i++) {
+		struct sent_receipt *r = &sent_receipts[i];
+		if (r->conn != ci || r->seq != resp->sequence)
+			continue;
+		if (resp->command_status != 0) {
+			struct item it = { .due = now_ms() + 200, .kind = ITEM_RECEIPT, .conn = -1,
+					   .pdu = r->pdu };
+			add_item(&it);
+		}
+		*r = sent_receipts[--sent_receipt_count];
+		return;
+	}
+}
+
 static int receiver_conn(void)
 {
 	for (int i = 0; i < MAX_CONNS; i++) {
@@ -358,6 +394,7 @@ static void on_pdu(int ci, const struct smpp_pdu *p)
 	case (uint32_t)SMPP_DELIVER_SM_RESP:
 		record_line("{\"type\":\"deliver_sm_resp\",\"conn\":%d,\"status\":%u}", ci,
 			    p->command_status);
+		receipt_answered(ci, p);
 		break;
 	case SMPP_UNBIND:
 		queue_header(ci, (uint32_t)SMPP_UNBIND_RESP, 0, p->sequence);
@@ -409,8 +446,10 @@ static bool run_item(struct item *it)
 	bool alive = ci >= 0 && conns[ci].fd >= 0 && (it->kind == ITEM_RECEIPT ||
 						      conns[ci].gen == it->gen);
 	if (alive) {
-		if (it->kind == ITEM_RECEIPT)
+		if (it->kind == ITEM_RECEIPT) {
 			it->pdu.sequence = conns[ci].next_seq++;
+			receipt_sent(ci, &it->pdu);
+		}
 		queue_pdu(ci, &it->pdu);
 		if (it->record)
 			record_line("%s", it->record);
@@ -651,6 +690,8 @@ int main(int argc, char **argv)
 		if (!(conns[i].out = malloc(BUF_MAX)))
 			die("out of memory");
 	}
+	if (!(sent_receipts = calloc(MAX_SENT_RECEIPTS, sizeof *sent_receipts)))
+		die("out of memory");
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
