@@ -173,15 +173,22 @@ static int add_tlv(tlv_t **list, uint16_t tag, const void *value, uint16_t n, st
 				      (m)->dest_addr, "destination_addr", err); \
 	} while (0)
 
+/* Returns 0, or -1 when the short_message is longer than sm_length allows. */
+static int check_sm_len(const struct smpp_message *m, struct errbuf *err)
+{
+	if (m->sm_len <= SMPP_SM_MAX)
+		return 0;
+	return errbuf_set(err, "short_message of %zu octets (at most %d)", m->sm_len, SMPP_SM_MAX);
+}
+
 static int encode_submit(const struct smpp_pdu *p, uint8_t *out, size_t cap, long *len,
 			 struct errbuf *err)
 {
 	const struct smpp_message *m = &p->msg;
 	submit_sm_t s;
 	int rc;
-	if (m->sm_len > SMPP_SM_MAX)
-		return errbuf_set(err, "short_message of %zu octets (at most %d)", m->sm_len,
-				  SMPP_SM_MAX);
+	if (check_sm_len(m, err) < 0)
+		return -1;
 	memset(&s, 0, sizeof s);
 	SET_HEADER(s, p);
 	FILL_MESSAGE(s, m, rc, err);
@@ -197,9 +204,8 @@ static int encode_deliver(const struct smpp_pdu *p, uint8_t *out, size_t cap, lo
 	const struct smpp_message *m = &p->msg;
 	deliver_sm_t d;
 	int rc;
-	if (m->sm_len > SMPP_SM_MAX)
-		return errbuf_set(err, "short_message of %zu octets (at most %d)", m->sm_len,
-				  SMPP_SM_MAX);
+	if (check_sm_len(m, err) < 0)
+		return -1;
 	memset(&d, 0, sizeof d);
 	SET_HEADER(d, p);
 	FILL_MESSAGE(d, m, rc, err);
