@@ -355,7 +355,10 @@ void smpp_send_requeue_all(struct smpp_link *l, const char *result, const char *
 {
 	while (smpp_jobs_count(&l->jobs) > 0) {
 		struct smpp_job *j = smpp_jobs_get(&l->jobs, 0);
-		record_requeue(l, j, result, why);
+		char detail[STORE_TEXT_MAX];
+		snprintf(detail, sizeof detail, "%s%s", why, j->unsure ? "; a part was written but "
+			 "not answered before the link went away: the unit may get it twice" : "");
+		record_requeue(l, j, result, detail);
 		smpp_jobs_remove(&l->jobs, j);
 	}
 }

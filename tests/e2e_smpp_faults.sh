@@ -96,4 +96,26 @@ row=$(sql "SELECT state, attempts FROM jobs WHERE msisdn LIKE '%33'")
 [[ "$row" == queued\|0 || "$row" == sending\|0 ]] || fail "the account's error used an attempt: $row"
 grep -q "invalid source address" "$WORK/modems.txt" ||
 	fail "otapctl modems does not show the link's error: $(cat "$WORK/modems.txt")"
-echo "PASS: throttling, a dropped link and error statuses: nothing lost, nothing sent twice"
+# ---- otapd stops between the parts of a job ----
+start_smsc stop
+write_conf stop "$SMSC_PORT_stop" 5
+DB=$WORK/stop.db; CONF=$WORK/stop.conf
+cat >>"$CONF" <<'CONF2'
+split_delay = "30s";
+profiles = ( { name = "p"; password = "s3cret"; jad_url = "http://fw.example.com/els61/app.jad";
+               app_dir = "a:/app"; bearer = "gprs"; apn = "internet.m2m"; net_user = "m2m";
+               net_password = "m2mpass"; dns = "10.0.0.53"; } );
+CONF2
+sed -i '0,/^profiles = /{/^profiles = /d}' "$CONF"
+ctl init >/dev/null
+ctl enqueue --to +491710000401 --profile p >/dev/null
+start_otapd "$CONF"
+wait_for "the first part" 10 eval '[ "$(smsc_count stop "r[\"type\"] == \"submit\"")" = 1 ]'
+stop_otapd
+row=$(sql "SELECT state, attempts FROM jobs")
+[ "$row" = "queued|0" ] || fail "a job stopped between parts: $row"
+sql "SELECT result, detail FROM attempts" | grep -q "^interrupted|otapd stopped between parts" ||
+	fail "no history row for the stop between parts: $(sql "SELECT result, detail FROM attempts")"
+[ "$(smsc_count stop "r['type'] == 'unbind'")" = 1 ] || fail "no unbind at shutdown"
+
+echo "PASS: throttling, a dropped link, error statuses, a stop between parts: nothing lost, nothing sent twice"
