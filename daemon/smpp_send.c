@@ -322,9 +322,9 @@ uint32_t smpp_send_delivered(struct smpp_link *l, const struct smpp_message *m)
 	}
 	queue_watch_touch(&l->w->watch);
 	/* With two binds a receipt can overtake the submit_sm_resp that names
-	 * its id: while answers are outstanding, the SMSC is asked to send an
-	 * unknown one again later. */
-	if (rc2 == 0 && any_unanswered(l)) {
+	 * its id (one connection keeps the SMSC's order): while answers are
+	 * outstanding, the SMSC is asked to send an unknown one again later. */
+	if (rc2 == 0 && l->conn_count == 2 && any_unanswered(l)) {
 		log_debug("smpp %s: receipt for %s before its answer; asking for it again",
 			  link_name(l), r.message_id);
 		return ESME_RX_T_APPN;

@@ -100,5 +100,6 @@ grep -q "bind_transceiver seq 1" "$WORK/otapd.log" || fail "no PDU trace at debu
 ! grep -qi "$(printf 'smpp-s3c' | od -An -tx1 | tr -d ' \n')" "$WORK/otapd.log" ||
 	fail "the SMPP password is in the log as hex"
 ! grep -q "5057443A" "$WORK/otapd.log" || fail "an OTAP body (PWD:) is in the PDU trace"
+grep "deliver_sm seq" "$WORK/otapd.log" | grep -q "6964" && fail "a receipt's text (id:... text:) is in the PDU trace"
 "$BIN/otapd" --check-config -c "$CONF" 2>&1 | grep -q "smpp-s3c" && fail "--check-config shows the password"
 echo "PASS: jobs through SMPP reach the SMSC as the modem PDUs would; receipts settle them"

@@ -418,7 +418,9 @@ static size_t skip_cstr(const uint8_t *pdu, size_t len, size_t pos)
 
 /* Where the secret of a PDU lies, to be masked in the trace: a bind's
  * password (after the system_id), a submit_sm's short_message (an OTAP
- * body carries PWD, HTTPPWD, NETPWD). Returns false for other PDUs. */
+ * body carries PWD, HTTPPWD, NETPWD) and a deliver_sm's (a receipt's
+ * "text:" quotes the first characters of the body). Returns false for
+ * other PDUs. */
 static bool secret_span(const uint8_t *pdu, size_t len, size_t *from, size_t *to)
 {
 	uint32_t id = be32(pdu + 4);
@@ -429,9 +431,10 @@ static bool secret_span(const uint8_t *pdu, size_t len, size_t *from, size_t *to
 		*to -= *to > *from && *to <= len && pdu[*to - 1] == 0;
 		return true;
 	}
-	if (id != SMPP_SUBMIT_SM)
+	if (id != SMPP_SUBMIT_SM && id != SMPP_DELIVER_SM)
 		return false;
-	/* service_type, source TON/NPI/address, destination TON/NPI/address,
+	/* The same layout for both (§4.4.1, §4.6.1): service_type, source
+	 * TON/NPI/address, destination TON/NPI/address,
 	 * esm_class, protocol_id, priority_flag, the two times, then four
 	 * octets and sm_length (§4.4.1). */
 	pos = skip_cstr(pdu, len, pos) + 2;

@@ -112,7 +112,8 @@ const char *smpp_command_name(uint32_t command_id, char *buf, size_t cap);
 
 /* The PDU as the debug log shows it: "bind_transceiver seq 1 status 0x0:
  * <hex>" with the secrets' bytes replaced by '*' (2A): a bind's password,
- * a submit_sm's short_message (the OTAP body with PWD). Always
+ * the short_message of a submit_sm (the OTAP body with PWD) or deliver_sm
+ * (a receipt quotes the body's start). Always
  * NUL-terminates out; cut with "..." when cap is short. */
 void smpp_trace(const uint8_t *pdu, size_t len, char *out, size_t cap);
 
