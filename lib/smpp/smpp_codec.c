@@ -5,12 +5,84 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include <smpp34.h>
+#include <smpp34_heap.h>
 #include <smpp34_structs.h>
 #include <smpp34_params.h>
 
 /* libsmpp34 writes smpp34_errno and smpp34_strerror on every call. */
 static pthread_mutex_t codec_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- libsmpp34's allocations during an unpack ----
+ * A malformed TLV makes smpp34_unpack fail with the node it allocated for
+ * it not linked into the list: a broken SMSC would leak a kilobyte per PDU.
+ * While an unpack runs (under codec_lock) every allocation libsmpp34 makes
+ * is noted; what the returned list does not free is freed afterwards. */
+#define TRACKED_MAX 64
+static void *tracked[TRACKED_MAX];
+static size_t tracked_count;
+static bool tracking;
+
+static void track(void *p)
+{
+	if (tracking && p && tracked_count < TRACKED_MAX)
+		tracked[tracked_count++] = p;
+}
+
+static void untrack(void *p)
+{
+	for (size_t i = 0; i < tracked_count; i++) {
+		if (tracked[i] == p) {
+			tracked[i] = tracked[--tracked_count];
+			return;
+		}
+	}
+}
+
+static void *tracked_malloc(size_t n)
+{
+	void *p = malloc(n);
+	track(p);
+	return p;
+}
+
+static void *tracked_realloc(void *old, size_t n)
+{
+	bool was = tracking && old;
+	untrack(old);
+	void *p = realloc(old, n);
+	track(p ? p : was ? old : NULL);
+	return p;
+}
+
+static void tracked_free(void *p)
+{
+	untrack(p);
+	free(p);
+}
+
+static pthread_once_t heap_once = PTHREAD_ONCE_INIT;
+
+static void heap_init(void)
+{
+	static const struct smpp34_memory_functions fns = {
+		.malloc_fun = tracked_malloc,
+		.realloc_fun = tracked_realloc,
+		.free_fun = tracked_free,
+	};
+	smpp34_set_memory_functions(&fns);
+}
+
+/* Frees what libsmpp34 allocated since tracking began and still holds
+ * (call after destroying the lists it returned). */
+static void free_untracked_leftovers(void)
+{
+	while (tracked_count > 0)
+		free(tracked[--tracked_count]);
+	tracking = false;
+}
 
 static const struct { uint32_t id; const char *name; } command_names[] = {
 	{ (uint32_t)SMPP_GENERIC_NACK, "generic_nack" },
@@ -272,6 +344,7 @@ static int encode_locked(const struct smpp_pdu *p, uint8_t *out, size_t cap, lon
 long smpp_encode(const struct smpp_pdu *p, uint8_t *out, size_t cap, struct errbuf *err)
 {
 	long len = -1;
+	pthread_once(&heap_once, heap_init);
 	pthread_mutex_lock(&codec_lock);
 	int rc = encode_locked(p, out, cap, &len, err);
 	pthread_mutex_unlock(&codec_lock);
@@ -324,6 +397,8 @@ static int unpack(uint32_t type, union any_pdu *u, const uint8_t *buf, size_t le
 		  struct errbuf *err)
 {
 	memset(u, 0, sizeof *u);
+	tracking = true;
+	tracked_count = 0;
 	if (smpp34_unpack(type, u, buf, (int)len) != 0) {
 		char name[32];
 		return errbuf_set(err, "malformed %s: %.200s", smpp_command_name(type, name,
@@ -335,6 +410,7 @@ static int unpack(uint32_t type, union any_pdu *u, const uint8_t *buf, size_t le
 static int decode_body(uint32_t id, union any_pdu *u, const uint8_t *buf, size_t len,
 		       struct smpp_pdu *out, struct errbuf *err)
 {
+	int rc;
 	switch (id) {
 	case SMPP_BIND_RECEIVER:
 	case SMPP_BIND_TRANSMITTER:
@@ -355,12 +431,12 @@ static int decode_body(uint32_t id, union any_pdu *u, const uint8_t *buf, size_t
 		/* An error response may have no body at all (§4.1.6). */
 		if (len == SMPP_HEADER_LEN)
 			return 0;
-		if (unpack(id, u, buf, len, err) < 0)
-			return -1;
+		/* A failed unpack may leave the TLVs it built: freed either way. */
+		rc = unpack(id, u, buf, len, err);
 		get_cstr(out->system_id, sizeof out->system_id, u->bind_resp.system_id,
 			 sizeof u->bind_resp.system_id);
 		destroy_tlv(u->bind_resp.tlv);
-		return 0;
+		return rc;
 	case (uint32_t)SMPP_SUBMIT_SM_RESP:
 		if (len == SMPP_HEADER_LEN)
 			return 0;
@@ -370,20 +446,19 @@ static int decode_body(uint32_t id, union any_pdu *u, const uint8_t *buf, size_t
 			 sizeof u->submit_resp.message_id);
 		return 0;
 	case SMPP_SUBMIT_SM:
-		if (unpack(id, u, buf, len, err) < 0)
-			return -1;
+		rc = unpack(id, u, buf, len, err);
 		TAKE_MESSAGE(u->submit, &out->msg);
 		get_cstr(out->msg.validity_period, sizeof out->msg.validity_period,
 			 u->submit.validity_period, sizeof u->submit.validity_period);
 		destroy_tlv(u->submit.tlv);
-		return 0;
+		return rc;
 	case SMPP_DELIVER_SM:
-		if (unpack(id, u, buf, len, err) < 0)
-			return -1;
+		rc = unpack(id, u, buf, len, err);
 		TAKE_MESSAGE(u->deliver, &out->msg);
-		take_message_tlvs(u->deliver.tlv, &out->msg);
+		if (rc == 0)
+			take_message_tlvs(u->deliver.tlv, &out->msg);
 		destroy_tlv(u->deliver.tlv);
-		return 0;
+		return rc;
 	default:
 		return 0;       /* header-only PDUs, or one we answer by its header */
 	}
@@ -401,8 +476,10 @@ int smpp_decode(const uint8_t *buf, size_t len, struct smpp_pdu *out, struct err
 	out->sequence = be32(buf + 12);
 	/* Static: a deliver_sm's TLV value buffers make it large. */
 	static union any_pdu u;        /* under codec_lock */
+	pthread_once(&heap_once, heap_init);
 	pthread_mutex_lock(&codec_lock);
 	int rc = decode_body(out->command_id, &u, buf, len, out, err);
+	free_untracked_leftovers();    /* the lists were destroyed in decode_body */
 	pthread_mutex_unlock(&codec_lock);
 	return rc;
 }
