@@ -3,7 +3,8 @@
 # N jobs (default 3000, 1 SM each, no receipts) for each window (1, 10, 50),
 # with the SMSC answering at once and with 20 ms response latency. The
 # clock runs from otapd's start to the SMSC's last answer (connect and bind
-# included). Also prints the SMSC's own CPU time, to tell whether it was
+# included), and the steady rate between the SMSC's first and last answer
+# (its clock). Also prints the SMSC's own CPU time, to tell whether it was
 # the bottleneck.
 # Usage: bench/smpp.sh [JOBS]
 set -euo pipefail
@@ -48,9 +49,15 @@ CONF
 	cpu=$(awk '{ printf "%.2f", ($14 + $15) / '"$(getconf CLK_TCK)"' }' "/proc/$smsc/stat")
 	kill -TERM "$otapd"; wait "$otapd" || true
 	kill -TERM "$smsc"; wait "$smsc" 2>/dev/null || true
+	# Steady state: from the SMSC's first answer to its last, by its clock.
+	local steady
+	steady=$(python3 -c 'import json, sys
+t = [json.loads(l)["t_ms"] for l in open(sys.argv[1]) if "\"submit\"" in l]
+print("%.0f" % ((len(t) - 1) * 1000.0 / max(1, t[-1] - t[0])))' "$dir/smsc.jsonl")
 	awk -v jobs="$JOBS" -v a="$start" -v b="$end" -v w="$window" -v l="$latency" -v cpu="$cpu" \
-		'BEGIN { printf "window %3d  latency %2d ms  %6d SMS  %6.2f s  %7.0f SMS/s  (SMSC CPU %.2f s)\n",
-			 w, l, jobs, b - a, jobs / (b - a), cpu }'
+		-v steady="$steady" \
+		'BEGIN { printf "window %3d  latency %2d ms  %6d SMS  %6.2f s  %7.0f SMS/s  steady %6d SMS/s  (SMSC CPU %.2f s)\n",
+			 w, l, jobs, b - a, jobs / (b - a), steady, cpu }'
 }
 
 echo "jobs: $JOBS per run, 1 SM each, no receipts, one transceiver bind; $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

@@ -196,6 +196,8 @@ struct run {
 	char why[ERRBUF_MAX];           /* why the session ended */
 };
 
+static void refill(struct smpp_link *l, const struct run *r, int64_t now);
+
 /* Handles the events of c. Returns false when its session is over. */
 static bool conn_events(struct smpp_link *l, struct smpp_conn *c, int64_t now, struct run *r)
 {
@@ -207,6 +209,10 @@ static bool conn_events(struct smpp_link *l, struct smpp_conn *c, int64_t now, s
 			break;
 		case SMPP_EV_SUBMIT_RESP:
 			smpp_send_answered(l, ev.tag, ev.status, ev.text, now);
+			/* The freed slot is filled and sent before the next answer
+			 * is recorded: the window stays full while the store
+			 * works through a burst of answers. */
+			refill(l, r, now);
 			break;
 		case SMPP_EV_DELIVER:
 			smpp_session_ack(&c->session, ev.seq, smpp_send_delivered(l, &ev.msg));
@@ -245,6 +251,16 @@ static void fill_window(struct smpp_link *l, int64_t now)
 		    !smpp_send_claim(l, now))
 			return;
 	}
+}
+
+static void refill(struct smpp_link *l, const struct run *r, int64_t now)
+{
+	struct errbuf err;
+	if (r->unbinding || !all_bound(l) || stopping(l))
+		return;
+	fill_window(l, now);
+	if (conn_flush(&l->conn[0], &err) < 0)
+		smpp_session_lost(&l->conn[0].session, err.msg);
 }
 
 /* The moment the loop has something to do without input. */

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -528,6 +529,10 @@ static void accept_conn(int lfd)
 		return;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* Answers are small and go one by one: Nagle would hold each back
+	 * until the ESME acknowledged the previous one. */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	for (int i = 0; i < MAX_CONNS; i++) {
 		if (conns[i].fd < 0) {
 			conns[i].fd = fd;
