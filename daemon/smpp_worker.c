@@ -274,10 +274,11 @@ static int64_t next_deadline(struct smpp_link *l, const struct run *r, int64_t n
 		return min64(until, r->unbind_deadline);
 	if (sendjob_holding(&w->send))
 		return min64(until, w->send.held_due);
-	if (!all_bound(l))
+	/* A full window waits for an answer (the socket), whatever is due. */
+	if (!all_bound(l) || !smpp_session_can_submit(&l->conn[0].session))
 		return until;
 	until = min64(until, smpp_send_next_due(l, now));
-	if (smpp_session_can_submit(&l->conn[0].session) && !smpp_jobs_full(&l->jobs))
+	if (!smpp_jobs_full(&l->jobs))
 		until = min64(until, max64(queue_watch_next(&w->watch),
 					   max64(l->throttle_until, l->next_send)));
 	return until;
@@ -347,7 +348,7 @@ static bool step(struct smpp_link *l, struct run *r)
 		return false;
 	}
 	if (all_bound(l)) {
-		r->was_bound |= !l->rebind;
+		r->was_bound = true;
 		l->lost_at = 0;
 		if (sendjob_holding(&w->send) && now >= w->send.held_due)
 			sendjob_retry_held(&w->send, now);
