@@ -101,9 +101,9 @@ static void record_failure(struct smpp_link *l, const struct smpp_job *j,
 	case VERDICT_RETRY: {
 		int done = j->unit.attempts + 1;
 		double r = (double)rand_r(&l->w->send.rand_state) / ((double)RAND_MAX + 1.0);
-		int64_t delay = policy_backoff_ms(l->w->daemon->cfg->retry.backoff_initial_ms,
-						  l->w->daemon->cfg->retry.backoff_max_ms, done,
-						  dec->long_backoff, r);
+		const struct cfg_retry *retry = &l->w->send.cfg->retry;
+		int64_t delay = policy_backoff_ms(retry->backoff_initial_ms, retry->backoff_max_ms,
+						  done, dec->long_backoff, r);
 		record(l, j, OUTCOME_RETRY, &o, NULL, true, o.finished_at + delay, delay);
 		break;
 	}
@@ -129,7 +129,10 @@ static void fail_now(struct smpp_link *l, const struct smpp_job *j, const char *
 static int build(struct smpp_link *l, const struct job *job, const struct smpp_job *shell,
 		 struct otap_message *msg, struct smpp_message *proto)
 {
-	const struct cfg *cfg = l->w->daemon->cfg;
+	const struct cfg *cfg = l->w->send.cfg;    /* the newest the link took */
+	const struct cfg_smpp *a = &l->w->cfg->smpp;
+	struct smpp_source source = { .addr = a->source_addr ? a->source_addr : "",
+				      .ton = (uint8_t)a->source_ton, .npi = (uint8_t)a->source_npi };
 	struct errbuf err;
 	struct otap_job_profile jp;
 	const struct otap_profile *profile = cfg_profile(cfg, job->profile);
@@ -147,7 +150,7 @@ static int build(struct smpp_link *l, const struct job *job, const struct smpp_j
 	}
 	if (otap_build(&jp.profile, job->action, jp.notify_url[0] ? jp.notify_url : NULL, msg,
 		       &err) < 0 ||
-	    smpp_message_for(&jp.profile, job->msisdn, &l->source, proto, &err) < 0) {
+	    smpp_message_for(&jp.profile, job->msisdn, &source, proto, &err) < 0) {
 		errbuf_prefix(&err, "cannot build the message");
 		fail_now(l, shell, err.msg);
 		return -1;
@@ -263,7 +266,7 @@ void smpp_send_answered(struct smpp_link *l, uint64_t tag, uint32_t status,
 	}
 	if (status == 0) {
 		accepted(l);
-		if (smpp_job_acked(j, message_id, now, l->w->daemon->cfg->split_delay_ms)) {
+		if (smpp_job_acked(j, message_id, now, l->w->send.cfg->split_delay_ms)) {
 			record_sent(l, j);
 			smpp_jobs_remove(&l->jobs, j);
 		} else {

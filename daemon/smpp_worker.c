@@ -37,14 +37,10 @@ struct smpp_link *smpp_link_new(struct worker *w)
 	struct smpp_link *l = calloc(1, sizeof *l);
 	if (!l)
 		return NULL;
-	const struct cfg_smpp *a = &w->cfg->smpp;
 	l->w = w;
-	l->conn_count = a->bind == CFG_SMPP_TRANSCEIVER ? 1 : 2;
+	l->conn_count = w->cfg->smpp.bind == CFG_SMPP_TRANSCEIVER ? 1 : 2;
 	for (size_t i = 0; i < 2; i++)
 		l->conn[i].fd = -1;
-	l->source = (struct smpp_source){ .addr = a->source_addr ? a->source_addr : "",
-					  .ton = (uint8_t)a->source_ton,
-					  .npi = (uint8_t)a->source_npi };
 	l->throttle_ms = 100;
 	smpp_jobs_init(&l->jobs);
 	return l;
@@ -60,9 +56,10 @@ static const char *link_name(const struct smpp_link *l)
 	return l->w->cfg->name;
 }
 
+/* Shutdown, or a reload that removed or changed the link. */
 static bool stopping(const struct smpp_link *l)
 {
-	return stop_requested(l->w->daemon);
+	return halt_requested(&l->w->halt);
 }
 
 /* The debug trace of every PDU, the bind password masked (smpp_trace). */
@@ -300,7 +297,7 @@ static bool wait_io(struct smpp_link *l, int64_t until)
 	}
 	/* Once stopping, the wake-up stays readable: only the sockets count. */
 	if (!stopping(l))
-		pfd[n++] = (struct pollfd){ .fd = l->w->daemon->wake_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = l->w->halt.fd, .events = POLLIN };
 	int64_t now = clock_mono_ms();
 	int timeout = until <= now ? 0 : (int)min64(until - now, 60000);
 	if (poll(pfd, n, timeout) < 0 && errno != EINTR)
@@ -329,6 +326,9 @@ static bool step(struct smpp_link *l, struct run *r)
 {
 	struct worker *w = l->w;
 	int64_t now = clock_mono_ms();
+	/* Between turns nothing points into the config: a reload that keeps
+	 * the link as it is (rates, profiles, retry) is taken here. */
+	worker_adopt_config(w);
 	for (size_t i = 0; i < l->conn_count; i++) {
 		if (!conn_events(l, &l->conn[i], now, r))
 			return false;
@@ -412,7 +412,7 @@ static bool nap_until(struct smpp_link *l, int64_t until)
 		health_flush(&l->w->health, now);
 		if (now >= until)
 			return true;
-		if (!stop_sleep_until(l->w->daemon, min64(until, health_next_due(&l->w->health))))
+		if (!halt_sleep_until(&l->w->halt, min64(until, health_next_due(&l->w->health))))
 			return false;
 	}
 }
@@ -433,6 +433,7 @@ void *smpp_worker_main(void *arg)
 	struct smpp_link *l = w->smpp;
 	int64_t delay = RECONNECT_MIN_MS;
 	while (!stopping(l)) {
+		worker_adopt_config(w);
 		worker_commit_held(w);
 		give_back_if_down_long(l);
 		if (stopping(l))
@@ -446,8 +447,9 @@ void *smpp_worker_main(void *arg)
 		log_info("smpp %s: binding again in %llds", link_name(l), (long long)(delay / 1000));
 		nap_until(l, clock_mono_ms() + delay);
 	}
-	smpp_send_requeue_all(l, "interrupted", "otapd stopped between parts; all parts will be "
-			      "resent");
+	smpp_send_requeue_all(l, "interrupted", w->retired ?
+			      "SMPP link removed or changed by a reload between parts; all parts "
+			      "will be resent" : "otapd stopped between parts; all parts will be resent");
 	worker_drain_held(w);
 	return NULL;
 }

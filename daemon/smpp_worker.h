@@ -27,7 +27,6 @@ struct smpp_link {
 	struct smpp_conn conn[2];       /* [0] transceiver or transmitter, [1] receiver */
 	size_t conn_count;
 	struct smpp_jobs jobs;          /* open jobs, kept across a reconnect */
-	struct smpp_source source;
 	int64_t throttle_until;         /* monotonic: no submit before (SMSC throttling) */
 	int64_t throttle_ms;            /* the next throttle pause (doubles, halves) */
 	int64_t next_send;              /* monotonic: max_rate spacing */
