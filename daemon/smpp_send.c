@@ -198,9 +198,11 @@ bool smpp_send_next(struct smpp_link *l, struct smpp_conn *conn, int64_t now)
 	struct smpp_message m;
 	smpp_job_message(j, &m);
 	if (smpp_session_submit(&conn->session, &m, smpp_tag(j->unit.id, j->next), now, &err) < 0) {
-		/* The fields were checked when the job was built: a bug. */
-		fail_now(l, j, err.msg);
-		smpp_jobs_remove(&l->jobs, j);
+		/* The fields were checked when the job was built: the output is
+		 * full, the SMSC does not read. The link starts again; the part
+		 * waits for the next bind. */
+		log_warnx("smpp %s: job %lld: %s", link_name(l), (long long)j->unit.id, err.msg);
+		smpp_session_lost(&conn->session, "the SMSC does not read what otapd sends");
 		return false;
 	}
 	smpp_job_submitted(j);

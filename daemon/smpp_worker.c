@@ -141,16 +141,18 @@ static int conn_flush(struct smpp_conn *c, struct errbuf *err)
 	return 0;
 }
 
-/* Reads what the socket has now into the session. Returns 0, or -1 when
- * the SMSC closed the connection or it failed. */
+/* Reads what the socket has now into the session, as much as the session
+ * has room for (a burst of receipts waits in the socket until the events
+ * before it are pulled). Returns 0, or -1 when the SMSC closed the
+ * connection or it failed. */
 static int conn_read(struct smpp_conn *c, int64_t now, struct errbuf *err)
 {
 	uint8_t buf[16384];
-	for (;;) {
-		ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+	size_t room;
+	while ((room = smpp_session_room(&c->session)) > 0) {
+		ssize_t n = recv(c->fd, buf, room < sizeof buf ? room : sizeof buf, MSG_DONTWAIT);
 		if (n > 0) {
-			if (smpp_session_feed(&c->session, buf, (size_t)n, now) < 0)
-				return errbuf_set(err, "the SMSC sends more than otapd can buffer");
+			(void)smpp_session_feed(&c->session, buf, (size_t)n, now);
 			continue;
 		}
 		if (n == 0)
@@ -161,6 +163,7 @@ static int conn_read(struct smpp_conn *c, int64_t now, struct errbuf *err)
 			return 0;
 		return errbuf_set(err, "read: %s", strerror(errno));
 	}
+	return 0;
 }
 
 /* ---- health ---- */

@@ -74,6 +74,11 @@ void smpp_session_wipe(struct smpp_session *s)
 	explicit_bzero(s->cfg.bind.password, sizeof s->cfg.bind.password);
 }
 
+size_t smpp_session_room(const struct smpp_session *s)
+{
+	return sizeof s->in - s->in_len;
+}
+
 int smpp_session_feed(struct smpp_session *s, const uint8_t *bytes, size_t n, int64_t now)
 {
 	if (n > sizeof s->in - s->in_len)

@@ -92,6 +92,10 @@ int smpp_session_start(struct smpp_session *s, const struct smpp_session_config 
 /* Zeroes the session's copy of the password. */
 void smpp_session_wipe(struct smpp_session *s);
 
+/* How many bytes smpp_session_feed takes now: read no more than this from
+ * the socket (the rest waits there until the events are pulled). */
+size_t smpp_session_room(const struct smpp_session *s);
+
 /* Takes n bytes read from the socket. Returns 0, or -1 when the input
  * buffer would overflow (the peer is not reading our responses: close). */
 int smpp_session_feed(struct smpp_session *s, const uint8_t *bytes, size_t n, int64_t now);
