@@ -9,7 +9,9 @@ PKGS=(build-essential cmake pkg-config libserialport-dev libsqlite3-dev libconfi
       libsystemd-dev          # sd_notify: Type=notify readiness and the watchdog
       curl openssl python3    # the notify listener's e2e tests (HTTPS, a second client address)
       groff-base man-db       # the install test formats the man pages; verify looks them up
-      systemd)                # systemd-analyze verify/security of the installed unit
+      systemd                 # systemd-analyze verify/security of the installed unit
+      libpq-dev               # the store's PostgreSQL engine (database = "postgresql://...")
+      postgresql)             # its tests: a throw-away cluster (tests/pg_cluster.sh: initdb, pg_ctl)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

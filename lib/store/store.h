@@ -139,10 +139,25 @@ bool job_state_final(enum job_state state, bool confirmation_expected);
 
 /* Opens the store at location: a file path selects SQLite (the file is
  * created with mode 0600 if needed, WAL, busy timeout and foreign keys
- * enabled, pending migrations applied). Returns 0 and sets *out, or -1
+ * enabled, pending migrations applied); postgresql://USER@HOST:PORT/DBNAME
+ * (libpq's URI form; no password in it) selects PostgreSQL, shared by
+ * several otapd instances (pending migrations of schema/pg/ applied). The
+ * password comes from store_set_password, else from libpq's PGPASSFILE or
+ * ~/.pgpass. Returns 0 and sets *out, or -1
  * with a reason naming the location (*out NULL). Safe to call from several
  * threads or processes at once on the same location. */
 int store_open(const char *location, struct store **out, struct errbuf *err);
+/* Whether location names a PostgreSQL database (postgresql:// or
+ * postgres://): a queue that several otapd instances may share, so no
+ * single-instance lock file applies. */
+bool store_location_is_shared(const char *location);
+/* Process-wide settings for PostgreSQL locations, made once before the
+ * first store_open (before threads start): the password (copied; NULL
+ * forgets it and wipes the copy) and this instance's name (jobs.claimed_by
+ * of its claims; NULL or "" = hostname:pid; at most STORE_NAME_MAX - 1
+ * printable characters). SQLite ignores both. Return 0 or -1. */
+int store_set_password(const char *password, struct errbuf *err);
+int store_set_instance(const char *instance, struct errbuf *err);
 /* Closes the connection; NULL is a no-op. Cannot fail (a failure is logged). */
 void store_close(struct store *s);
 /* Current schema version, or -1 when it cannot be read. */
@@ -152,6 +167,14 @@ int store_schema_version(struct store *s);
  * this one; cheap enough to ask several times a second (no table is
  * read). Returns 0 with *out set, or -1. */
 int store_data_version(struct store *s, int64_t *out, struct errbuf *err);
+/* A descriptor that becomes readable when another connection may have made
+ * work due (an enqueue, a retry, a resumed rollout, an opened wave), for
+ * an idle worker's poll(): PostgreSQL's connection socket, LISTENing for
+ * the store's wake-up NOTIFY; -1 when the engine has none (SQLite: look at
+ * store_data_version every so often instead). After it became readable,
+ * store_data_version reads what arrived (and moves). Borrowed: valid until
+ * store_close; do not read from it or close it. */
+int store_wake_fd(struct store *s);
 /* How long a call on this connection waits for another connection's write
  * lock before it fails (-1, "database is locked"): ms > 0, or 0 for the
  * default (10 s; the environment variable OTAP_BUSY_TIMEOUT_MS, a test
@@ -190,6 +213,14 @@ int store_enqueue(struct store *s, const struct job_new *job, int64_t now, int64
  * claim looks read-only first and takes no write lock. */
 int store_claim(struct store *s, const char *modem, int64_t now, struct job *out,
 		struct errbuf *err);
+
+/* Keeps job id, in sending, leased to this instance until now plus the
+ * engine's lease (PostgreSQL: 30 s); the worker calls it while a send is in
+ * flight. A job whose lease ran out is taken back by any instance
+ * (store_recover_interrupted) with an 'interrupted' attempt. SQLite has no
+ * leases (one otapd per database, its lock file): a no-op there. Returns 0,
+ * or -1 (the job is no longer sending on this instance: it was taken back). */
+int store_renew_lease(struct store *s, int64_t id, int64_t now, struct errbuf *err);
 
 /* sending -> sent, attempts+1, a 'sent' attempt row, sent_at = o->finished_at
  * (the confirmation timeout counts from there), any earlier delivery report

@@ -1,0 +1,383 @@
+/* pg_open.c - the PostgreSQL engine: the location and the password,
+ * connecting, applying the migrations compiled in from schema/pg/, lock
+ * timeouts, wake-ups (LISTEN), and the operations table. */
+#include "pg_engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "schema.h"
+
+/* Long enough to ride out another instance's burst of claims, short
+ * enough that a stuck lock is reported, not hidden (as SQLite's). */
+#define BUSY_TIMEOUT_KNOB_MAX 600000
+#define LOCATION_MAX 1024
+/* pg_advisory_xact_lock key serialising migrations of concurrent openers
+ * ("otap" and 1). */
+#define PG_LOCK_MIGRATE 0x6f74617001LL
+
+extern const struct store_ops pg_store_ops;
+
+/* Process-wide: set before the first open (store_set_password,
+ * store_set_instance), read by every connection. */
+static char *pg_password;
+static char pg_instance[STORE_NAME_MAX];
+
+int store_set_password(const char *password, struct errbuf *err)
+{
+	if (pg_password) {
+		explicit_bzero(pg_password, strlen(pg_password));
+		free(pg_password);
+		pg_password = NULL;
+	}
+	if (password && !(pg_password = strdup(password)))
+		return errbuf_set(err, "database password: out of memory");
+	return 0;
+}
+
+int store_set_instance(const char *instance, struct errbuf *err)
+{
+	if (!instance || !*instance) {
+		pg_instance[0] = '\0';
+		return 0;
+	}
+	size_t n = strlen(instance);
+	if (n >= sizeof pg_instance)
+		return errbuf_set(err, "instance name is %zu characters long (at most %zu)", n,
+				  sizeof pg_instance - 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)instance[i];
+		if (c < 0x21 || c == 0x7f)
+			return errbuf_set(err, "instance name has byte 0x%02x (expected printable "
+					  "characters without spaces)", c);
+	}
+	memcpy(pg_instance, instance, n + 1);
+	return 0;
+}
+
+/* The configured instance name, else hostname:pid. */
+static void instance_name(char *out, size_t cap)
+{
+	if (pg_instance[0]) {
+		snprintf(out, cap, "%s", pg_instance);
+		return;
+	}
+	char host[64] = "";
+	if (gethostname(host, sizeof host - 1) < 0 || !host[0])
+		snprintf(host, sizeof host, "localhost");
+	snprintf(out, cap, "%.40s:%ld", host, (long)getpid());
+}
+
+/* postgresql://USER@HOST:PORT/DBNAME (libpq's URI, query parameters
+ * allowed). A password in it is refused: the location is logged and shown
+ * in messages, the password must come from database_password_file or
+ * libpq's PGPASSFILE. */
+static int check_location(const char *loc, struct errbuf *err)
+{
+	size_t n = strnlen(loc, LOCATION_MAX + 1);
+	if (n > LOCATION_MAX)
+		return errbuf_set(err, "database location is longer than %d bytes", LOCATION_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)loc[i];
+		if (c < 0x21 || c == 0x7f)
+			return errbuf_set(err, "database location has byte 0x%02x (expected "
+					  "postgresql://USER@HOST:PORT/DBNAME)", c);
+	}
+	const char *rest = strstr(loc, "://") + 3;
+	const char *at = strchr(rest, '@');
+	const char *slash = strchr(rest, '/');
+	if (at && (!slash || at < slash) && memchr(rest, ':', (size_t)(at - rest)))
+		return errbuf_set(err, "database location carries a password (put it in "
+				  "database_password_file or a PGPASSFILE instead: the location is "
+				  "shown in logs)");
+	if (strstr(loc, "password="))
+		return errbuf_set(err, "database location carries a password parameter (put it "
+				  "in database_password_file or a PGPASSFILE instead)");
+	return 0;
+}
+
+/* NOTICEs (CREATE ... IF NOT EXISTS) go to the debug log, not stderr. */
+static void notice_to_log(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("postgresql: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+/* OTAP_BUSY_TIMEOUT_MS (1-600000), as for SQLite, else PG_LOCK_TIMEOUT_MS. */
+static int default_lock_timeout(void)
+{
+	const char *knob = getenv("OTAP_BUSY_TIMEOUT_MS");
+	if (!knob || !*knob)
+		return PG_LOCK_TIMEOUT_MS;
+	char *end;
+	long v = strtol(knob, &end, 10);
+	return *end || v < 1 || v > BUSY_TIMEOUT_KNOB_MAX ? PG_LOCK_TIMEOUT_MS : (int)v;
+}
+
+static int set_lock_timeout(struct pg_store *s, int64_t ms, struct errbuf *err)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "SET lock_timeout = %lld", (long long)ms);
+	return pg_run(s, sql, NULL, "setting the lock timeout", err) < 0 ? -1 : 0;
+}
+
+static int latest_version(void)
+{
+	return pg_schema_migration_count > 0
+		       ? pg_schema_migrations[pg_schema_migration_count - 1].version : 0;
+}
+
+/* The version table, read under the migration lock. */
+static int read_version(struct pg_store *s, int *out, struct errbuf *err)
+{
+	int64_t v;
+	if (pg_int(s, "SELECT max(version) FROM otap_schema", NULL, 0, &v,
+		   "reading the schema version", err) < 0)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int run_migration(struct pg_store *s, const struct schema_migration *m, struct errbuf *err)
+{
+	/* PQexec: a migration is several statements (no parameters). */
+	PGresult *res = PQexec(s->conn, m->sql);
+	ExecStatusType st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+		char doing[96];
+		snprintf(doing, sizeof doing, "applying schema migration pg/%s", m->name);
+		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		errbuf_set(err, "%s: %s", doing, msg ? msg : "unknown error");
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	struct pg_params p = { 0 };
+	pg_param_int(&p, m->version);
+	if (pg_run(s, "INSERT INTO otap_schema (version) VALUES ($1)", &p,
+		   "recording the schema version", err) < 0)
+		return -1;
+	log_info("store: applied schema migration pg/%s", m->name);
+	return 0;
+}
+
+/* All pending migrations in one transaction (PostgreSQL's DDL is
+ * transactional), under an advisory lock so that instances starting
+ * together apply each once. */
+static int migrate(struct pg_store *s, struct errbuf *err)
+{
+	struct pg_tx t;
+	int version;
+	struct pg_params p = { 0 };
+	pg_param_int(&p, PG_LOCK_MIGRATE);
+	if (pg_tx_begin(&t, s, "starting the schema migrations", err) < 0)
+		return -1;
+	if (pg_run(s, "SELECT pg_advisory_xact_lock($1)", &p, "waiting for other migrations",
+		   err) < 0 ||
+	    pg_run(s, "CREATE TABLE IF NOT EXISTS otap_schema (version INTEGER NOT NULL)", NULL,
+		   "creating the schema version table", err) < 0 ||
+	    read_version(s, &version, err) < 0)
+		goto fail;
+	if (version > latest_version()) {
+		errbuf_set(err, "database schema version %d is newer than this otapd (max %d)",
+			   version, latest_version());
+		goto fail;
+	}
+	for (int i = 0; i < pg_schema_migration_count; i++) {
+		if (pg_schema_migrations[i].version > version &&
+		    run_migration(s, &pg_schema_migrations[i], err) < 0)
+			goto fail;
+	}
+	if (pg_tx_commit(&t, "committing the schema migrations", err) < 0)
+		goto fail;
+	return 0;
+fail:
+	pg_tx_rollback(&t);
+	return -1;
+}
+
+/* Connects with the password given to store_set_password (if any: libpq
+ * then reads PGPASSFILE or ~/.pgpass itself). The password goes as a
+ * keyword, never into a string that is shown. */
+static PGconn *connect_to(const char *location)
+{
+	const char *keys[] = { "dbname", "application_name", "connect_timeout", "password", NULL };
+	const char *values[] = { location, "otapd", "10", pg_password, NULL };
+	if (!pg_password)
+		keys[3] = NULL;
+	return PQconnectdbParams(keys, values, 1);
+}
+
+static void pg_close(struct store *base)
+{
+	struct pg_store *s = pg_of(base);
+	PQfinish(s->conn);
+	free(s);
+}
+
+int pg_store_open(const char *location, struct store **out, struct errbuf *err)
+{
+	*out = NULL;
+	if (check_location(location, err) < 0)
+		return -1;
+	struct pg_store *s = calloc(1, sizeof *s);
+	if (!s)
+		return errbuf_set(err, "opening database %s: out of memory", location);
+	s->base.ops = &pg_store_ops;
+	instance_name(s->instance, sizeof s->instance);
+	s->conn = connect_to(location);
+	if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
+		if (s->conn)
+			pg_fail(s, "connecting", err);
+		else
+			errbuf_set(err, "connecting: out of memory");
+		errbuf_prefix(err, "database %s", location);
+		pg_close(&s->base);
+		return -1;
+	}
+	PQsetNoticeProcessor(s->conn, notice_to_log, NULL);
+	if (set_lock_timeout(s, default_lock_timeout(), err) < 0 || migrate(s, err) < 0) {
+		errbuf_prefix(err, "database %s", location);
+		pg_close(&s->base);
+		return -1;
+	}
+	*out = &s->base;
+	return 0;
+}
+
+int pg_schema_version(struct store *base)
+{
+	int version;
+	return read_version(pg_of(base), &version, NULL) < 0 ? -1 : version;
+}
+
+/* LISTEN once per connection, on first use: a connection that never
+ * waits for work (otapctl, the HTTP listener) must not collect
+ * notifications it never reads. */
+static int listen_once(struct pg_store *s, struct errbuf *err)
+{
+	if (s->listening)
+		return 0;
+	if (pg_run(s, "LISTEN " PG_WAKE_CHANNEL, NULL, "listening for new work", err) < 0)
+		return -1;
+	s->listening = true;
+	return 0;
+}
+
+/* The number of wake-up notifications received: it moves when another
+ * connection committed an enqueue, a retry, a resumed rollout or an
+ * opened wave (the changes that can make work due sooner; a finished
+ * try never does). Reading it consumes what arrived on the socket. */
+int pg_data_version(struct store *base, int64_t *out, struct errbuf *err)
+{
+	struct pg_store *s = pg_of(base);
+	if (listen_once(s, err) < 0)
+		return -1;
+	if (!PQconsumeInput(s->conn))
+		return pg_fail(s, "reading wake-ups", err);
+	PGnotify *n;
+	while ((n = PQnotifies(s->conn)) != NULL) {
+		s->wakeups++;
+		PQfreemem(n);
+	}
+	*out = s->wakeups;
+	return 0;
+}
+
+/* The connection's socket, LISTENing: readable when a notification came
+ * (or the server closed the connection). */
+int pg_wake_fd(struct store *base)
+{
+	struct pg_store *s = pg_of(base);
+	struct errbuf err;
+	if (listen_once(s, &err) < 0) {
+		log_errorx("store: %s", err.msg);
+		return -1;
+	}
+	return PQsocket(s->conn);
+}
+
+void pg_set_busy_timeout(struct store *base, int ms)
+{
+	struct errbuf err;
+	if (set_lock_timeout(pg_of(base), ms > 0 ? ms : default_lock_timeout(), &err) < 0)
+		log_errorx("store: %s", err.msg);
+}
+
+/* PostgreSQL has no busy handler to call back while waiting: the wait is
+ * bounded by lock_timeout = the limit, and no note is given. */
+int pg_set_lock_wait(struct store *base, const struct store_lock_wait *w, struct errbuf *err)
+{
+	return set_lock_timeout(pg_of(base), w->limit_ms > 0 ? w->limit_ms : default_lock_timeout(),
+				err);
+}
+
+/* One line per member: the engine's files are written by several hands. */
+const struct store_ops pg_store_ops = {
+	.name = "postgresql",
+	.close = pg_close,
+	.schema_version = pg_schema_version,
+	.data_version = pg_data_version,
+	.wake_fd = pg_wake_fd,
+	.set_busy_timeout = pg_set_busy_timeout,
+	.set_lock_wait = pg_set_lock_wait,
+	.enqueue = pg_enqueue,
+	.claim = pg_claim,
+	.renew_lease = pg_renew_lease,
+	.mark_sent = pg_mark_sent,
+	.record_part = pg_record_part,
+	.retry_later = pg_retry_later,
+	.mark_failed = pg_mark_failed,
+	.cancel = pg_cancel,
+	.retry_failed = pg_retry_failed,
+	.retry_job = pg_retry_job,
+	.expire = pg_expire,
+	.recover_interrupted = pg_recover_interrupted,
+	.job_token = pg_job_token,
+	.get = pg_get,
+	.list = pg_list,
+	.attempts = pg_attempts,
+	.count_by_state = pg_count_by_state,
+	.next_due = pg_next_due,
+	.apply_notification = pg_apply_notification,
+	.apply_status_report = pg_apply_status_report,
+	.apply_deferred = pg_apply_deferred,
+	.apply_unconfirmed = pg_apply_unconfirmed,
+	.set_imei = pg_set_imei,
+	.job_info = pg_job_info,
+	.import_begin = pg_import_begin,
+	.import_add = pg_import_add,
+	.import_commit = pg_import_commit,
+	.import_abort = pg_import_abort,
+	.check_begin = pg_check_begin,
+	.check_add = pg_check_add,
+	.check_repeats = pg_check_repeats,
+	.check_is_repeat = pg_check_is_repeat,
+	.check_end = pg_check_end,
+	.rollout_get = pg_rollout_get,
+	.rollout_list = pg_rollout_list,
+	.job_meta = pg_job_meta,
+	.rollout_counts = pg_rollout_counts,
+	.rollout_reasons = pg_rollout_reasons,
+	.rollout_wave_busy = pg_rollout_wave_busy,
+	.rollout_pause = pg_rollout_pause,
+	.rollout_resume = pg_rollout_resume,
+	.rollout_cancel = pg_rollout_cancel,
+	.rollout_set_gate = pg_rollout_set_gate,
+	.rollout_release = pg_rollout_release,
+	.rollout_parked = pg_rollout_parked,
+	.rollout_advance = pg_rollout_advance,
+	.download_job = pg_download_job,
+	.record_download = pg_record_download,
+	.events = pg_events,
+	.rollout_funnel = pg_rollout_funnel,
+	.modem_update = pg_modem_update,
+	.modem_list = pg_modem_list,
+	.purge = pg_purge,
+	.audit_add = pg_audit_add,
+	.audit_list = pg_audit_list,
+	.metrics_read = pg_metrics_read,
+};
