@@ -248,6 +248,12 @@ int pg_store_open(const char *location, struct store **out, struct errbuf *err)
 	return 0;
 }
 
+/* Borrowed: owned by s, valid until store_close. */
+PGconn *store_pg_conn(struct store *s)
+{
+	return s && s->ops == &pg_store_ops ? pg_of(s)->conn : NULL;
+}
+
 int pg_schema_version(struct store *base)
 {
 	int version;

@@ -298,9 +298,9 @@ static int sqlite_wake_fd(struct store *base)
 
 /* One otapd per SQLite database (its lock file): no other instance can
  * take a job from it, so there is no lease to renew. */
-static int sqlite_renew_lease(struct store *base, int64_t id, int64_t now, struct errbuf *err)
+static int sqlite_renew_lease(struct store *base, int64_t now, int64_t *count, struct errbuf *err)
 {
-	(void)base, (void)id, (void)now, (void)err;
+	(void)base, (void)now, (void)count, (void)err;
 	return 0;
 }
 

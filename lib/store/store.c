@@ -241,9 +241,11 @@ int store_claim(struct store *s, const char *modem, int64_t now, struct job *out
 	return s->ops->claim(s, modem, now, out, err);
 }
 
-int store_renew_lease(struct store *s, int64_t id, int64_t now, struct errbuf *err)
+int store_renew_leases(struct store *s, int64_t now, int64_t *count, struct errbuf *err)
 {
-	return s->ops->renew_lease(s, id, now, err);
+	if (count)
+		*count = 0;
+	return s->ops->renew_lease(s, now, count, err);
 }
 
 int store_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,

@@ -43,7 +43,7 @@ struct store_ops {
 		       struct errbuf *err);
 	int (*claim)(struct store *s, const char *modem, int64_t now, struct job *out,
 		     struct errbuf *err);
-	int (*renew_lease)(struct store *s, int64_t id, int64_t now, struct errbuf *err);
+	int (*renew_lease)(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
 	int (*mark_sent)(struct store *s, int64_t id, const struct job_outcome *o,
 			 const struct sent_parts *parts, struct errbuf *err);
 	int (*record_part)(struct store *s, int64_t id, const char *modem, int mr, int part,
