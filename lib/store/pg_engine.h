@@ -57,6 +57,7 @@ struct pg_store {
 					 * jobs.claimed_by of its claims */
 	bool listening;                 /* LISTEN PG_WAKE_CHANNEL was sent */
 	int64_t wakeups;                /* notifications received: the data version */
+	bool leading;                   /* holds the scheduler's advisory lock */
 };
 
 static inline struct pg_store *pg_of(struct store *s)
@@ -188,6 +189,7 @@ int pg_insert_event(struct pg_store *s, int64_t job_id, enum event_kind kind, in
 int pg_schema_version(struct store *s);
 int pg_data_version(struct store *s, int64_t *out, struct errbuf *err);
 int pg_wake_fd(struct store *s);
+int pg_lead(struct store *s, struct errbuf *err);
 void pg_set_busy_timeout(struct store *s, int ms);
 int pg_set_lock_wait(struct store *s, const struct store_lock_wait *w, struct errbuf *err);
 

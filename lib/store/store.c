@@ -150,6 +150,11 @@ int store_data_version(struct store *s, int64_t *out, struct errbuf *err)
 	return s->ops->data_version(s, out, err);
 }
 
+int store_lead(struct store *s, struct errbuf *err)
+{
+	return s->ops->lead(s, err);
+}
+
 int store_wake_fd(struct store *s)
 {
 	return s->ops->wake_fd(s);

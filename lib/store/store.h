@@ -167,6 +167,16 @@ int store_schema_version(struct store *s);
  * this one; cheap enough to ask several times a second (no table is
  * read). Returns 0 with *out set, or -1. */
 int store_data_version(struct store *s, int64_t *out, struct errbuf *err);
+/* Whether this connection leads: the one scheduler (rollout ticks, the
+ * confirmation sweep, expiry, taking back dead instances' jobs) among the
+ * otapd instances sharing the store. PostgreSQL: a session advisory lock,
+ * tried on each call until held and kept while the connection lives; it
+ * goes with the connection when its process dies (at once) or its host
+ * vanishes (TCP keepalives: within about 15 s), and another instance's
+ * next call takes it. A broken connection is re-established here. SQLite:
+ * always 1 (one otapd per file, its lock file). Returns 1, 0 (another
+ * instance leads) or -1. */
+int store_lead(struct store *s, struct errbuf *err);
 /* A descriptor that becomes readable when another connection may have made
  * work due (an enqueue, a retry, a resumed rollout, an opened wave), for
  * an idle worker's poll(): PostgreSQL's connection socket, LISTENing for

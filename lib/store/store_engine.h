@@ -35,6 +35,7 @@ struct store_ops {
 	int (*schema_version)(struct store *s);
 	int (*data_version)(struct store *s, int64_t *out, struct errbuf *err);
 	int (*wake_fd)(struct store *s);
+	int (*lead)(struct store *s, struct errbuf *err);
 	void (*set_busy_timeout)(struct store *s, int ms);
 	int (*set_lock_wait)(struct store *s, const struct store_lock_wait *w, struct errbuf *err);
 
