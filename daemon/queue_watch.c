@@ -17,6 +17,7 @@ void queue_watch_init(struct queue_watch *qw, struct store *q, const char *modem
 	qw->version = -1;
 	qw->next_version = 0;
 	qw->due = 0;
+	qw->wake_fd = store_wake_fd(q);
 }
 
 void queue_watch_touch(struct queue_watch *qw)
@@ -43,7 +44,7 @@ static void look_at_version(struct queue_watch *qw, int64_t now)
 
 bool queue_watch_probe_now(struct queue_watch *qw, int64_t now)
 {
-	if (!qw->changed && now >= qw->next_version)
+	if (!qw->changed && qw->wake_fd < 0 && now >= qw->next_version)
 		look_at_version(qw, now);
 	return qw->changed || now >= qw->due;
 }
@@ -72,7 +73,15 @@ void queue_watch_found_nothing(struct queue_watch *qw, int64_t now, bool probe_f
 	qw->due = min64(max64(due, now + QUEUE_WATCH_VERSION_MS), now + QUEUE_WATCH_RESYNC_MS);
 }
 
+void queue_watch_woken(struct queue_watch *qw, int64_t now)
+{
+	if (qw->wake_fd >= 0)
+		look_at_version(qw, now);
+}
+
 int64_t queue_watch_next(const struct queue_watch *qw)
 {
-	return qw->changed ? 0 : min64(qw->due, qw->next_version);
+	if (qw->changed)
+		return 0;
+	return qw->wake_fd >= 0 ? qw->due : min64(qw->due, qw->next_version);
 }

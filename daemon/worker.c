@@ -137,13 +137,14 @@ static void idle_wait(struct worker *w, int64_t until)
 {
 	struct at_event ev;
 	struct errbuf err;
-	int rc = modem_poll(&w->modem, until, &ev, &err);
+	int rc = modem_poll_or(&w->modem, until, w->watch.wake_fd, &ev, &err);
 	if (rc < 0)
 		log_warnx("modem %s: %s", w->cfg->name, err.msg);
 	else if (rc > 0) {
 		struct sendjob_report r = sendjob_side_event(&w->send, &ev);
 		take_report(w, &r);
 	}
+	queue_watch_woken(&w->watch, clock_mono_ms());
 }
 
 /* The modem's health while it is connected: the breaker's say first, then

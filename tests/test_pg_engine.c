@@ -13,8 +13,12 @@
 #include <string.h>
 
 #include "schema.h"
+#include "pg_engine.h"
 #include "store.h"
+#include "store_rollouts.h"
 #include "testutil_store.h"
+
+#define T0 1700000000000LL      /* an arbitrary "now", ms since the epoch */
 
 struct fixture {
 	char location[640];
@@ -157,6 +161,137 @@ static void test_wake_up(void **state)
 	store_close(idle);
 }
 
+/* Opens location as otapd instance `name`. */
+static struct store *open_as(const char *location, const char *name)
+{
+	struct errbuf err = { "" };
+	assert_int_equal(store_set_instance(name, &err), 0);
+	struct store *s = open_ok(location);
+	assert_int_equal(store_set_instance(NULL, &err), 0);
+	return s;
+}
+
+static int64_t add_job(struct store *s, int64_t not_before)
+{
+	struct errbuf err = { "" };
+	struct job_new job = { .msisdn = "+491701234567", .profile = "p", .not_before = not_before,
+			       .max_attempts = 3 };
+	int64_t id;
+	if (store_enqueue(s, &job, not_before, &id, &err) < 0)
+		fail_msg("enqueue: %s", err.msg);
+	return id;
+}
+
+static struct job_outcome sent_outcome(void)
+{
+	return (struct job_outcome){ .modem = "m1", .started_at = T0, .finished_at = T0 + 10,
+				     .cms_error = -1, .mrs = "7" };
+}
+
+struct one_attempt {
+	int n;
+	struct attempt last;
+};
+
+static int keep_attempt(const struct attempt *a, void *arg)
+{
+	struct one_attempt *o = arg;
+	o->n++;
+	o->last = *a;
+	return 0;
+}
+
+/* An instance that stops renewing loses its jobs once the lease ran out:
+ * any instance takes them back with an 'interrupted' attempt naming it,
+ * and the late outcome of the first is refused. Renewed leases hold. */
+static void test_leases(void **state)
+{
+	struct fixture *f = *state;
+	struct store *a = open_as(f->location, "host-a"), *b = open_as(f->location, "host-b");
+	struct errbuf err = { "" };
+	struct job job;
+	int count = -1;
+	int64_t renewed = -1;
+	int64_t id = add_job(a, T0), kept = add_job(a, T0);
+	assert_int_equal(store_claim(a, "m1", T0, &job, &err), 1);
+	assert_int_equal(job.id, id);
+	assert_int_equal(store_claim(a, "m1", T0, &job, &err), 1);
+	assert_int_equal(job.id, kept);
+	assert_int_equal(test_sql_int(b, "SELECT count(*) FROM jobs WHERE claimed_by = 'host-a' "
+				      "AND state = 'sending'"), 2);
+	/* Within the lease: nothing to take back. */
+	assert_int_equal(store_recover_interrupted(b, T0 + PG_LEASE_MS - 1, &count, &err), 0);
+	assert_int_equal(count, 0);
+	/* host-a renews both, then one of them is finished normally. */
+	assert_int_equal(store_renew_leases(a, T0 + 20000, &renewed, &err), 0);
+	assert_int_equal(renewed, 2);
+	assert_int_equal(store_recover_interrupted(b, T0 + PG_LEASE_MS + 1, &count, &err), 0);
+	assert_int_equal(count, 0);
+	struct job_outcome o = sent_outcome();
+	assert_int_equal(store_mark_sent(a, kept, &o, NULL, &err), 0);
+	/* host-a stops renewing: its job comes back past the renewed lease. */
+	assert_int_equal(store_recover_interrupted(b, T0 + 20000 + PG_LEASE_MS + 1, &count, &err), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(store_get(b, id, &job, &err), 1);
+	assert_int_equal(job.state, JOB_QUEUED);
+	assert_int_equal(job.attempts, 0);
+	struct one_attempt h = { 0 };
+	assert_int_equal(store_attempts(b, id, keep_attempt, &h, &err), 0);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.last.result, "interrupted");
+	assert_non_null(strstr(h.last.detail, "host-a"));
+	/* host-b sends it; host-a's late outcome is refused. */
+	assert_int_equal(store_claim(b, "m2", T0 + 60000, &job, &err), 1);
+	assert_int_equal(job.id, id);
+	assert_int_equal(store_mark_sent(a, id, &o, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "host-b"));
+	o.modem = "m2";
+	assert_int_equal(store_mark_sent(b, id, &o, NULL, &err), 0);
+	assert_int_equal(store_get(b, kept, &job, &err), 1);
+	assert_int_equal(job.state, JOB_SENT);
+	store_close(b);
+	store_close(a);
+}
+
+/* A rate-limited rollout's spacing holds across instances: decided under
+ * the rollout row's lock in the claim's transaction. */
+static void test_rate_across_instances(void **state)
+{
+	struct fixture *f = *state;
+	struct store *a = open_as(f->location, "host-a"), *b = open_as(f->location, "host-b");
+	struct errbuf err = { "" };
+	/* 60 per minute: one claim per second. */
+	assert_int_equal(test_sql_exec(a, "INSERT INTO rollouts (name, profile, waves, start_at, "
+		"total_units, rate_per_min, created_at, updated_at) VALUES ('r', 'p', '100', 0, 10, "
+		"60, 0, 0)"), 0);
+	assert_int_equal(test_sql_exec(a, "INSERT INTO jobs (msisdn, profile, action, rollout, "
+		"wave, not_before, max_attempts, created_at, updated_at) SELECT '+4917000000' || i, "
+		"'p', 'install', 'r', 1, 0, 3, 0, 0 FROM generate_series(10, 19) i"), 0);
+	struct job job;
+	int claimed = 0;
+	for (int64_t t = T0; t < T0 + 3000; t += 250) {
+		claimed += store_claim(a, "m1", t, &job, &err) == 1;
+		claimed += store_claim(b, "m2", t, &job, &err) == 1;
+	}
+	assert_int_equal(claimed, 3);       /* T0, T0 + 1 s, T0 + 2 s */
+	int64_t next;
+	assert_int_equal(store_next_due(b, &next, &err), 0);
+	assert_int_equal(next, T0 + 3000);
+	store_close(b);
+	store_close(a);
+}
+
+static void test_refuses_newer_schema(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->location);
+	assert_int_equal(test_sql_exec(s, "INSERT INTO otap_schema (version) VALUES (999)"), 0);
+	store_close(s);
+	struct errbuf err = { "" };
+	assert_int_equal(store_open(f->location, &s, &err), -1);
+	assert_non_null(strstr(err.msg, "newer than this otapd"));
+}
+
 int main(void)
 {
 	if (!test_engine_pg())
@@ -169,6 +304,9 @@ int main(void)
 		cmocka_unit_test(test_password_in_location_refused),
 		cmocka_unit_test_setup_teardown(test_wrong_password_not_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wake_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate_across_instances, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,11 +8,15 @@
 #define OTAP_TESTUTIL_STORE_H
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "pg_engine.h"
+#include "sqlite_engine.h"
 
 #define TEST_SKIP 77    /* ctest's SKIP_RETURN_CODE */
 
@@ -91,5 +95,55 @@ static inline void test_store_drop(const char *location)
 	snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", at + strlen("search_path%3D"));
 	test_pg_exec(sql);
 }
+
+/* Runs sql (no parameters; SQL both engines read) on the store's own
+ * connection. Returns 0, or -1 when the database refused it. */
+static inline int test_sql_exec(struct store *q, const char *sql)
+{
+	if (store_sqlite_db(q))
+		return sqlite3_exec(store_sqlite_db(q), sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	PGresult *r = PQexec(store_pg_conn(q), sql);
+	int rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
+			 ? 0 : -1;
+	PQclear(r);
+	return rc;
+}
+
+/* The first column of the first row of sql, as an integer; fails the test
+ * when there is no row. */
+static inline int64_t test_sql_int(struct store *q, const char *sql)
+{
+	if (store_sqlite_db(q)) {
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_prepare_v2(store_sqlite_db(q), sql, -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		int64_t v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		return v;
+	}
+	PGresult *r = PQexec(store_pg_conn(q), sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+		fail_msg("%s: %s", sql, PQerrorMessage(store_pg_conn(q)));
+	int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+/* Whether the store's connection is inside a transaction. */
+static inline bool test_in_transaction(struct store *q)
+{
+	if (store_sqlite_db(q))
+		return !sqlite3_get_autocommit(store_sqlite_db(q));
+	return PQtransactionStatus(store_pg_conn(q)) != PQTRANS_IDLE;
+}
+
+/* Skips the current test under PostgreSQL (it is about SQLite's files,
+ * pragmas or locks), saying so in the output. */
+#define TEST_SQLITE_ONLY() do { \
+	if (test_engine_pg()) { \
+		print_message("SQLite-only test skipped under PostgreSQL\n"); \
+		skip(); \
+	} \
+} while (0)
 
 #endif

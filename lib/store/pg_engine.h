@@ -57,12 +57,17 @@ struct pg_store {
 					 * jobs.claimed_by of its claims */
 	bool listening;                 /* LISTEN PG_WAKE_CHANNEL was sent */
 	int64_t wakeups;                /* notifications received: the data version */
+	bool leading;                   /* holds the scheduler's advisory lock */
 };
 
 static inline struct pg_store *pg_of(struct store *s)
 {
 	return (struct pg_store *)s;
 }
+
+/* The connection of a PostgreSQL store, or NULL for another engine. For
+ * tests only (as store_sqlite_db). */
+PGconn *store_pg_conn(struct store *s);
 
 /* ---- parameters ---- */
 
@@ -166,10 +171,25 @@ int pg_insert_attempt(struct pg_store *s, int64_t job_id, int64_t started_at,
 		      int64_t finished_at, const char *modem, const char *result, int cms_error,
 		      const char *mrs, const char *detail, struct errbuf *err);
 
+/* The parts of a send (pg_jobs.c), as SQLite's sqlite_record_parts and
+ * sqlite_insert_part: in the caller's transaction. Return 0 or -1. */
+int pg_record_parts(struct pg_store *s, int64_t job_id, int send, const char *modem,
+		    const struct sent_parts *parts, int64_t now, struct errbuf *err);
+int pg_insert_part(struct pg_store *s, int64_t job_id, int send, const char *modem, int mr,
+		   int part, int count, int64_t now, struct errbuf *err);
+/* Inserts an event of job_id at `at` (client/imei/product/bytes/size from
+ * ev when not NULL; code < 0: none) and raises the job's furthest step to
+ * the event's, in the caller's transaction, as sqlite_insert_event.
+ * Returns 0 or -1 ("no such job"). Defined in pg_jobs.c (mark_sent needs
+ * it); the event operations of pg_events.c use it too. */
+int pg_insert_event(struct pg_store *s, int64_t job_id, enum event_kind kind, int64_t at,
+		    int code, const struct job_event *ev, struct errbuf *err);
+
 /* The operations, by file (pg_todo.c holds those not written yet). */
 int pg_schema_version(struct store *s);
 int pg_data_version(struct store *s, int64_t *out, struct errbuf *err);
 int pg_wake_fd(struct store *s);
+int pg_lead(struct store *s, struct errbuf *err);
 void pg_set_busy_timeout(struct store *s, int ms);
 int pg_set_lock_wait(struct store *s, const struct store_lock_wait *w, struct errbuf *err);
 
@@ -177,7 +197,7 @@ int pg_enqueue(struct store *s, const struct job_new *job, int64_t now, int64_t 
 	       struct errbuf *err);
 int pg_claim(struct store *s, const char *modem, int64_t now, struct job *out,
 	     struct errbuf *err);
-int pg_renew_lease(struct store *s, int64_t id, int64_t now, struct errbuf *err);
+int pg_renew_lease(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
 int pg_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,
 		 const struct sent_parts *parts, struct errbuf *err);
 int pg_record_part(struct store *s, int64_t id, const char *modem, int mr, int part, int count,

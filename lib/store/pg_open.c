@@ -18,6 +18,14 @@
 /* pg_advisory_xact_lock key serialising migrations of concurrent openers
  * ("otap" and 1). */
 #define PG_LOCK_MIGRATE 0x6f74617001LL
+/* pg_try_advisory_lock key of the one scheduler among instances ("otap"
+ * and 2). Session-level: held while the leading connection lives. */
+#define PG_LOCK_SCHEDULER 0x6f74617002LL
+/* Server-side TCP keepalives of the leading connection: a host that
+ * vanishes (no FIN) loses the lead after about idle + interval * count. */
+#define LEAD_KEEPALIVE_SQL "SELECT set_config('tcp_keepalives_idle', '5', false), " \
+	"set_config('tcp_keepalives_interval', '2', false), " \
+	"set_config('tcp_keepalives_count', '3', false)"
 
 extern const struct store_ops pg_store_ops;
 
@@ -248,6 +256,12 @@ int pg_store_open(const char *location, struct store **out, struct errbuf *err)
 	return 0;
 }
 
+/* Borrowed: owned by s, valid until store_close. */
+PGconn *store_pg_conn(struct store *s)
+{
+	return s && s->ops == &pg_store_ops ? pg_of(s)->conn : NULL;
+}
+
 int pg_schema_version(struct store *base)
 {
 	int version;
@@ -300,6 +314,40 @@ int pg_wake_fd(struct store *base)
 	return PQsocket(s->conn);
 }
 
+/* A connection that broke (the server restarted, the network failed) is
+ * reset once; its session state (LISTEN, the lead, settings) went with it. */
+static int revive(struct pg_store *s, struct errbuf *err)
+{
+	if (PQstatus(s->conn) == CONNECTION_OK)
+		return 0;
+	s->listening = false;
+	s->leading = false;
+	PQreset(s->conn);
+	if (PQstatus(s->conn) != CONNECTION_OK)
+		return pg_fail(s, "reconnecting", err);
+	log_warnx("store: reconnected to the database (instance %s)", s->instance);
+	return set_lock_timeout(s, default_lock_timeout(), err);
+}
+
+int pg_lead(struct store *base, struct errbuf *err)
+{
+	struct pg_store *s = pg_of(base);
+	if (revive(s, err) < 0)
+		return -1;
+	if (s->leading)
+		return 1;
+	struct pg_params p = { 0 };
+	pg_param_int(&p, PG_LOCK_SCHEDULER);
+	PGresult *res = pg_query(s, "SELECT pg_try_advisory_lock($1)", &p, "taking the lead", err);
+	if (!res)
+		return -1;
+	s->leading = strcmp(pg_col_str(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (s->leading && pg_run(s, LEAD_KEEPALIVE_SQL, NULL, "setting keepalives", err) < 0)
+		log_warnx("store: %s (a vanished host keeps the lead until TCP gives up)", err->msg);
+	return s->leading ? 1 : 0;
+}
+
 void pg_set_busy_timeout(struct store *base, int ms)
 {
 	struct errbuf err;
@@ -322,6 +370,7 @@ const struct store_ops pg_store_ops = {
 	.schema_version = pg_schema_version,
 	.data_version = pg_data_version,
 	.wake_fd = pg_wake_fd,
+	.lead = pg_lead,
 	.set_busy_timeout = pg_set_busy_timeout,
 	.set_lock_wait = pg_set_lock_wait,
 	.enqueue = pg_enqueue,

@@ -296,11 +296,18 @@ static int sqlite_wake_fd(struct store *base)
 	return -1;
 }
 
+/* One otapd per SQLite database (its lock file): it always leads. */
+static int sqlite_lead(struct store *base, struct errbuf *err)
+{
+	(void)base, (void)err;
+	return 1;
+}
+
 /* One otapd per SQLite database (its lock file): no other instance can
  * take a job from it, so there is no lease to renew. */
-static int sqlite_renew_lease(struct store *base, int64_t id, int64_t now, struct errbuf *err)
+static int sqlite_renew_lease(struct store *base, int64_t now, int64_t *count, struct errbuf *err)
 {
-	(void)base, (void)id, (void)now, (void)err;
+	(void)base, (void)now, (void)count, (void)err;
 	return 0;
 }
 
@@ -363,6 +370,7 @@ const struct store_ops sqlite_ops = {
 	.schema_version = sqlite_schema_version,
 	.data_version = sqlite_data_version,
 	.wake_fd = sqlite_wake_fd,
+	.lead = sqlite_lead,
 	.set_busy_timeout = sqlite_set_busy_timeout,
 	.set_lock_wait = sqlite_set_lock_wait,
 	.enqueue = sqlite_enqueue,

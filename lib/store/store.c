@@ -150,6 +150,11 @@ int store_data_version(struct store *s, int64_t *out, struct errbuf *err)
 	return s->ops->data_version(s, out, err);
 }
 
+int store_lead(struct store *s, struct errbuf *err)
+{
+	return s->ops->lead(s, err);
+}
+
 int store_wake_fd(struct store *s)
 {
 	return s->ops->wake_fd(s);
@@ -241,9 +246,11 @@ int store_claim(struct store *s, const char *modem, int64_t now, struct job *out
 	return s->ops->claim(s, modem, now, out, err);
 }
 
-int store_renew_lease(struct store *s, int64_t id, int64_t now, struct errbuf *err)
+int store_renew_leases(struct store *s, int64_t now, int64_t *count, struct errbuf *err)
 {
-	return s->ops->renew_lease(s, id, now, err);
+	if (count)
+		*count = 0;
+	return s->ops->renew_lease(s, now, count, err);
 }
 
 int store_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,

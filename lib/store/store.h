@@ -167,6 +167,16 @@ int store_schema_version(struct store *s);
  * this one; cheap enough to ask several times a second (no table is
  * read). Returns 0 with *out set, or -1. */
 int store_data_version(struct store *s, int64_t *out, struct errbuf *err);
+/* Whether this connection leads: the one scheduler (rollout ticks, the
+ * confirmation sweep, expiry, taking back dead instances' jobs) among the
+ * otapd instances sharing the store. PostgreSQL: a session advisory lock,
+ * tried on each call until held and kept while the connection lives; it
+ * goes with the connection when its process dies (at once) or its host
+ * vanishes (TCP keepalives: within about 15 s), and another instance's
+ * next call takes it. A broken connection is re-established here. SQLite:
+ * always 1 (one otapd per file, its lock file). Returns 1, 0 (another
+ * instance leads) or -1. */
+int store_lead(struct store *s, struct errbuf *err);
 /* A descriptor that becomes readable when another connection may have made
  * work due (an enqueue, a retry, a resumed rollout, an opened wave), for
  * an idle worker's poll(): PostgreSQL's connection socket, LISTENing for
@@ -214,13 +224,14 @@ int store_enqueue(struct store *s, const struct job_new *job, int64_t now, int64
 int store_claim(struct store *s, const char *modem, int64_t now, struct job *out,
 		struct errbuf *err);
 
-/* Keeps job id, in sending, leased to this instance until now plus the
- * engine's lease (PostgreSQL: 30 s); the worker calls it while a send is in
- * flight. A job whose lease ran out is taken back by any instance
- * (store_recover_interrupted) with an 'interrupted' attempt. SQLite has no
- * leases (one otapd per database, its lock file): a no-op there. Returns 0,
- * or -1 (the job is no longer sending on this instance: it was taken back). */
-int store_renew_lease(struct store *s, int64_t id, int64_t now, struct errbuf *err);
+/* Keeps every job this instance (store_set_instance) has in sending leased
+ * to it until now plus the engine's lease (PostgreSQL: 30 s). otapd's
+ * scheduler thread calls it every few seconds, whatever its modems are
+ * waiting for; a job whose lease ran out (its instance died or lost the
+ * database) is taken back by store_recover_interrupted in any instance.
+ * SQLite has no leases (one otapd per database, its lock file): a no-op
+ * there, *count 0. *count (may be NULL) gets the jobs. Returns 0 or -1. */
+int store_renew_leases(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
 
 /* sending -> sent, attempts+1, a 'sent' attempt row, sent_at = o->finished_at
  * (the confirmation timeout counts from there), any earlier delivery report
@@ -278,7 +289,10 @@ int store_expire(struct store *s, int64_t now, int64_t *count, struct errbuf *er
 
 /* sending -> queued for every job left in sending (crash/kill), with an
  * "interrupted" attempt each (this can mean one duplicate SMS); attempts is
- * not incremented. Meant for otapd's start, before its modems claim. *count
+ * not incremented. SQLite: every job in sending, meant for otapd's start,
+ * before its modems claim. PostgreSQL: only jobs whose lease ran out (see
+ * store_renew_leases), so any instance may run it at any time (otapd's
+ * scheduler does, every tick). *count
  * gets the number of jobs. Returns 0 or -1. */
 int store_recover_interrupted(struct store *s, int64_t now, int *count, struct errbuf *err);
 

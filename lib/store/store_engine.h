@@ -35,6 +35,7 @@ struct store_ops {
 	int (*schema_version)(struct store *s);
 	int (*data_version)(struct store *s, int64_t *out, struct errbuf *err);
 	int (*wake_fd)(struct store *s);
+	int (*lead)(struct store *s, struct errbuf *err);
 	void (*set_busy_timeout)(struct store *s, int ms);
 	int (*set_lock_wait)(struct store *s, const struct store_lock_wait *w, struct errbuf *err);
 
@@ -43,7 +44,7 @@ struct store_ops {
 		       struct errbuf *err);
 	int (*claim)(struct store *s, const char *modem, int64_t now, struct job *out,
 		     struct errbuf *err);
-	int (*renew_lease)(struct store *s, int64_t id, int64_t now, struct errbuf *err);
+	int (*renew_lease)(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
 	int (*mark_sent)(struct store *s, int64_t id, const struct job_outcome *o,
 			 const struct sent_parts *parts, struct errbuf *err);
 	int (*record_part)(struct store *s, int64_t id, const char *modem, int mr, int part,
