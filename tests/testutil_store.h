@@ -124,7 +124,9 @@ static inline int64_t test_sql_int(struct store *q, const char *sql)
 	PGresult *r = PQexec(store_pg_conn(q), sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
 		fail_msg("%s: %s", sql, PQerrorMessage(store_pg_conn(q)));
-	int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	/* A boolean comes as t/f (SQLite gives 1/0). */
+	const char *text = PQgetvalue(r, 0, 0);
+	int64_t v = strcmp(text, "t") == 0 ? 1 : strtoll(text, NULL, 10);
 	PQclear(r);
 	return v;
 }

@@ -40,8 +40,10 @@ struct pg_import {
 	int64_t begun_at, copies, copy_ms;
 };
 
-static int insert_rollout(struct pg_store *s, const struct rollout *r, int64_t now,
-			  struct errbuf *err)
+/* The row's columns but the window gate, which write_gate adds: more
+ * than a statement's PG_PARAMS_MAX parameters together. */
+static int insert_row(struct pg_store *s, const struct rollout *r, int64_t now,
+		      struct errbuf *err)
 {
 	char waves[128], rate[32];
 	rollout_waves_format(&r->waves, waves, sizeof waves);
@@ -64,24 +66,46 @@ static int insert_rollout(struct pg_store *s, const struct rollout *r, int64_t n
 	pg_param_bool(&p, r->await_confirmation);
 	pg_param_int(&p, r->start_at);
 	pg_param_int(&p, r->total_units);
+	pg_param_int(&p, now);
+	pg_param_text(&p, r->preflight[0] ? r->preflight : NULL);
+	if (r->deadline > 0)
+		pg_param_int(&p, r->deadline);
+	else
+		pg_param_null(&p);
+	/* importer_pid: this session's server process, which activate checks. */
+	return pg_run(s, "INSERT INTO rollouts (name, profile, action, window_start_min, "
+		      "window_end_min, tz, rate_per_min, waves, max_failure_rate, await_confirmation, "
+		      "start_at, total_units, created_at, updated_at, preflight, state, importer_pid, "
+		      "deadline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, "
+		      "$14, 'importing', pg_backend_pid(), $15)", &p, "creating the rollout",
+		      err) < 0 ? -1 : 0;
+}
+
+static int write_gate(struct pg_store *s, const struct rollout *r, struct errbuf *err)
+{
+	struct pg_params p = { 0 };
+	pg_param_text(&p, r->name);
 	pg_param_bool(&p, r->gate_open);
 	if (r->next_window_at)
 		pg_param_int(&p, r->next_window_at);
 	else
 		pg_param_null(&p);
-	pg_param_int(&p, now);
-	pg_param_text(&p, r->preflight[0] ? r->preflight : NULL);
-	/* importer_pid: this session's server process, which activate checks. */
-	if (r->deadline > 0)
-		pg_param_int(&p, r->deadline);
-	else
-		pg_param_null(&p);
-	return pg_run(s, "INSERT INTO rollouts (name, profile, action, window_start_min, "
-		      "window_end_min, tz, rate_per_min, waves, max_failure_rate, await_confirmation, "
-		      "start_at, total_units, gate_open, next_window_at, created_at, updated_at, "
-		      "preflight, state, importer_pid, deadline) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-		      "$8, $9, $10, $11, $12, $13, $14, $15, $15, $16, 'importing', "
-		      "pg_backend_pid(), $17)", &p, "creating the rollout", err) < 0 ? -1 : 0;
+	return pg_run(s, "UPDATE rollouts SET gate_open = $2, next_window_at = $3 WHERE name = $1",
+		      &p, "creating the rollout", err) < 0 ? -1 : 0;
+}
+
+static int insert_rollout(struct pg_store *s, const struct rollout *r, int64_t now,
+			  struct errbuf *err)
+{
+	struct pg_tx t;
+	if (pg_tx_begin(&t, s, "creating the rollout", err) < 0)
+		return -1;
+	if (insert_row(s, r, now, err) < 0 || write_gate(s, r, err) < 0 ||
+	    pg_tx_commit(&t, "creating the rollout", err) < 0) {
+		pg_tx_rollback(&t);
+		return -1;
+	}
+	return 0;
 }
 
 /* Writes the rollout row, state importing: from here on the name is taken.

@@ -94,7 +94,8 @@ static int lock_rollout(struct pg_store *s, const char *name, bool limited, int6
 		      ? "SELECT 1 FROM rollouts WHERE name = $2 AND state = 'active' AND "
 			"gate_open = 1 AND next_send_at <= $1 FOR UPDATE SKIP LOCKED"
 		      : "SELECT 1 FROM rollouts WHERE name = $2 AND state = 'active' AND "
-			"gate_open = 1 FOR SHARE SKIP LOCKED", &p, 0, &one, doing, err);
+			"gate_open = 1 AND $1::bigint IS NOT NULL /* unused: typed */ "
+			"FOR SHARE SKIP LOCKED", &p, 0, &one, doing, err);
 }
 
 /* queued -> sending for job id unless another instance holds it (SKIP

@@ -605,10 +605,10 @@ int pg_rollout_reasons(struct store *base, const struct rollout *r, struct rollo
 	pg_param_text(&p, r->name);
 	pg_param_int(&p, (int64_t)max);
 	pg_param_int(&p, r->waves.count);
-	PGresult *res = pg_query(pg_of(base), "SELECT coalesce(last_error, '') AS reason, "
-				 "count(*) AS n FROM jobs WHERE rollout = $1 AND wave BETWEEN 1 AND $3 "
-				 "AND state = 'failed' GROUP BY 1 ORDER BY n DESC, 1" PG_BYTE_ORDER
-				 " LIMIT $2", &p, "reading failure reasons", err);
+	PGresult *res = pg_query(pg_of(base), "SELECT coalesce(last_error, ''), count(*) AS n "
+				 "FROM jobs WHERE rollout = $1 AND wave BETWEEN 1 AND $3 AND "
+				 "state = 'failed' GROUP BY 1 ORDER BY n DESC, coalesce(last_error, '')"
+				 PG_BYTE_ORDER " LIMIT $2", &p, "reading failure reasons", err);
 	if (!res)
 		return -1;
 	size_t count = 0;
