@@ -62,7 +62,10 @@ static int parse_args(int argc, char **argv, const char **older, bool *dry_run)
 static void print_space(const struct purge_result *r)
 {
 	int64_t kib = r->free_pages * r->page_size / 1024;
-	if (r->incremental)
+	if (r->autovacuum)
+		printf("space: the deleted rows' space is reused by new jobs once PostgreSQL's "
+		       "autovacuum has passed\n");
+	else if (r->incremental)
 		printf("space: %" PRId64 " pages given back to the file system "
 		       "(incremental auto-vacuum)\n", r->pages_freed);
 	else

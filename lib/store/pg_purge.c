@@ -1,8 +1,9 @@
 /* pg_purge.c - the PostgreSQL engine's retention: deleting old finished
  * jobs with their history, a chunk per transaction, then emptied finished
  * rollouts (see store_purge in store_admin.h; the SQLite twin is
- * sqlite_purge.c). Space goes back through PostgreSQL's autovacuum: the
- * result's page figures stay 0. */
+ * sqlite_purge.c). The space of deleted rows is made reusable by the
+ * server's autovacuum: the result says so (autovacuum), with the server's
+ * page size and no free-page figures. */
 #include "pg_shared.h"
 
 #include <inttypes.h>
@@ -124,8 +125,11 @@ int pg_purge(struct store *base, const struct purge_spec *p, struct purge_result
 	memset(out, 0, sizeof *out);
 	while ((more = purge_chunk(s, p, chunk, &after, out, err)) > 0)
 		;
-	if (more < 0 || purge_rollouts(s, p, out, err) < 0)
+	if (more < 0 || purge_rollouts(s, p, out, err) < 0 ||
+	    pg_int(s, "SELECT current_setting('block_size')::integer", NULL, 0, &out->page_size,
+		   "reading the page size", err) < 0)
 		return -1;
+	out->autovacuum = true;
 	if (!p->dry_run)
 		log_info("purge: %" PRId64 " jobs, %" PRId64 " rollouts deleted in %" PRId64
 			 " transactions", out->jobs, out->rollouts, out->transactions);
