@@ -40,9 +40,11 @@ void queue_watch_touch(struct queue_watch *qw);
  * or the known due time came. Looks at data_version when its time came. */
 bool queue_watch_probe_now(struct queue_watch *qw, int64_t now);
 
-/* After a probe that claimed nothing (probe_failed: it failed): no probe
- * until data_version moves or the next due time (queue_next_due) comes. */
-void queue_watch_found_nothing(struct queue_watch *qw, int64_t now, bool probe_failed);
+/* After a probe at wall time probed_at that claimed nothing (probe_failed:
+ * it failed): no probe until data_version moves or the next due time
+ * (store_next_due) comes. */
+void queue_watch_found_nothing(struct queue_watch *qw, int64_t now, int64_t probed_at,
+			       bool probe_failed);
 
 /* After a sleep that watched wake_fd (when >= 0): reads what arrived on it
  * (the version moves on a wake-up), so that it is not readable again. */

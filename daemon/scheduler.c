@@ -11,9 +11,8 @@
 #include "stop.h"
 
 #define SCHEDULER_PERIOD_MS 1000
-/* A third of the store's lease (PostgreSQL: 30 s): two renewals may fail
- * before another instance takes the jobs back. */
-#define LEASE_RENEWAL_MS 10000
+/* Leases are renewed every tick: one small UPDATE a second, and many
+ * renewals may fail before a lease (PostgreSQL: 30 s) runs out. */
 
 /* A rollout the tick paused for failures (committed): its hook. */
 static void on_rollout_paused(const struct rollout *r, void *arg)
@@ -26,18 +25,12 @@ static void on_rollout_paused(const struct rollout *r, void *arg)
 }
 
 /* Keeps this instance's jobs in sending leased to it (a no-op on
- * SQLite). */
+ * SQLite). A failure is tried again at the next tick. */
 static void renew_leases(struct scheduler *s)
 {
 	struct errbuf err;
-	int64_t mono = clock_mono_ms();
-	if (mono < s->next_renewal)
-		return;
-	if (store_renew_leases(s->queue, clock_wall_ms(), NULL, &err) < 0) {
+	if (s->shared && store_renew_leases(s->queue, clock_wall_ms(), NULL, &err) < 0)
 		log_errorx("leases: %s", err.msg);
-		return;         /* again at the next tick */
-	}
-	s->next_renewal = mono + LEASE_RENEWAL_MS;
 }
 
 /* Whether this instance does the housekeeping now; says so when that
@@ -114,7 +107,6 @@ int scheduler_start(struct scheduler *s, struct daemon_ctx *daemon)
 	s->daemon = daemon;
 	s->shared = store_location_is_shared(daemon->db_path);
 	s->leading = -1;
-	s->next_renewal = 0;
 	if (store_open(daemon->db_path, &s->queue, &err) < 0) {
 		log_errorx("scheduler: %s", err.msg);
 		return -1;

@@ -17,7 +17,6 @@ struct scheduler {
 	pthread_t thread;
 	bool shared;                    /* PostgreSQL: leases and a lead */
 	int leading;                    /* last store_lead answer, for log lines */
-	int64_t next_renewal;           /* monotonic: next store_renew_leases */
 };
 
 /* Opens its own queue connection and starts the thread. Returns 0 or -1

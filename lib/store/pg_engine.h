@@ -41,9 +41,10 @@
  * NOTIFYs, and every connection that may wait for work LISTENs on. */
 #define PG_WAKE_CHANNEL "otap_queue"
 
-/* How long a claim's lease lasts without renewal (store_renew_lease): a
+/* How long a claim's lease lasts without renewal (store_renew_leases): a
  * job whose lease ran out belongs to an instance that died, and any
- * instance takes it back with an 'interrupted' attempt. */
+ * instance takes it back with an 'interrupted' attempt. The environment
+ * variable OTAP_LEASE_MS (1000-600000), a test knob, overrides it. */
 #define PG_LEASE_MS 30000
 
 /* How long a statement waits for a row or table lock held by another
@@ -58,6 +59,7 @@ struct pg_store {
 	bool listening;                 /* LISTEN PG_WAKE_CHANNEL was sent */
 	int64_t wakeups;                /* notifications received: the data version */
 	bool leading;                   /* holds the scheduler's advisory lock */
+	int64_t lease_ms;               /* PG_LEASE_MS or the OTAP_LEASE_MS knob */
 };
 
 static inline struct pg_store *pg_of(struct store *s)

@@ -77,12 +77,15 @@ int pg_enqueue(struct store *base, const struct job_new *job, int64_t now, int64
 	") c ORDER BY not_before, id LIMIT 16"
 
 /* Locks the rollout row if its gates are still open, as of the newest
- * committed version (READ COMMITTED re-reads a row it locks). A
- * rate-limited rollout is locked exclusively: its next_send_at is
- * decided and moved on under this lock, so the rate holds across
- * instances; another instance holding it means it is claiming from it
- * now, so this one skips the rollout. An unlimited one is only shared
- * (instances claim its jobs side by side; a pause or cancel waits). */
+ * committed version (READ COMMITTED re-reads a row it locks once the lock
+ * is granted). A rate-limited rollout is locked exclusively: its
+ * next_send_at is decided and moved on under this lock, so the rate holds
+ * across instances. An instance claiming from it at the same moment holds
+ * that lock for a few milliseconds; waiting for it (rather than skipping)
+ * lets this claim see the moved next_send_at, so that the worker sleeps
+ * until then instead of probing blindly. An unlimited rollout is only
+ * share-locked: instances claim its jobs side by side, and only a pause,
+ * cancel or tick step on the row makes them wait. */
 static int lock_rollout(struct pg_store *s, const char *name, bool limited, int64_t now,
 			const char *doing, struct errbuf *err)
 {
@@ -92,10 +95,10 @@ static int lock_rollout(struct pg_store *s, const char *name, bool limited, int6
 	int64_t one;
 	return pg_int(s, limited
 		      ? "SELECT 1 FROM rollouts WHERE name = $2 AND state = 'active' AND "
-			"gate_open = 1 AND next_send_at <= $1 FOR UPDATE SKIP LOCKED"
+			"gate_open = 1 AND next_send_at <= $1 FOR UPDATE"
 		      : "SELECT 1 FROM rollouts WHERE name = $2 AND state = 'active' AND "
 			"gate_open = 1 AND $1::bigint IS NOT NULL /* unused: typed */ "
-			"FOR SHARE SKIP LOCKED", &p, 0, &one, doing, err);
+			"FOR SHARE", &p, 0, &one, doing, err);
 }
 
 /* queued -> sending for job id unless another instance holds it (SKIP
@@ -108,7 +111,7 @@ static int take_job(struct pg_store *s, const char *modem, int64_t now, int64_t 
 	pg_param_int(&p, id);
 	pg_param_text(&p, modem);
 	pg_param_text(&p, s->instance);
-	pg_param_int(&p, now + PG_LEASE_MS);
+	pg_param_int(&p, now + s->lease_ms);
 	/* A new send starts its furthest step afresh (as SQLite's claim). */
 	PGresult *res = pg_query(s, "UPDATE jobs SET state = 'sending', modem = $3, "
 		"updated_at = $1, reached = 0, claimed_by = $4, lease_until = $5 "
@@ -184,9 +187,9 @@ static int claim_first(struct pg_store *s, const char *modem, int64_t now,
 	return 0;
 }
 
-/* Instances claim side by side: each candidate is locked with SKIP
- * LOCKED, so two instances never wait for each other nor take the same
- * job; the rollout's gates and rate are checked again under its row's
+/* Instances claim side by side: each candidate job is locked with SKIP
+ * LOCKED, so two instances never take the same job nor wait for each
+ * other's; the rollout's gates and rate are checked again under its row's
  * lock (the first read was without locks). */
 int pg_claim(struct store *base, const char *modem, int64_t now, struct job *out,
 	     struct errbuf *err)
@@ -216,7 +219,7 @@ int pg_renew_lease(struct store *base, int64_t now, int64_t *count, struct errbu
 	struct pg_store *s = pg_of(base);
 	struct pg_params p = { 0 };
 	pg_param_text(&p, s->instance);
-	pg_param_int(&p, now + PG_LEASE_MS);
+	pg_param_int(&p, now + s->lease_ms);
 	int64_t n = pg_run(s, "UPDATE jobs SET lease_until = $2 WHERE state = 'sending' AND "
 			   "claimed_by = $1", &p, "renewing this instance's leases", err);
 	if (n >= 0 && count)

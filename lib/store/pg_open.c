@@ -114,15 +114,22 @@ static void notice_to_log(void *arg, const char *message)
 	log_debug("postgresql: %.*s", (int)strcspn(message, "\n"), message);
 }
 
+/* The test knob `name` when it holds a number in min..BUSY_TIMEOUT_KNOB_MAX,
+ * else fallback. */
+static int knob_ms(const char *name, int min, int fallback)
+{
+	const char *knob = getenv(name);
+	if (!knob || !*knob)
+		return fallback;
+	char *end;
+	long v = strtol(knob, &end, 10);
+	return *end || v < min || v > BUSY_TIMEOUT_KNOB_MAX ? fallback : (int)v;
+}
+
 /* OTAP_BUSY_TIMEOUT_MS (1-600000), as for SQLite, else PG_LOCK_TIMEOUT_MS. */
 static int default_lock_timeout(void)
 {
-	const char *knob = getenv("OTAP_BUSY_TIMEOUT_MS");
-	if (!knob || !*knob)
-		return PG_LOCK_TIMEOUT_MS;
-	char *end;
-	long v = strtol(knob, &end, 10);
-	return *end || v < 1 || v > BUSY_TIMEOUT_KNOB_MAX ? PG_LOCK_TIMEOUT_MS : (int)v;
+	return knob_ms("OTAP_BUSY_TIMEOUT_MS", 1, PG_LOCK_TIMEOUT_MS);
 }
 
 static int set_lock_timeout(struct pg_store *s, int64_t ms, struct errbuf *err)
@@ -236,6 +243,7 @@ int pg_store_open(const char *location, struct store **out, struct errbuf *err)
 		return errbuf_set(err, "opening database %s: out of memory", location);
 	s->base.ops = &pg_store_ops;
 	instance_name(s->instance, sizeof s->instance);
+	s->lease_ms = knob_ms("OTAP_LEASE_MS", 1000, PG_LEASE_MS);
 	s->conn = connect_to(location);
 	if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
 		if (s->conn)
