@@ -19,9 +19,9 @@
 #include "clock.h"
 #include "log.h"
 
-/* A buffer's COPY text, at most about this much (some 100 bytes a unit
- * with metadata: tens of thousands of units a COPY). */
-#define BUFFER_BYTES (4u << 20)
+/* Some 100 bytes of COPY text a unit with metadata: tens of thousands of
+ * units a COPY. */
+int pg_import_flush_bytes = PG_IMPORT_FLUSH_BYTES;
 
 #define COPY_JOBS "COPY jobs (msisdn, profile, action, rollout, not_before, max_attempts, " \
 	"created_at, updated_at, imei, wave, meta, deadline) FROM STDIN"
@@ -205,7 +205,7 @@ int pg_import_add(struct store_import *base, const struct import_unit *u, struct
 	pg_copy_end_row(b);
 	if (b->oom)
 		return errbuf_set(err, "importing units: out of memory");
-	return b->len >= BUFFER_BYTES ? flush(imp, err) : 0;
+	return b->len >= (size_t)pg_import_flush_bytes ? flush(imp, err) : 0;
 }
 
 static void import_free(struct pg_import *imp)

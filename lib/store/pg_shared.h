@@ -53,6 +53,12 @@ int pg_staged_delete(struct pg_store *s, const char *name, int64_t *jobs, struct
 int pg_staged_activate(struct pg_store *s, const char *name, int64_t units, int64_t now,
 		       struct errbuf *err);
 
+/* The import writes its buffered units with one COPY once they are this
+ * many bytes of COPY text (pg_import.c; tests set less, to see an import
+ * cut short with some of its units written). */
+#define PG_IMPORT_FLUSH_BYTES (4 << 20)
+extern int pg_import_flush_bytes;
+
 /* ---- COPY FROM STDIN (pg_copy.c) ---- */
 
 /* Rows in COPY's text format: tab between fields, newline after each
