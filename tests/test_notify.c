@@ -124,15 +124,9 @@ static struct notify_info get_info(struct fixture *f, int64_t id)
 	return info;
 }
 
-/* sql's ?1 is id (written into the text: the SQL both engines read). */
 static int count_sql(struct fixture *f, const char *sql, int64_t id)
 {
-	char text[512], num[24];
-	const char *at = strstr(sql, "?1");
-	assert_non_null(at);
-	snprintf(num, sizeof num, "%lld", (long long)id);
-	snprintf(text, sizeof text, "%.*s%s%s", (int)(at - sql), sql, num, at + 2);
-	return (int)test_sql_int(f->q, text);
+	return (int)test_sql_int_id(f->q, sql, id);
 }
 
 static int attempts_with(struct fixture *f, int64_t id, const char *result)

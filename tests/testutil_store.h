@@ -131,6 +131,24 @@ static inline int64_t test_sql_int(struct store *q, const char *sql)
 	return v;
 }
 
+/* test_sql_int of sql with every ?1 replaced by id (written into the
+ * text: SQL both engines read, whatever their parameter syntax). */
+static inline int64_t test_sql_int_id(struct store *q, const char *sql, int64_t id)
+{
+	char text[1024];
+	size_t n = 0;
+	for (const char *p = sql; *p && n + 24 < sizeof text; p++) {
+		if (p[0] == '?' && p[1] == '1') {
+			n += (size_t)snprintf(text + n, sizeof text - n, "%lld", (long long)id);
+			p++;
+		} else {
+			text[n++] = *p;
+		}
+	}
+	text[n] = '\0';
+	return test_sql_int(q, text);
+}
+
 /* Whether the store's connection is inside a transaction. */
 static inline bool test_in_transaction(struct store *q)
 {
