@@ -3,6 +3,7 @@
  * come from one snapshot (see store_metrics.h; the SQLite twin is
  * sqlite_metrics.c). */
 #include "pg_shared.h"
+#include "metrics_common.h"
 
 #include <string.h>
 
@@ -43,35 +44,6 @@ static int walk(struct pg_store *s, const struct store_metrics_sink *sink, enum 
 	return pg_walk(s, sql, NULL, row, &w, "reading the metrics", err);
 }
 
-static int jobs(struct store *base, const struct store_metrics_sink *sink, struct errbuf *err)
-{
-	int64_t counts[JOB_STATE_COUNT];
-	if (pg_count_by_state(base, counts, err) < 0)
-		return -1;
-	sink->begin(sink->arg, STORE_METRIC_JOBS);
-	for (int i = 0; i < JOB_STATE_COUNT; i++) {
-		struct store_metric_row r = { .state = i, .value = counts[i] };
-		sink->row(sink->arg, STORE_METRIC_JOBS, &r);
-	}
-	return 0;
-}
-
-static int modem_row(const struct modem_health *h, void *arg)
-{
-	struct metric_walk *w = arg;
-	struct store_metric_row r = { .name = h->name, .modem = h };
-	w->sink->row(w->sink->arg, w->m, &r);
-	return 0;
-}
-
-static int modems(struct store *base, const struct store_metrics_sink *sink,
-		  enum store_metric m, struct errbuf *err)
-{
-	struct metric_walk w = { sink, m };
-	sink->begin(sink->arg, m);
-	return pg_modem_list(base, modem_row, &w, err);
-}
-
 static int oldest_due(struct pg_store *s, int64_t now, const struct store_metrics_sink *sink,
 		      struct errbuf *err)
 {
@@ -81,9 +53,7 @@ static int oldest_due(struct pg_store *s, int64_t now, const struct store_metric
 	if (pg_int(s, "SELECT min(not_before) FROM jobs WHERE state = 'queued' AND "
 		   "not_before <= $1", &p, now, &due, "reading the oldest due job", err) < 0)
 		return -1;
-	struct store_metric_row r = { .value = now > due ? now - due : 0 };
-	sink->begin(sink->arg, STORE_METRIC_OLDEST_DUE);
-	sink->row(sink->arg, STORE_METRIC_OLDEST_DUE, &r);
+	metrics_oldest_due(sink, now, due);
 	return 0;
 }
 
@@ -91,16 +61,16 @@ static int read_all(struct pg_store *s, int64_t now, const struct store_metrics_
 		    struct errbuf *err)
 {
 	struct store *base = &s->base;
-	if (jobs(base, sink, err) < 0 ||
+	if (metrics_jobs(base, sink, err) < 0 ||
 	    walk(s, sink, STORE_METRIC_ROLLOUT_JOBS, "SELECT rollout, state, count(*) FROM jobs "
 		 "WHERE rollout IS NOT NULL GROUP BY rollout, state ORDER BY rollout" PG_BYTE_ORDER
 		 ", state" PG_BYTE_ORDER, rollout_row, err) < 0 ||
-	    modems(base, sink, STORE_METRIC_SMS_SENT, err) < 0 ||
+	    metrics_modems(base, sink, STORE_METRIC_SMS_SENT, err) < 0 ||
 	    walk(s, sink, STORE_METRIC_SMS_ERRORS, "SELECT modem, cms_error, count(*) "
 		 "FROM attempts WHERE cms_error IS NOT NULL GROUP BY modem, cms_error "
 		 "ORDER BY modem" PG_BYTE_ORDER " NULLS FIRST, cms_error", code_row, err) < 0 ||
-	    modems(base, sink, STORE_METRIC_MODEM_UP, err) < 0 ||
-	    modems(base, sink, STORE_METRIC_MODEM_SIGNAL, err) < 0 ||
+	    metrics_modems(base, sink, STORE_METRIC_MODEM_UP, err) < 0 ||
+	    metrics_modems(base, sink, STORE_METRIC_MODEM_SIGNAL, err) < 0 ||
 	    walk(s, sink, STORE_METRIC_NOTIFICATIONS, "SELECT NULL, code, count(*) FROM events "
 		 "WHERE kind = 'notified' GROUP BY code ORDER BY code NULLS FIRST", code_row,
 		 err) < 0)

@@ -4,6 +4,7 @@
  * row and event, in one transaction (see store_reports.h; the SQLite twin
  * is sqlite_reports.c). */
 #include "pg_shared.h"
+#include "report_match.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,12 +13,6 @@
 
 /* Rows handled per transaction by the deferred and unconfirmed sweeps. */
 #define REPORT_BATCH 256
-/* Sends of one modem with the same MR within the horizon: normally one; a
- * few more when a busy modem wrapped its MR, told apart by the number. */
-#define MATCH_CANDIDATES 8
-/* Enough digits to tell units apart, few enough to ignore how the SMSC
- * wrote the country prefix (+49170... vs 0170...). */
-#define NUMBER_MATCH_DIGITS 9
 
 #define OPEN_STATES "'queued','sending','sent','delivered'"
 
@@ -250,29 +245,6 @@ int pg_apply_notification(struct store *base, const struct job_key *key,
 
 /* ---- status reports ---- */
 
-static size_t digits_of(const char *text, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (; *text && n + 1 < cap; text++) {
-		if (*text >= '0' && *text <= '9')
-			out[n++] = *text;
-	}
-	out[n] = '\0';
-	return n;
-}
-
-static bool numbers_agree(const char *job_number, const char *reported)
-{
-	char a[2 * MSISDN_MAX_LEN + 8], b[2 * MSISDN_MAX_LEN + 8];
-	size_t la = digits_of(job_number, a, sizeof a), lb = digits_of(reported, b, sizeof b);
-	if (lb == 0)
-		return true;    /* the report names no number: MR and modem must do */
-	size_t n = la < lb ? la : lb;
-	if (n > NUMBER_MATCH_DIGITS)
-		n = NUMBER_MATCH_DIGITS;
-	return n > 0 && memcmp(a + la - n, b + lb - n, n) == 0;
-}
-
 /* The newest part sent on modem with MR mr within the horizon whose number
  * agrees, its job locked. sent_parts has no row id: among parts sent in
  * the same millisecond the newest send (job, attempt) and part wins.
@@ -284,7 +256,7 @@ static int find_part(struct pg_store *s, const char *modem, int mr, const char *
 	pg_param_text(&p, modem);
 	pg_param_int(&p, mr);
 	pg_param_int(&p, now - NOTIFY_REPORT_HORIZON_MS);
-	pg_param_int(&p, MATCH_CANDIDATES);
+	pg_param_int(&p, REPORT_MATCH_CANDIDATES);
 	PGresult *res = pg_query(s, "SELECT p.attempt, p.part, p.part_count, " PG_VIEW_COLUMNS
 				 " FROM sent_parts p JOIN jobs j ON j.id = p.job_id "
 				 "WHERE p.modem = $1 AND p.mr = $2 AND p.sent_at >= $3 "
@@ -299,7 +271,7 @@ static int find_part(struct pg_store *s, const char *modem, int mr, const char *
 		j->send = (int)pg_col_int(res, i, 0, 0);
 		j->part = (int)pg_col_int(res, i, 1, 0);
 		j->part_count = (int)pg_col_int(res, i, 2, 0);
-		found = numbers_agree(j->msisdn, number);
+		found = report_numbers_agree(j->msisdn, number);
 	}
 	PQclear(res);
 	return found;

@@ -3,6 +3,7 @@
  * for, and writing the change the caller's rules planned together with its
  * attempt row, in one transaction (see store_reports.h). */
 #include "sqlite_engine.h"
+#include "report_match.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,12 +14,6 @@
 
 /* Rows handled per transaction by the deferred and unconfirmed sweeps. */
 #define REPORT_BATCH 256
-/* Sends of one modem with the same MR within the horizon: normally one; a
- * few more when a busy modem wrapped its MR, told apart by the number. */
-#define MATCH_CANDIDATES 8
-/* Enough digits to tell units apart, few enough to ignore how the SMSC
- * wrote the country prefix (+49170... vs 0170...). */
-#define NUMBER_MATCH_DIGITS 9
 
 #define OPEN_STATES "'queued','sending','sent','delivered'"
 
@@ -318,29 +313,6 @@ int sqlite_apply_notification(struct store *base, const struct job_key *key,
 
 /* ---- status reports ---- */
 
-static size_t digits_of(const char *text, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (; *text && n + 1 < cap; text++) {
-		if (*text >= '0' && *text <= '9')
-			out[n++] = *text;
-	}
-	out[n] = '\0';
-	return n;
-}
-
-static bool numbers_agree(const char *job_number, const char *reported)
-{
-	char a[2 * MSISDN_MAX_LEN + 8], b[2 * MSISDN_MAX_LEN + 8];
-	size_t la = digits_of(job_number, a, sizeof a), lb = digits_of(reported, b, sizeof b);
-	if (lb == 0)
-		return true;    /* the report names no number: MR and modem must do */
-	size_t n = la < lb ? la : lb;
-	if (n > NUMBER_MATCH_DIGITS)
-		n = NUMBER_MATCH_DIGITS;
-	return n > 0 && memcmp(a + la - n, b + lb - n, n) == 0;
-}
-
 /* The newest part sent on modem with MR mr within the horizon whose number
  * agrees. Returns 1 and fills *j (with the part), 0 for none, or -1. */
 static int find_part(sqlite3 *db, const char *modem, int mr, const char *number, int64_t now,
@@ -357,7 +329,7 @@ static int find_part(sqlite3 *db, const char *modem, int mr, const char *number,
 	db_bind_text(st, 1, modem);
 	sqlite3_bind_int(st, 2, mr);
 	sqlite3_bind_int64(st, 3, now - NOTIFY_REPORT_HORIZON_MS);
-	sqlite3_bind_int(st, 4, MATCH_CANDIDATES);
+	sqlite3_bind_int(st, 4, REPORT_MATCH_CANDIDATES);
 	int rc;
 	bool found = false;
 	while (!found && (rc = db_step(db, st, doing, err)) == 1) {
@@ -365,7 +337,7 @@ static int find_part(sqlite3 *db, const char *modem, int mr, const char *number,
 		j->send = sqlite3_column_int(st, 0);
 		j->part = sqlite3_column_int(st, 1);
 		j->part_count = sqlite3_column_int(st, 2);
-		found = numbers_agree(j->msisdn, number);
+		found = report_numbers_agree(j->msisdn, number);
 	}
 	sqlite3_finalize(st);
 	return found ? 1 : rc;
