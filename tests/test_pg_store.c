@@ -4,7 +4,8 @@
  * backslashes, newlines, control bytes) unchanged; two instances advancing
  * the same rollout at once open its next wave exactly once; an import that
  * runs holds its name against other importers on any host, and one that
- * died is cleaned up by a cancel; the metrics come from one snapshot. */
+ * died is cleaned up by a cancel; a job queued again on a report wakes
+ * the other instances' idle modems; the metrics come from one snapshot. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -338,6 +339,56 @@ static void test_dead_import_is_cleaned_up(void **state)
 	assert_int_equal(test_sql_int(f->q, "SELECT count(*) FROM rollouts"), 0);
 }
 
+/* ---- wake-ups ---- */
+
+static bool plan_requeue(const struct job_view *j, void *arg, struct job_change *c)
+{
+	(void)j;
+	(void)arg;
+	c->state = JOB_QUEUED;
+	c->requeue = true;
+	c->result = "unconfirmed";
+	return true;
+}
+
+/* Waits up to 5 s for q's data version to move from v. */
+static bool version_moves(struct store *q, int64_t v)
+{
+	struct errbuf err = { "" };
+	int64_t now = v;
+	for (int i = 0; i < 500 && now == v; i++) {
+		assert_int_equal(store_data_version(q, &now, &err), 0);
+		if (now == v)
+			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000L }, NULL);
+	}
+	return now != v;
+}
+
+static void test_requeue_on_a_report_wakes_idle_modems(void **state)
+{
+	struct fixture *f = *state;
+	struct errbuf err = { "" };
+	struct job_new jn = { .msisdn = "+491700000001", .profile = "p", .not_before = T0,
+			      .max_attempts = 3 };
+	int64_t id;
+	struct job job;
+	assert_int_equal(store_enqueue(f->q, &jn, T0, &id, &err), 0);
+	assert_int_equal(store_claim(f->q, "m1", T0, &job, &err), 1);
+	struct job_outcome o = { .modem = "m1", .started_at = T0, .finished_at = T0,
+				 .result = "sent", .cms_error = -1 };
+	assert_int_equal(store_mark_sent(f->q, id, &o, NULL, &err), 0);
+	/* Another instance's idle modem, listening from here on. */
+	struct store *other = open_ok(f->location);
+	int64_t v;
+	assert_int_equal(store_data_version(other, &v, &err), 0);
+	struct store_rules rules = { .plan = plan_requeue };
+	int n = 0;
+	assert_int_equal(store_apply_unconfirmed(f->q, "p", T0 + 1, &rules, T0 + 2, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_true(version_moves(other, v));
+	store_close(other);
+}
+
 /* ---- metrics ---- */
 
 struct metrics_seen {
@@ -389,6 +440,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_copy_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_instance_opens_the_wave, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_import_is_cleaned_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requeue_on_a_report_wakes_idle_modems, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_in_one_snapshot, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,6 +95,11 @@ static int apply_change(struct pg_store *s, int64_t id, int64_t now, const struc
 {
 	if (change_event(s, id, now, c, err) < 0 || write_change(s, id, now, c, err) < 0)
 		return -1;
+	/* A job queued again now (a retry on a report, no confirmation) wakes
+	 * the idle modems at commit, as an enqueue does: they sleep in LISTEN
+	 * until their next known due time. */
+	if (c->state == JOB_QUEUED && c->requeue && pg_notify_wake(s, err) < 0)
+		return -1;
 	return pg_insert_attempt(s, id, now, now, c->modem, c->result, -1, c->mrs, c->detail, err);
 }
 
