@@ -277,6 +277,13 @@ static void test_rate_across_instances(void **state)
 	int64_t next;
 	assert_int_equal(store_next_due(b, &next, &err), 0);
 	assert_int_equal(next, T0 + 3000);
+	/* Without a limit, both take the rest side by side at once. */
+	assert_int_equal(test_sql_exec(a, "UPDATE rollouts SET rate_per_min = 0"), 0);
+	while (store_claim(a, "m1", T0 + 3000, &job, &err) == 1 &&
+	       store_claim(b, "m2", T0 + 3000, &job, &err) == 1)
+		claimed += 2;
+	assert_string_equal(err.msg, "");
+	assert_int_equal(claimed + 1, 10);
 	store_close(b);
 	store_close(a);
 }

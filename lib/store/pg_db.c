@@ -65,11 +65,10 @@ int pg_fail(struct pg_store *s, const char *doing, struct errbuf *err)
 	return -1;
 }
 
-PGresult *pg_query(struct pg_store *s, const char *sql, const struct pg_params *params,
-		   const char *doing, struct errbuf *err)
+/* The result of a statement: res when it succeeded, else NULL with the
+ * reason in err (res cleared). */
+static PGresult *checked(struct pg_store *s, PGresult *res, const char *doing, struct errbuf *err)
 {
-	PGresult *res = PQexecParams(s->conn, sql, params ? params->n : 0, NULL,
-				     params ? params->value : NULL, NULL, NULL, 0);
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return res;
@@ -77,6 +76,65 @@ PGresult *pg_query(struct pg_store *s, const char *sql, const struct pg_params *
 	set_reason(err, doing, primary ? primary : PQerrorMessage(s->conn));
 	PQclear(res);
 	return NULL;
+}
+
+PGresult *pg_query(struct pg_store *s, const char *sql, const struct pg_params *params,
+		   const char *doing, struct errbuf *err)
+{
+	return checked(s, PQexecParams(s->conn, sql, params ? params->n : 0, NULL,
+				       params ? params->value : NULL, NULL, NULL, 0), doing, err);
+}
+
+/* The index of sql among the prepared statements, preparing it if need
+ * be; -1 (use the plain path) when the cache is full or preparing failed
+ * (the plain path then reports the error). */
+static int prepared_index(struct pg_store *s, const char *sql, int nparams)
+{
+	for (int i = 0; i < s->prepared_count; i++) {
+		if (s->prepared[i] == sql)
+			return i;
+	}
+	if (s->prepared_count == PG_PREPARED_MAX)
+		return -1;
+	char name[16];
+	snprintf(name, sizeof name, "h%d", s->prepared_count);
+	PGresult *res = PQprepare(s->conn, name, sql, nparams, NULL);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	if (!ok)
+		return -1;
+	s->prepared[s->prepared_count] = sql;
+	return s->prepared_count++;
+}
+
+PGresult *pg_hot(struct pg_store *s, const char *sql, const struct pg_params *params,
+		 const char *doing, struct errbuf *err)
+{
+	/* Not inside a failed transaction: PQprepare would fail there too. */
+	int i = PQtransactionStatus(s->conn) == PQTRANS_INERROR
+			? -1 : prepared_index(s, sql, params ? params->n : 0);
+	if (i < 0)
+		return pg_query(s, sql, params, doing, err);
+	char name[16];
+	snprintf(name, sizeof name, "h%d", i);
+	return checked(s, PQexecPrepared(s->conn, name, params ? params->n : 0,
+					 params ? params->value : NULL, NULL, NULL, 0), doing, err);
+}
+
+int64_t pg_hot_run(struct pg_store *s, const char *sql, const struct pg_params *params,
+		   const char *doing, struct errbuf *err)
+{
+	PGresult *res = pg_hot(s, sql, params, doing, err);
+	if (!res)
+		return -1;
+	int64_t n = strtoll(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return n;
+}
+
+void pg_hot_forget(struct pg_store *s)
+{
+	s->prepared_count = 0;
 }
 
 int64_t pg_run(struct pg_store *s, const char *sql, const struct pg_params *params,
@@ -248,7 +306,7 @@ int pg_insert_attempt(struct pg_store *s, int64_t job_id, int64_t started_at,
 		pg_param_null(&p);
 	pg_param_text(&p, mrs);
 	pg_param_text(&p, detail);
-	return pg_run(s, "INSERT INTO attempts (job_id, started_at, finished_at, modem, result, "
+	return pg_hot_run(s, "INSERT INTO attempts (job_id, started_at, finished_at, modem, result, "
 		      "cms_error, mrs, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", &p,
 		      "recording an attempt", err) < 0 ? -1 : 0;
 }

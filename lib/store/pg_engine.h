@@ -51,6 +51,9 @@
  * connection before it fails, as SQLite's busy timeout (lock_timeout). */
 #define PG_LOCK_TIMEOUT_MS 10000
 
+/* Statements prepared once per connection (pg_hot). */
+#define PG_PREPARED_MAX 32
+
 struct pg_store {
 	struct store base;              /* first: a struct store * is one of these */
 	PGconn *conn;
@@ -60,6 +63,8 @@ struct pg_store {
 	int64_t wakeups;                /* notifications received: the data version */
 	bool leading;                   /* holds the scheduler's advisory lock */
 	int64_t lease_ms;               /* PG_LEASE_MS or the OTAP_LEASE_MS knob */
+	const char *prepared[PG_PREPARED_MAX];  /* pg_hot: statement i is "h<i>" */
+	int prepared_count;
 };
 
 static inline struct pg_store *pg_of(struct store *s)
@@ -98,6 +103,17 @@ void pg_param_bool(struct pg_params *p, bool v);               /* 1 or 0 */
  * any message, and the location refuses one). */
 PGresult *pg_query(struct pg_store *s, const char *sql, const struct pg_params *params,
 		   const char *doing, struct errbuf *err);
+/* pg_query for the hot paths (claims, outcomes): sql, which must be a
+ * string with static storage (a literal: the cache goes by its address),
+ * is prepared on the connection at its first use and executed as such
+ * afterwards, saving the server's parsing and planning. */
+PGresult *pg_hot(struct pg_store *s, const char *sql, const struct pg_params *params,
+		 const char *doing, struct errbuf *err);
+/* pg_run through pg_hot. */
+int64_t pg_hot_run(struct pg_store *s, const char *sql, const struct pg_params *params,
+		   const char *doing, struct errbuf *err);
+/* Forgets the prepared statements (the connection was reset). */
+void pg_hot_forget(struct pg_store *s);
 /* pg_query for a statement whose rows nobody reads. Returns the number of
  * rows it changed (PQcmdTuples) or -1. */
 int64_t pg_run(struct pg_store *s, const char *sql, const struct pg_params *params,

@@ -90,15 +90,19 @@ static int lock_rollout(struct pg_store *s, const char *name, bool limited, int6
 			const char *doing, struct errbuf *err)
 {
 	struct pg_params p = { 0 };
-	pg_param_int(&p, now);
 	pg_param_text(&p, name);
-	int64_t one;
-	return pg_int(s, limited
-		      ? "SELECT 1 FROM rollouts WHERE name = $2 AND state = 'active' AND "
-			"gate_open = 1 AND next_send_at <= $1 FOR UPDATE"
-		      : "SELECT 1 FROM rollouts WHERE name = $2 AND state = 'active' AND "
-			"gate_open = 1 AND $1::bigint IS NOT NULL /* unused: typed */ "
-			"FOR SHARE", &p, 0, &one, doing, err);
+	if (limited)
+		pg_param_int(&p, now);
+	PGresult *res = pg_hot(s, limited
+			       ? "SELECT 1 FROM rollouts WHERE name = $1 AND state = 'active' AND "
+				 "gate_open = 1 AND next_send_at <= $2 FOR UPDATE"
+			       : "SELECT 1 FROM rollouts WHERE name = $1 AND state = 'active' AND "
+				 "gate_open = 1 FOR SHARE", &p, doing, err);
+	if (!res)
+		return -1;
+	int found = PQntuples(res) > 0;
+	PQclear(res);
+	return found;
 }
 
 /* queued -> sending for job id unless another instance holds it (SKIP
@@ -113,7 +117,7 @@ static int take_job(struct pg_store *s, const char *modem, int64_t now, int64_t 
 	pg_param_text(&p, s->instance);
 	pg_param_int(&p, now + s->lease_ms);
 	/* A new send starts its furthest step afresh (as SQLite's claim). */
-	PGresult *res = pg_query(s, "UPDATE jobs SET state = 'sending', modem = $3, "
+	PGresult *res = pg_hot(s, "UPDATE jobs SET state = 'sending', modem = $3, "
 		"updated_at = $1, reached = 0, claimed_by = $4, lease_until = $5 "
 		"WHERE id = (SELECT id FROM jobs WHERE id = $2 AND state = 'queued' AND "
 		"not_before <= $1 AND " PG_NOT_EXPIRED("deadline") " FOR UPDATE SKIP LOCKED) "
@@ -136,7 +140,7 @@ static int rate_step(struct pg_store *s, const char *rollout, int64_t now, const
 	struct pg_params p = { 0 };
 	pg_param_text(&p, rollout);
 	pg_param_int(&p, now);
-	return pg_run(s, "UPDATE rollouts SET next_send_at = 60000 / rate_per_min + "
+	return pg_hot_run(s, "UPDATE rollouts SET next_send_at = 60000 / rate_per_min + "
 		      "CASE WHEN $2 - next_send_at < 60000 / rate_per_min THEN next_send_at ELSE $2 END "
 		      "WHERE name = $1 AND rate_per_min > 0", &p, doing, err) < 0 ? -1 : 0;
 }
@@ -155,7 +159,7 @@ static int pick_candidates(struct pg_store *s, int64_t now, struct candidate *c,
 {
 	struct pg_params p = { 0 };
 	pg_param_int(&p, now);
-	PGresult *res = pg_query(s, PICK_SQL, &p, doing, err);
+	PGresult *res = pg_hot(s, PICK_SQL, &p, doing, err);
 	if (!res)
 		return -1;
 	int n = PQntuples(res) < CANDIDATES_MAX ? PQntuples(res) : CANDIDATES_MAX;
@@ -220,7 +224,7 @@ int pg_renew_lease(struct store *base, int64_t now, int64_t *count, struct errbu
 	struct pg_params p = { 0 };
 	pg_param_text(&p, s->instance);
 	pg_param_int(&p, now + s->lease_ms);
-	int64_t n = pg_run(s, "UPDATE jobs SET lease_until = $2 WHERE state = 'sending' AND "
+	int64_t n = pg_hot_run(s, "UPDATE jobs SET lease_until = $2 WHERE state = 'sending' AND "
 			   "claimed_by = $1", &p, "renewing this instance's leases", err);
 	if (n >= 0 && count)
 		*count = n;
@@ -255,7 +259,7 @@ static int load_counters(struct pg_store *s, int64_t id, struct job_counters *c,
 {
 	struct pg_params p = { 0 };
 	pg_param_int(&p, id);
-	PGresult *res = pg_query(s, "SELECT j.state, j.attempts, j.max_attempts, "
+	PGresult *res = pg_hot(s, "SELECT j.state, j.attempts, j.max_attempts, "
 		"(SELECT r.state FROM rollouts r WHERE j.wave IS NOT NULL AND r.name = j.rollout), "
 		"j.claimed_by FROM jobs j WHERE j.id = $1 FOR UPDATE OF j", &p, doing, err);
 	if (!res)
@@ -347,7 +351,7 @@ static int write_transition(struct pg_store *s, int64_t id, int64_t not_before,
 	pg_param_text(&p, t->error[0] ? t->error : NULL);
 	pg_param_int(&p, o->finished_at);
 	pg_param_bool(&p, t->state == JOB_SENT);
-	return pg_run(s, "UPDATE jobs SET state = $2, attempts = $3, "
+	return pg_hot_run(s, "UPDATE jobs SET state = $2, attempts = $3, "
 		"not_before = COALESCE($4, not_before), modem = COALESCE($5, modem), "
 		"last_error = $6, updated_at = $7, claimed_by = NULL, lease_until = NULL, "
 		"sent_at = CASE WHEN $8 = 1 THEN $7 ELSE sent_at END, "
@@ -431,9 +435,9 @@ int pg_insert_part(struct pg_store *s, int64_t job_id, int send, const char *mod
 	pg_param_text(&insert, modem);
 	pg_param_int(&insert, mr);
 	pg_param_int(&insert, now);
-	if (pg_run(s, "DELETE FROM sent_parts WHERE modem = $1 AND mr = $2 AND sent_at < $3",
+	if (pg_hot_run(s, "DELETE FROM sent_parts WHERE modem = $1 AND mr = $2 AND sent_at < $3",
 		   &prune, doing, err) < 0 ||
-	    pg_run(s, "INSERT INTO sent_parts (job_id, attempt, part, part_count, modem, mr, "
+	    pg_hot_run(s, "INSERT INTO sent_parts (job_id, attempt, part, part_count, modem, mr, "
 		   "sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7)", &insert, doing, err) < 0)
 		return -1;
 	return 0;
@@ -445,7 +449,7 @@ int pg_record_parts(struct pg_store *s, int64_t job_id, int send, const char *mo
 	struct pg_params p = { 0 };
 	pg_param_int(&p, job_id);
 	pg_param_int(&p, send);
-	if (pg_run(s, "DELETE FROM sent_parts WHERE job_id = $1 AND attempt = $2", &p,
+	if (pg_hot_run(s, "DELETE FROM sent_parts WHERE job_id = $1 AND attempt = $2", &p,
 		   "recording the parts of a send", err) < 0)
 		return -1;
 	for (size_t i = 0; i < parts->count; i++) {
@@ -502,7 +506,7 @@ int pg_insert_event(struct pg_store *s, int64_t job_id, enum event_kind kind, in
 	else
 		pg_param_null(&p);
 	/* late: the job had already reached an end the event cannot change. */
-	int64_t n = pg_run(s, "INSERT INTO events (job_id, at, kind, client, imei, product, bytes, "
+	int64_t n = pg_hot_run(s, "INSERT INTO events (job_id, at, kind, client, imei, product, bytes, "
 			   "size, code, late) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, "
 			   "CASE WHEN state IN ('cancelled', 'confirmed') THEN 1 ELSE 0 END "
 			   "FROM jobs WHERE id = $1", &p, doing, err);
@@ -513,7 +517,7 @@ int pg_insert_event(struct pg_store *s, int64_t job_id, enum event_kind kind, in
 	struct pg_params r = { 0 };
 	pg_param_int(&r, job_id);
 	pg_param_int(&r, (int)event_step(kind));
-	return pg_run(s, "UPDATE jobs SET reached = $2 WHERE id = $1 AND reached < $2", &r, doing,
+	return pg_hot_run(s, "UPDATE jobs SET reached = $2 WHERE id = $1 AND reached < $2", &r, doing,
 		      err) < 0 ? -1 : 0;
 }
 
@@ -737,7 +741,7 @@ int pg_get(struct store *base, int64_t id, struct job *out, struct errbuf *err)
 {
 	struct pg_params p = { 0 };
 	pg_param_int(&p, id);
-	PGresult *res = pg_query(pg_of(base), "SELECT " PG_JOB_COLUMNS " FROM jobs WHERE id = $1",
+	PGresult *res = pg_hot(pg_of(base), "SELECT " PG_JOB_COLUMNS " FROM jobs WHERE id = $1",
 				 &p, "reading a job", err);
 	if (!res)
 		return -1;

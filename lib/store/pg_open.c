@@ -330,6 +330,7 @@ static int revive(struct pg_store *s, struct errbuf *err)
 		return 0;
 	s->listening = false;
 	s->leading = false;
+	pg_hot_forget(s);
 	PQreset(s->conn);
 	if (PQstatus(s->conn) != CONNECTION_OK)
 		return pg_fail(s, "reconnecting", err);
