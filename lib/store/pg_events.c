@@ -24,7 +24,8 @@ int pg_download_job(struct store *base, int64_t id, const char *token, struct do
 {
 	struct pg_params p = { 0 };
 	pg_param_int(&p, id);
-	PGresult *res = pg_query(pg_of(base), "SELECT profile, action, state, notify_token FROM jobs "
+	/* Prepared (pg_hot): every JAD and JAR request of a unit asks. */
+	PGresult *res = pg_hot(pg_of(base), "SELECT profile, action, state, notify_token FROM jobs "
 				 "WHERE id = $1", &p, "looking up a download", err);
 	if (!res)
 		return -1;

@@ -62,7 +62,8 @@ static int write_change(struct pg_store *s, int64_t id, int64_t now, const struc
 	/* Right-hand sides see the row before the update: updated_at moves
 	 * only with a state change (it means "last state change"). The flags
 	 * go as 1/0, which PostgreSQL reads as booleans. */
-	return pg_run(s, "UPDATE jobs SET state = $2, "
+	/* Prepared (pg_hot): every report and notification writes one. */
+	return pg_hot_run(s, "UPDATE jobs SET state = $2, "
 		"updated_at = CASE WHEN state <> $2 THEN $3 ELSE updated_at END, "
 		"not_before = CASE WHEN $4::boolean THEN $3 ELSE not_before END, "
 		"last_error = CASE WHEN $5::boolean THEN $6 ELSE last_error END, "
@@ -262,7 +263,7 @@ static int find_part(struct pg_store *s, const char *modem, int mr, const char *
 	pg_param_int(&p, mr);
 	pg_param_int(&p, now - NOTIFY_REPORT_HORIZON_MS);
 	pg_param_int(&p, REPORT_MATCH_CANDIDATES);
-	PGresult *res = pg_query(s, "SELECT p.attempt, p.part, p.part_count, " PG_VIEW_COLUMNS
+	PGresult *res = pg_hot(s, "SELECT p.attempt, p.part, p.part_count, " PG_VIEW_COLUMNS
 				 " FROM sent_parts p JOIN jobs j ON j.id = p.job_id "
 				 "WHERE p.modem = $1 AND p.mr = $2 AND p.sent_at >= $3 "
 				 "ORDER BY p.sent_at DESC, p.job_id DESC, p.attempt DESC, "
