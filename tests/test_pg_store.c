@@ -203,7 +203,7 @@ struct racer {
 	pthread_barrier_t *start;
 	bool opened;
 	int rc;
-	char err[256];
+	char err[sizeof ((struct errbuf *)0)->msg];
 };
 
 static int decisions;           /* decide calls, both threads */
