@@ -107,33 +107,34 @@ void pg_copy_free(struct pg_copybuf *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* The COPY's end: PQputCopyEnd with errormsg (NULL = success), then the
- * COPY's own result. Returns its row count or -1. */
-static int64_t finish(struct pg_store *s, const char *errormsg, const char *doing,
+/* The COPY's end: PQputCopyEnd with abort_why (NULL: the data is
+ * complete), then every result of the COPY, which must all be read before
+ * the connection takes the next statement. Returns the rows copied, or -1
+ * (with the server's reason, unless aborting: the caller has one). */
+static int64_t finish(struct pg_store *s, const char *abort_why, const char *doing,
 		      struct errbuf *err)
 {
-	if (PQputCopyEnd(s->conn, errormsg) != 1)
-		return pg_fail(s, doing, err);
+	if (PQputCopyEnd(s->conn, abort_why) != 1)
+		return abort_why ? -1 : pg_fail(s, doing, err);
 	int64_t n = -1;
+	bool failed = abort_why != NULL;
 	PGresult *res;
-	/* Every result must be read before the connection takes the next
-	 * statement. */
 	while ((res = PQgetResult(s->conn)) != NULL) {
-		if (PQresultStatus(res) == PGRES_COMMAND_OK && n < 0 && !errormsg) {
+		if (!failed && PQresultStatus(res) == PGRES_COMMAND_OK) {
 			n = strtoll(PQcmdTuples(res), NULL, 10);
-		} else if (PQresultStatus(res) != PGRES_COMMAND_OK && n < 0 && !errormsg) {
-			const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		} else if (!failed) {
 			/* The context names the COPY's line that was refused. */
+			const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 			const char *where = PQresultErrorField(res, PG_DIAG_CONTEXT);
 			errbuf_set(err, "%s: %s%s%.*s%s", doing,
 				   primary ? primary : PQerrorMessage(s->conn), where ? " (" : "",
 				   where ? (int)strcspn(where, "\n") : 0, where ? where : "",
 				   where ? ")" : "");
-			n = -2;
+			failed = true;
 		}
 		PQclear(res);
 	}
-	return n < 0 ? -1 : n;
+	return failed ? -1 : n;
 }
 
 int64_t pg_copy_in(struct pg_store *s, const char *copy_sql, const struct pg_copybuf *b,
