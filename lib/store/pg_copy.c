@@ -153,10 +153,8 @@ int64_t pg_copy_in(struct pg_store *s, const char *copy_sql, const struct pg_cop
 	for (size_t off = 0; off < b->len; off += COPY_PIECE) {
 		size_t n = b->len - off < COPY_PIECE ? b->len - off : COPY_PIECE;
 		if (PQputCopyData(s->conn, b->data + off, (int)n) != 1) {
-			struct errbuf ignored;
 			pg_fail(s, doing, err);
-			finish(s, "the client could not send the data", doing, &ignored);
-			return -1;
+			return finish(s, "the client could not send the data", doing, err);
 		}
 	}
 	return finish(s, NULL, doing, err);
