@@ -289,10 +289,12 @@ static int listen_once(struct pg_store *s, struct errbuf *err)
 	return 0;
 }
 
-/* The number of wake-up notifications received: it moves when another
- * connection committed an enqueue, a retry, a resumed rollout or an
- * opened wave (the changes that can make work due sooner; a finished
- * try never does). Reading it consumes what arrived on the socket. */
+/* The number of wake-up notifications received from other connections
+ * (a connection also hears its own NOTIFYs: those are not counted, as
+ * SQLite's data_version ignores the connection's own commits): it moves
+ * when another connection committed an enqueue, a retry, a job queued
+ * again, a resumed rollout or an opened wave. Reading it consumes what
+ * arrived on the socket. */
 int pg_data_version(struct store *base, int64_t *out, struct errbuf *err)
 {
 	struct pg_store *s = pg_of(base);
@@ -302,7 +304,8 @@ int pg_data_version(struct store *base, int64_t *out, struct errbuf *err)
 		return pg_fail(s, "reading wake-ups", err);
 	PGnotify *n;
 	while ((n = PQnotifies(s->conn)) != NULL) {
-		s->wakeups++;
+		if (n->be_pid != PQbackendPID(s->conn))
+			s->wakeups++;
 		PQfreemem(n);
 	}
 	*out = s->wakeups;
