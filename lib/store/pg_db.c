@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "sqlite_engine.h"
 
 /* ---- parameters ---- */
 
@@ -245,27 +246,26 @@ int pg_not_implemented(const char *what, struct errbuf *err)
 
 /* ---- names and rows ---- */
 
+/* The spellings and state lists are the schema's, the same in both
+ * engines: the SQLite engine's definitions serve. */
 const char *pg_action_name(enum otap_action action)
 {
-	return action == OTAP_ACTION_DELETE ? "delete" : "install";
+	return sqlite_action_name(action);
 }
 
 enum otap_action pg_action_from(const char *name)
 {
-	return name && strcmp(name, "delete") == 0 ? OTAP_ACTION_DELETE : OTAP_ACTION_INSTALL;
+	return sqlite_action_from(name);
 }
 
-/* Kept equal to job_state_final() (test_store checks it). */
 const char *pg_final_states(bool confirmation_expected)
 {
-	return confirmation_expected ? "'confirmed','failed','cancelled'"
-				     : "'sent','delivered','confirmed','failed','cancelled'";
+	return sqlite_final_states(confirmation_expected);
 }
 
 const char *pg_open_states(bool confirmation_expected)
 {
-	return confirmation_expected ? "'queued','sending','sent','delivered'"
-				     : "'queued','sending'";
+	return sqlite_open_states(confirmation_expected);
 }
 
 void pg_job_from_row(const PGresult *res, int row, int col, struct job *out)
