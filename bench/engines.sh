@@ -21,12 +21,13 @@ WORK=$(mktemp -d /tmp/otap-bench.XXXXXX)
 [ "${KEEP:-0}" = 1 ] && echo "work dir: $WORK (kept)"
 PIDS=()
 cleanup() {
+	bash "$ROOT/tests/pg_cluster.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	bash "$ROOT/tests/pg_cluster.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
 	[ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 bash "$ROOT/tests/pg_cluster.sh" start "$WORK/pg" >/dev/null
 BASE_URL=$(cat "$WORK/pg/url")

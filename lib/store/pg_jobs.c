@@ -55,22 +55,21 @@ int pg_enqueue(struct store *base, const struct job_new *job, int64_t now, int64
 /* A job past its deadline is never claimed. $1 is now. */
 #define PG_NOT_EXPIRED(col) "(" col " IS NULL OR " col " > $1)"
 
-/* The candidates a claim tries, oldest due first, read without locks
+/* The sources a claim tries, oldest due head first, read without locks
  * (an idle probe that finds nothing takes no lock and writes nothing):
- * the oldest due jobs outside rollouts (a few: another instance may be
- * taking the first), and for each rollout whose gates are open the oldest
- * due job of each opened wave (one index seek each, as in SQLite). The
- * rollout's name and rate come along: the claim locks the rollout row
- * before it takes one of its jobs. */
+ * the jobs outside rollouts, and each opened wave of each rollout whose
+ * gates are open, with the not_before and id of its oldest due job (one
+ * index seek each, as in SQLite). The rollout's rate comes along: the
+ * claim locks the rollout row before it takes one of its jobs. */
 #define PICK_SQL \
-	"SELECT id, rollout, rate FROM (" \
-	"(SELECT id, not_before, NULL::text AS rollout, 0 AS rate FROM jobs " \
+	"SELECT rollout, wave, rate FROM (" \
+	"(SELECT not_before, id, NULL::text AS rollout, 0 AS wave, 0 AS rate FROM jobs " \
 	"WHERE wave IS NULL AND state = 'queued' AND not_before <= $1 AND " \
-	PG_NOT_EXPIRED("deadline") " ORDER BY not_before, id LIMIT 4) " \
+	PG_NOT_EXPIRED("deadline") " ORDER BY not_before, id LIMIT 1) " \
 	"UNION ALL " \
-	"SELECT j.id, j.not_before, r.name, r.rate_per_min FROM rollouts r " \
+	"SELECT j.not_before, j.id, r.name, w.n, r.rate_per_min FROM rollouts r " \
 	"CROSS JOIN LATERAL generate_series(1, r.current_wave) AS w(n) " \
-	"CROSS JOIN LATERAL (SELECT id, not_before FROM jobs WHERE rollout = r.name AND " \
+	"CROSS JOIN LATERAL (SELECT not_before, id FROM jobs WHERE rollout = r.name AND " \
 	"wave = w.n AND state = 'queued' AND not_before <= $1 AND " PG_NOT_EXPIRED("deadline") \
 	" ORDER BY not_before, id LIMIT 1) j " \
 	"WHERE r.state = 'active' AND r.gate_open = 1 AND r.next_send_at <= $1" \
@@ -105,23 +104,33 @@ static int lock_rollout(struct pg_store *s, const char *name, bool limited, int6
 	return found;
 }
 
-/* queued -> sending for job id unless another instance holds it (SKIP
- * LOCKED) or it is no longer queued and due. Returns 1 with *out, 0, -1. */
-static int take_job(struct pg_store *s, const char *modem, int64_t now, int64_t id,
-		    struct job *out, const char *doing, struct errbuf *err)
+/* The claim's UPDATE around a seek for the source's oldest due job that
+ * no other transaction holds (FOR UPDATE SKIP LOCKED walks the index past
+ * jobs another instance is taking right now). $1 now, $2 modem, $3
+ * instance, $4 lease end, and for a wave $5 rollout, $6 wave. A new send
+ * starts its furthest step afresh (as SQLite's claim). */
+#define TAKE_SQL(source) "UPDATE jobs SET state = 'sending', modem = $2, updated_at = $1, " \
+	"reached = 0, claimed_by = $3, lease_until = $4 WHERE id = (SELECT id FROM jobs WHERE " \
+	source " AND state = 'queued' AND not_before <= $1 AND " PG_NOT_EXPIRED("deadline") \
+	" ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " PG_JOB_COLUMNS
+
+/* queued -> sending for the oldest due job of the source (rollout ""
+ * : the jobs outside rollouts). Returns 1 with *out, 0 when every due job
+ * of it is taken, -1. */
+static int take_job(struct pg_store *s, const char *modem, int64_t now, const char *rollout,
+		    int wave, struct job *out, const char *doing, struct errbuf *err)
 {
 	struct pg_params p = { 0 };
 	pg_param_int(&p, now);
-	pg_param_int(&p, id);
 	pg_param_text(&p, modem);
 	pg_param_text(&p, s->instance);
 	pg_param_int(&p, now + s->lease_ms);
-	/* A new send starts its furthest step afresh (as SQLite's claim). */
-	PGresult *res = pg_hot(s, "UPDATE jobs SET state = 'sending', modem = $3, "
-		"updated_at = $1, reached = 0, claimed_by = $4, lease_until = $5 "
-		"WHERE id = (SELECT id FROM jobs WHERE id = $2 AND state = 'queued' AND "
-		"not_before <= $1 AND " PG_NOT_EXPIRED("deadline") " FOR UPDATE SKIP LOCKED) "
-		"RETURNING " PG_JOB_COLUMNS, &p, doing, err);
+	if (rollout[0]) {
+		pg_param_text(&p, rollout);
+		pg_param_int(&p, wave);
+	}
+	PGresult *res = pg_hot(s, rollout[0] ? TAKE_SQL("rollout = $5 AND wave = $6")
+					     : TAKE_SQL("wave IS NULL"), &p, doing, err);
 	if (!res)
 		return -1;
 	int found = PQntuples(res) > 0;
@@ -146,8 +155,8 @@ static int rate_step(struct pg_store *s, const char *rollout, int64_t now, const
 }
 
 struct candidate {
-	int64_t id;
 	char rollout[STORE_NAME_MAX];   /* "" outside rollouts */
+	int wave;
 	bool limited;
 };
 
@@ -164,16 +173,16 @@ static int pick_candidates(struct pg_store *s, int64_t now, struct candidate *c,
 		return -1;
 	int n = PQntuples(res) < CANDIDATES_MAX ? PQntuples(res) : CANDIDATES_MAX;
 	for (int i = 0; i < n; i++) {
-		c[i].id = pg_col_int(res, i, 0, 0);
-		pg_col_text(c[i].rollout, sizeof c[i].rollout, res, i, 1);
+		pg_col_text(c[i].rollout, sizeof c[i].rollout, res, i, 0);
+		c[i].wave = (int)pg_col_int(res, i, 1, 0);
 		c[i].limited = pg_col_int(res, i, 2, 0) > 0;
 	}
 	PQclear(res);
 	return n;
 }
 
-/* Tries the candidates in order inside the caller's transaction. Returns
- * 1 with *out, 0 when another instance had each, -1. */
+/* Tries the sources in order inside the caller's transaction. Returns 1
+ * with *out, 0 when other instances hold every due job of each, -1. */
 static int claim_first(struct pg_store *s, const char *modem, int64_t now,
 		       const struct candidate *c, int n, struct job *out, const char *doing,
 		       struct errbuf *err)
@@ -182,7 +191,7 @@ static int claim_first(struct pg_store *s, const char *modem, int64_t now,
 		bool in_rollout = c[i].rollout[0] != '\0';
 		int ok = in_rollout ? lock_rollout(s, c[i].rollout, c[i].limited, now, doing, err) : 1;
 		if (ok > 0)
-			ok = take_job(s, modem, now, c[i].id, out, doing, err);
+			ok = take_job(s, modem, now, c[i].rollout, c[i].wave, out, doing, err);
 		if (ok > 0 && in_rollout && c[i].limited && rate_step(s, c[i].rollout, now, doing, err) < 0)
 			ok = -1;
 		if (ok != 0)
@@ -191,10 +200,10 @@ static int claim_first(struct pg_store *s, const char *modem, int64_t now,
 	return 0;
 }
 
-/* Instances claim side by side: each candidate job is locked with SKIP
- * LOCKED, so two instances never take the same job nor wait for each
- * other's; the rollout's gates and rate are checked again under its row's
- * lock (the first read was without locks). */
+/* Instances claim side by side: the job is found with SKIP LOCKED, so
+ * two instances never take the same job nor wait for each other's; the
+ * rollout's gates and rate are checked again under its row's lock (the
+ * first read was without locks). */
 int pg_claim(struct store *base, const char *modem, int64_t now, struct job *out,
 	     struct errbuf *err)
 {
