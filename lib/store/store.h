@@ -287,6 +287,15 @@ int store_retry_job(struct store *s, int64_t id, int64_t now, struct errbuf *err
  * *count (may be NULL) gets the number of jobs. Returns 0 or -1. */
 int store_expire(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
 
+/* Told of a job that was just failed (after the commit), by its id. */
+typedef void store_failed_fn(int64_t id, void *arg);
+
+/* store_expire, calling expired(id, arg) (may be NULL) for each job it
+ * failed, after the transaction of its batch committed (the daemon's
+ * on_job_failed hook). Returns 0 or -1. */
+int store_expire_each(struct store *s, int64_t now, store_failed_fn *expired, void *arg,
+		      int64_t *count, struct errbuf *err);
+
 /* sending -> queued for every job left in sending (crash/kill), with an
  * "interrupted" attempt each (this can mean one duplicate SMS); attempts is
  * not incremented. SQLite: every job in sending, meant for otapd's start,
