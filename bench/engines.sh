@@ -128,7 +128,8 @@ for n in 1 2 4; do run_send postgresql "$n" 1; done
 for n in 1 2 4; do run_send sqlite 1 "$n"; done
 
 echo "== import of $UNITS units (otapctl rollout create --no-preflight)"
-{ echo msisdn; seq -f '+4917%09g' 1 "$UNITS"; } >"$WORK/units.csv"
+awk -v n="$UNITS" 'BEGIN { print "msisdn"; for (i = 1; i <= n; i++) printf "+4917%09d\n", i }' \
+	>"$WORK/units.csv"
 for engine in sqlite postgresql; do
 	fresh_db "$engine"
 	cat >"$WORK/imp.conf" <<CONF
