@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "policy.h"
+#include "store_try.h"
 
 /* ---- enqueue ---- */
 
@@ -242,28 +242,16 @@ int pg_renew_lease(struct store *base, int64_t now, int64_t *count, struct errbu
 
 /* ---- finishing a try ---- */
 
-enum try_end { END_SENT, END_RETRY, END_FAILED };
-
-/* The job's state and counters, whether its rollout is cancelled, and
- * which instance holds it, read with the job row locked. */
-struct job_counters {
-	enum job_state state;
-	int attempts;
-	int max_attempts;
-	bool rollout_cancelled;
+/* The job's counters (store_try.h) and which instance holds it, read
+ * with the job row locked. */
+struct pg_counters {
+	struct job_counters job;
 	char claimed_by[STORE_NAME_MAX];
-};
-
-struct transition {
-	enum job_state state;
-	int attempts;
-	bool set_not_before;
-	char error[STORE_TEXT_MAX];
 };
 
 /* Locks job id's row and reads it. Returns 1, 0 when there is no such
  * job, -1. */
-static int load_counters(struct pg_store *s, int64_t id, struct job_counters *c,
+static int load_counters(struct pg_store *s, int64_t id, struct pg_counters *c,
 			 const char *doing, struct errbuf *err)
 {
 	struct pg_params p = { 0 };
@@ -275,11 +263,11 @@ static int load_counters(struct pg_store *s, int64_t id, struct job_counters *c,
 		return -1;
 	int found = PQntuples(res) > 0;
 	if (found) {
-		if (job_state_parse(pg_col_str(res, 0, 0), &c->state) < 0)
-			c->state = JOB_FAILED;  /* unreachable: the CHECK constraint */
-		c->attempts = (int)pg_col_int(res, 0, 1, 0);
-		c->max_attempts = (int)pg_col_int(res, 0, 2, 0);
-		c->rollout_cancelled = strcmp(pg_col_str(res, 0, 3), "cancelled") == 0;
+		if (job_state_parse(pg_col_str(res, 0, 0), &c->job.state) < 0)
+			c->job.state = JOB_FAILED;  /* unreachable: the CHECK constraint */
+		c->job.attempts = (int)pg_col_int(res, 0, 1, 0);
+		c->job.max_attempts = (int)pg_col_int(res, 0, 2, 0);
+		c->job.rollout_cancelled = strcmp(pg_col_str(res, 0, 3), "cancelled") == 0;
 		pg_col_text(c->claimed_by, sizeof c->claimed_by, res, 0, 4);
 	}
 	PQclear(res);
@@ -290,56 +278,17 @@ static int load_counters(struct pg_store *s, int64_t id, struct job_counters *c,
  * whose lease ran out was taken back (and may be sending elsewhere now).
  * Returns 0, or -1 with the refusal. */
 static int check_ours(const struct pg_store *s, int64_t id, int found,
-		      const struct job_counters *c, struct errbuf *err)
+		      const struct pg_counters *c, struct errbuf *err)
 {
 	if (found == 0)
 		return errbuf_set(err, "no such job %" PRId64, id);
-	if (c->state != JOB_SENDING)
+	if (c->job.state != JOB_SENDING)
 		return errbuf_set(err, "job %" PRId64 " is %s, not sending", id,
-				  job_state_name(c->state));
+				  job_state_name(c->job.state));
 	if (strcmp(c->claimed_by, s->instance) != 0)
 		return errbuf_set(err, "job %" PRId64 " is sending on instance %s, not on this one "
 				  "(its lease ran out and it was taken back)", id, c->claimed_by);
 	return 0;
-}
-
-static void plan_transition(enum try_end end, bool count_attempt, const struct job_counters *c,
-			    const char *detail, struct transition *t)
-{
-	memset(t, 0, sizeof *t);
-	t->attempts = count_attempt ? c->attempts + 1 : c->attempts;
-	switch (end) {
-	case END_SENT:
-		t->state = JOB_SENT;
-		break;
-	case END_FAILED:
-		t->state = JOB_FAILED;
-		snprintf(t->error, sizeof t->error, "%s", detail ? detail : "");
-		break;
-	case END_RETRY:
-		if (count_attempt &&
-		    policy_gives_up(t->attempts, c->max_attempts, detail, t->error, sizeof t->error)) {
-			t->state = JOB_FAILED;
-			break;
-		}
-		snprintf(t->error, sizeof t->error, "%s", detail ? detail : "");
-		t->state = c->rollout_cancelled ? JOB_CANCELLED : JOB_QUEUED;
-		t->set_not_before = !c->rollout_cancelled;
-		break;
-	}
-}
-
-static const char *default_result(enum try_end end, bool count_attempt)
-{
-	switch (end) {
-	case END_SENT:
-		return "sent";
-	case END_FAILED:
-		return "permanent";
-	case END_RETRY:
-		break;
-	}
-	return count_attempt ? "transient" : "modem";
 }
 
 /* Writes the planned change; the lease ends with the try. Into 'sent':
@@ -379,15 +328,15 @@ static int finish_try(struct pg_store *s, int64_t id, enum try_end end, bool cou
 {
 	const char *doing = "recording the outcome of a try";
 	struct pg_tx t;
-	struct job_counters c;
+	struct pg_counters c;
 	struct transition tr;
 	if (pg_tx_begin(&t, s, doing, err) < 0)
 		return -1;
 	int found = load_counters(s, id, &c, doing, err);
 	if (found < 0 || check_ours(s, id, found, &c, err) < 0)
 		goto fail;
-	plan_transition(end, count_attempt, &c, o->detail, &tr);
-	const char *result = o->result ? o->result : default_result(end, count_attempt);
+	store_plan_transition(end, count_attempt, &c.job, o->detail, &tr);
+	const char *result = o->result ? o->result : store_try_result(end, count_attempt);
 	if (write_transition(s, id, not_before, o, &tr, doing, err) < 0 ||
 	    pg_insert_attempt(s, id, o->started_at, o->finished_at, o->modem, result, o->cms_error,
 			      o->mrs, o->detail, err) < 0)
@@ -476,12 +425,12 @@ int pg_record_part(struct store *base, int64_t id, const char *modem, int mr, in
 	struct pg_store *s = pg_of(base);
 	const char *doing = "recording a part of a send";
 	struct pg_tx t;
-	struct job_counters c;
+	struct pg_counters c;
 	if (pg_tx_begin(&t, s, doing, err) < 0)
 		return -1;
 	int found = load_counters(s, id, &c, doing, err);
 	if (found < 0 || check_ours(s, id, found, &c, err) < 0 ||
-	    pg_insert_part(s, id, c.attempts + 1, modem, mr, part, count, at, err) < 0 ||
+	    pg_insert_part(s, id, c.job.attempts + 1, modem, mr, part, count, at, err) < 0 ||
 	    pg_tx_commit(&t, doing, err) < 0) {
 		pg_tx_rollback(&t);
 		return -1;
@@ -537,19 +486,19 @@ int pg_cancel(struct store *base, int64_t id, int64_t now, struct errbuf *err)
 	struct pg_store *s = pg_of(base);
 	const char *doing = "cancelling a job";
 	struct pg_tx t;
-	struct job_counters c;
+	struct pg_counters c;
 	if (pg_tx_begin(&t, s, doing, err) < 0)
 		return -1;
 	int found = load_counters(s, id, &c, doing, err);
 	if (found == 0)
 		errbuf_set(err, "no such job %" PRId64, id);
-	else if (found > 0 && c.state != JOB_QUEUED)
+	else if (found > 0 && c.job.state != JOB_QUEUED)
 		errbuf_set(err, "job %" PRId64 " is %s; only queued jobs can be cancelled", id,
-			   job_state_name(c.state));
+			   job_state_name(c.job.state));
 	struct pg_params p = { 0 };
 	pg_param_int(&p, id);
 	pg_param_int(&p, now);
-	if (found <= 0 || c.state != JOB_QUEUED ||
+	if (found <= 0 || c.job.state != JOB_QUEUED ||
 	    pg_run(s, "UPDATE jobs SET state = 'cancelled', updated_at = $2 WHERE id = $1", &p,
 		   doing, err) < 0 ||
 	    pg_tx_commit(&t, doing, err) < 0) {
@@ -639,18 +588,18 @@ int pg_retry_job(struct store *base, int64_t id, int64_t now, struct errbuf *err
 	struct pg_store *s = pg_of(base);
 	const char *doing = "retrying a job";
 	struct pg_tx t;
-	struct job_counters c;
+	struct pg_counters c;
 	if (pg_tx_begin(&t, s, doing, err) < 0)
 		return -1;
 	int found = load_counters(s, id, &c, doing, err);
 	if (found == 0)
 		errbuf_set(err, "no such job %" PRId64, id);
-	else if (found == 1 && c.state != JOB_FAILED)
+	else if (found == 1 && c.job.state != JOB_FAILED)
 		errbuf_set(err, "job %" PRId64 " is %s; only failed jobs can be retried", id,
-			   job_state_name(c.state));
-	else if (found == 1 && c.rollout_cancelled)
+			   job_state_name(c.job.state));
+	else if (found == 1 && c.job.rollout_cancelled)
 		errbuf_set(err, "job %" PRId64 " belongs to a cancelled rollout", id);
-	if (found != 1 || c.state != JOB_FAILED || c.rollout_cancelled ||
+	if (found != 1 || c.job.state != JOB_FAILED || c.job.rollout_cancelled ||
 	    run_retry(s, NULL, id, now, NULL, doing, err) < 0 || pg_tx_commit(&t, doing, err) < 0) {
 		pg_tx_rollback(&t);
 		return -1;
