@@ -325,12 +325,12 @@ int pg_wake_fd(struct store *base)
 	return PQsocket(s->conn);
 }
 
-/* A connection that broke (the server restarted, the network failed) is
- * reset once; its session state (LISTEN, the lead, settings) went with it. */
-static int revive(struct pg_store *s, struct errbuf *err)
+int pg_revive(struct pg_store *s, struct errbuf *err)
 {
 	if (PQstatus(s->conn) == CONNECTION_OK)
 		return 0;
+	if (s->in_tx)
+		return errbuf_set(err, "the connection to the database broke inside a transaction");
 	s->listening = false;
 	s->leading = false;
 	pg_hot_forget(s);
@@ -344,7 +344,7 @@ static int revive(struct pg_store *s, struct errbuf *err)
 int pg_lead(struct store *base, struct errbuf *err)
 {
 	struct pg_store *s = pg_of(base);
-	if (revive(s, err) < 0)
+	if (pg_revive(s, err) < 0)
 		return -1;
 	if (s->leading)
 		return 1;

@@ -183,7 +183,8 @@ int store_lead(struct store *s, struct errbuf *err);
  * the store's wake-up NOTIFY; -1 when the engine has none (SQLite: look at
  * store_data_version every so often instead). After it became readable,
  * store_data_version reads what arrived (and moves). Borrowed: valid until
- * store_close; do not read from it or close it. */
+ * the store re-establishes a broken connection (ask again after each
+ * wait) or store_close; do not read from it or close it. */
 int store_wake_fd(struct store *s);
 /* How long a call on this connection waits for another connection's write
  * lock before it fails (-1, "database is locked"): ms > 0, or 0 for the
