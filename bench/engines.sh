@@ -21,12 +21,13 @@ WORK=$(mktemp -d /tmp/otap-bench.XXXXXX)
 [ "${KEEP:-0}" = 1 ] && echo "work dir: $WORK (kept)"
 PIDS=()
 cleanup() {
+	bash "$ROOT/tests/pg_cluster.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	bash "$ROOT/tests/pg_cluster.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
 	[ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 bash "$ROOT/tests/pg_cluster.sh" start "$WORK/pg" >/dev/null
 BASE_URL=$(cat "$WORK/pg/url")
@@ -127,7 +128,8 @@ for n in 1 2 4; do run_send postgresql "$n" 1; done
 for n in 1 2 4; do run_send sqlite 1 "$n"; done
 
 echo "== import of $UNITS units (otapctl rollout create --no-preflight)"
-{ echo msisdn; seq -f '+4917%09g' 1 "$UNITS"; } >"$WORK/units.csv"
+awk -v n="$UNITS" 'BEGIN { print "msisdn"; for (i = 1; i <= n; i++) printf "+4917%09d\n", i }' \
+	>"$WORK/units.csv"
 for engine in sqlite postgresql; do
 	fresh_db "$engine"
 	cat >"$WORK/imp.conf" <<CONF

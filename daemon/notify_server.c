@@ -40,6 +40,9 @@ struct notify_server {
 	struct MHD_Daemon *mhd;
 	struct store *q;
 	struct notify_router router;
+	/* Newest profiles and modems per request; NULL: the start's. Atomic:
+	 * set by the main thread once libmicrohttpd's thread runs. */
+	_Atomic(struct cfg_holder *) follow;
 	char start_msg[256];            /* libmicrohttpd's last word while starting */
 	atomic_bool starting;
 };
@@ -318,7 +321,17 @@ static enum MHD_Result answer(struct notify_server *s, struct MHD_Connection *co
 		.peer = peer,
 	};
 	struct notify_reply reply;
+	/* The router reads the profiles and modems only inside notify_route
+	 * (a JAR stream holds its file, not the profile): one snapshot per
+	 * request, so a reload never frees what a request reads. */
+	struct cfg_holder *follow = atomic_load(&s->follow);
+	struct cfg_snap *snap = follow ? cfg_snap_acquire(follow) : NULL;
+	const struct cfg *started = s->router.cfg;
+	if (snap)
+		s->router.cfg = &snap->cfg;
 	notify_route(&s->router, &req, clock_wall_ms(), &reply);
+	s->router.cfg = started;
+	cfg_snap_release(follow, snap);
 	return respond_reply(s, conn, &reply);
 }
 
@@ -538,6 +551,12 @@ int notify_server_start(struct notify_server **out, const struct cfg *cfg, const
 		 cfg->notify.public_url ? cfg->notify.public_url : "(no public_url)");
 	*out = s;
 	return 0;
+}
+
+void notify_server_follow(struct notify_server *s, struct cfg_holder *h)
+{
+	if (s)
+		atomic_store(&s->follow, h);
 }
 
 void notify_server_stop(struct notify_server *s)

@@ -19,6 +19,7 @@
 #ifndef OTAPD_NOTIFY_SERVER_H
 #define OTAPD_NOTIFY_SERVER_H
 
+#include "cfgsnap.h"
 #include "config.h"
 #include "errbuf.h"
 
@@ -44,6 +45,11 @@ int notify_server_start(struct notify_server **out, const struct cfg *cfg, const
  * libmicrohttpd listener (the admin listener uses it as well). Returns the
  * descriptor, or -1 with a reason and a hint (port in use, privileges). */
 int http_bind_listener(const char *listen, struct errbuf *err);
+
+/* From now on each request is answered with the profiles and modems of
+ * h's newest snapshot (reloads); the listen address, public_url and TLS
+ * stay those of the start. NULL s: no-op. */
+void notify_server_follow(struct notify_server *s, struct cfg_holder *h);
 
 /* Stops the listener at once (open connections are closed), closes the
  * queue and frees s. NULL is a no-op. */

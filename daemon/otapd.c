@@ -1,5 +1,5 @@
 /* otapd.c - the daemon's entry point: options, config, single-instance lock,
- * crash recovery, one worker thread per modem, a config check on SIGHUP and
+ * crash recovery, one worker thread per modem, config reloads on SIGHUP and
  * clean shutdown on SIGTERM/SIGINT. Runs in the foreground and logs to
  * stderr (systemd style; Type=notify with a watchdog under systemd). */
 #include <errno.h>
@@ -27,7 +27,7 @@
 #include "signals.h"
 #include "stop.h"
 #include "version.h"
-#include "worker.h"
+#include "fleet.h"
 
 struct otapd_options {
 	const char *config_path;
@@ -41,7 +41,7 @@ static const char usage[] =
 	"\n"
 	"Sends queued OTAP update jobs through the configured GSM modems.\n"
 	"Runs in the foreground and logs one line per event to stderr.\n"
-	"SIGHUP re-reads the config (applies its log_level); SIGTERM stops.\n"
+	"SIGHUP reloads the config (profiles, modems, retry, log level); SIGTERM stops.\n"
 	"\n"
 	"  -c, --config FILE   config file (default $OTAPD_CONFIG or " CFG_DEFAULT_PATH ")\n"
 	"      --db PATH       database (overrides the config's 'database')\n"
@@ -179,26 +179,21 @@ static int recover(const char *db_path)
 
 /* After the workers are joined: what the store never took goes to the
  * recovery file, all of it in one atomic write. */
-static void save_unrecorded(const struct daemon_ctx *d, struct worker *workers, int started)
+static void save_unrecorded(const struct daemon_ctx *d, const struct fleet *fleet)
 {
 	/* PostgreSQL: a file on this host would help no other instance. A job
 	 * whose outcome was not recorded keeps its lease until it runs out;
 	 * then any instance takes it back with an 'interrupted' attempt. */
 	if (store_location_is_shared(d->db_path))
 		return;
-	struct outcome *list = calloc((size_t)started * SENDJOB_HELD_MAX + 1, sizeof *list);
-	size_t n = 0;
+	size_t cap = fleet_unrecorded_max(fleet);
+	struct outcome *list = calloc(cap + 1, sizeof *list);
 	struct errbuf err;
 	if (!list) {
 		log_errorx("out of memory saving unrecorded outcomes: their units may be sent again");
 		return;
 	}
-	for (int i = 0; i < started; i++) {
-		const struct sendjob_record *held;
-		size_t count = worker_unrecorded(&workers[i], &held);
-		for (size_t k = 0; k < count; k++)
-			list[n++] = held[k].oc;
-	}
+	size_t n = fleet_unrecorded(fleet, list, cap);
 	if (outcome_file_save(d->db_path, list, n, &err) < 0)
 		log_errorx("%s: %zu outcome(s) lost; their units may be sent again", err.msg, n);
 	else if (n > 0)
@@ -239,22 +234,23 @@ static int listeners_start(struct listeners *l, const struct daemon_ctx *d)
 }
 
 /* Starts the helper threads (scheduler, listeners) and one worker per
- * modem; returns the number of workers started or -1 when a helper failed. */
+ * modem of the start's config; returns the number of workers started or -1
+ * when a helper failed. */
 static int start_threads(struct daemon_ctx *d, struct scheduler *sched,
-			 struct listeners *listeners, struct worker *workers)
+			 struct listeners *listeners, struct fleet *fleet)
 {
-	const struct cfg *cfg = d->cfg;
 	if (listeners_start(listeners, d) < 0)
 		return -1;
+	/* The units' requests see the profiles and modems of every reload. */
+	notify_server_follow(listeners->notify, &d->config);
 	if (scheduler_start(sched, d) < 0) {
 		stop_request(d);
 		listeners_stop(listeners);
 		return -1;
 	}
-	size_t started = 0;
-	while (started < cfg->modem_count &&
-	       worker_start(&workers[started], d, &cfg->modems[started]) == 0)
-		started++;
+	struct cfg_snap *snap = cfg_snap_acquire(&d->config);
+	size_t started = fleet_start(fleet, d, snap);
+	cfg_snap_release(&d->config, snap);
 	return (int)started;
 }
 
@@ -262,28 +258,22 @@ static int start_threads(struct daemon_ctx *d, struct scheduler *sched,
 static int run(struct daemon_ctx *d, struct reload_args *reload)
 {
 	const struct cfg *cfg = d->cfg;
-	struct worker *workers = calloc(cfg->modem_count, sizeof *workers);
 	struct listeners listeners = { NULL, NULL };
 	struct scheduler sched;
-	if (!workers)
+	struct fleet fleet = { 0 };
+	if (hooks_start(&d->hooks, &cfg->hooks) < 0)
 		return -1;
-	if (hooks_start(&d->hooks, &cfg->hooks) < 0) {
-		free(workers);
-		return -1;
-	}
-	int started = start_threads(d, &sched, &listeners, workers);
+	int started = start_threads(d, &sched, &listeners, &fleet);
 	if (started < 0) {
 		hooks_stop(d->hooks);
-		free(workers);
 		return -1;
 	}
 	int rc = 0;
 	if ((size_t)started == cfg->modem_count) {
-		char status[128];
-		snprintf(status, sizeof status, "sending with %d modem(s)", started);
 		log_info("started with %d modem(s), database %s", started, d->db_path);
-		reload->status = status;
-		service_ready(status);
+		reload->fleet = &fleet;
+		reload_status(reload);
+		service_ready(reload->status);
 		int sig = signals_wait(reload_on_hup, reload);
 		service_stopping();
 		log_info("received %s, finishing the current exchanges", strsignal(sig));
@@ -294,14 +284,13 @@ static int run(struct daemon_ctx *d, struct reload_args *reload)
 	 * finish an exchange with their modem. */
 	listeners_stop(&listeners);
 	stop_request(d);   /* every thread wakes at once */
-	for (int i = 0; i < started; i++)
-		worker_join(&workers[i]);
-	save_unrecorded(d, workers, started);
+	fleet_stop(&fleet);
+	save_unrecorded(d, &fleet);
 	scheduler_join(&sched);
 	/* Last: every event is posted; running hooks get their timeout. */
 	hooks_stop(d->hooks);
 	d->hooks = NULL;
-	free(workers);
+	fleet_free(&fleet);
 	return rc;
 }
 
@@ -318,10 +307,8 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &opts) < 0)
 		return 2;
 	log_init("otapd", opts.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	if (cfg_load(cfg_resolve_path(opts.config_path), &cfg, &err) < 0) {
-		log_errorx("%s", err.msg);
+	if (runconfig_load(cfg_resolve_path(opts.config_path), &cfg, "") < 0)
 		return 2;
-	}
 	log_set_level(runconfig_log_level(&cfg, opts.verbose));
 	if (opts.check_only) {
 		cfg_dump(&cfg, stdout);
@@ -333,24 +320,32 @@ int main(int argc, char **argv)
 		cfg_free(&cfg);
 		return 2;
 	}
-	struct daemon_ctx d = { .cfg = &cfg, .db_path = opts.db_path ? opts.db_path : cfg.database };
+	struct daemon_ctx d = { 0 };
 	atomic_init(&d.sends_ok, 0);
-	if (stop_init(&d, &err) < 0) {
+	if (stop_init(&d, &err) < 0 ||
+	    (cfg_holder_init(&d.config, &cfg) < 0 && errbuf_set(&err, "out of memory") < 0)) {
 		log_errorx("%s", err.msg);
+		stop_close(&d);
 		cfg_free(&cfg);
 		return 1;
 	}
-	struct reload_args reload = { .config_path = cfg.path, .verbose = opts.verbose };
+	/* The start's snapshot stays for the restart-only settings (daemon.h). */
+	struct cfg_snap *start = cfg_snap_acquire(&d.config);
+	d.cfg = &start->cfg;
+	d.db_path = opts.db_path ? opts.db_path : start->cfg.database;
+	struct reload_args reload = { .config_path = start->cfg.path, .verbose = opts.verbose,
+				      .db_option = opts.db_path != NULL, .daemon = &d };
 	/* One otapd per SQLite file (its lock file); any number of instances
 	 * share a PostgreSQL queue, each claiming under its own name. */
 	bool shared = store_location_is_shared(d.db_path);
 	int lock_fd = shared || check_database_exists(d.db_path) < 0 ? -1 : lock_database(d.db_path);
-	int rc = (!shared && lock_fd < 0) || set_credentials(&cfg) < 0 || recover(d.db_path) < 0 ||
+	int rc = (!shared && lock_fd < 0) || set_credentials(d.cfg) < 0 || recover(d.db_path) < 0 ||
 		 run(&d, &reload) < 0 ? 1 : 0;
 	if (lock_fd >= 0)
 		close(lock_fd);
 	stop_close(&d);
 	log_info("stopped");
-	cfg_free(&cfg);
+	cfg_snap_release(&d.config, start);
+	cfg_holder_destroy(&d.config);
 	return rc;
 }

@@ -80,8 +80,11 @@ void queue_watch_found_nothing(struct queue_watch *qw, int64_t now, int64_t prob
 
 void queue_watch_woken(struct queue_watch *qw, int64_t now)
 {
-	if (qw->wake_fd >= 0)
-		look_at_version(qw, now);
+	if (qw->wake_fd < 0)
+		return;
+	look_at_version(qw, now);
+	/* A connection the store had to re-establish has another socket. */
+	qw->wake_fd = store_wake_fd(qw->queue);
 }
 
 int64_t queue_watch_next(const struct queue_watch *qw)

@@ -3,6 +3,7 @@
 #include "scheduler.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include "clock.h"
 #include "hooks.h"
 #include "log.h"
@@ -22,6 +23,53 @@ static void on_rollout_paused(const struct rollout *r, void *arg)
 	snprintf(ev.profile, sizeof ev.profile, "%s", r->profile);
 	snprintf(ev.reason, sizeof ev.reason, "%s", r->pause_reason);
 	hooks_post(arg, &ev);
+}
+
+/* Jobs a step failed (committed), for the on_job_failed hook once the
+ * step is over. */
+struct failed_jobs {
+	int64_t *ids;
+	size_t count, cap;
+	size_t dropped;
+};
+
+static void note_failed(int64_t id, void *arg)
+{
+	struct failed_jobs *f = arg;
+	if (f->count == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 64;
+		int64_t *grown = cap <= HOOKS_QUEUE_MAX * 4 ? realloc(f->ids, cap * sizeof *grown)
+							    : NULL;
+		if (!grown) {
+			f->dropped++;   /* more than the hook queue takes anyway */
+			return;
+		}
+		f->ids = grown;
+		f->cap = cap;
+	}
+	f->ids[f->count++] = id;
+}
+
+/* Posts the on_job_failed hook of each job in f, with the job as stored
+ * (its number, profile, rollout and last error). */
+static void post_failed(struct scheduler *s, struct failed_jobs *f)
+{
+	for (size_t i = 0; i < f->count; i++) {
+		struct hook_event ev = { .kind = HOOK_JOB_FAILED, .job_id = f->ids[i],
+					 .time_ms = clock_wall_ms() };
+		struct errbuf err;
+		struct job job;
+		if (store_get(s->queue, f->ids[i], &job, &err) <= 0)
+			continue;
+		snprintf(ev.to, sizeof ev.to, "%s", job.msisdn);
+		snprintf(ev.profile, sizeof ev.profile, "%s", job.profile);
+		snprintf(ev.rollout, sizeof ev.rollout, "%s", job.rollout);
+		snprintf(ev.reason, sizeof ev.reason, "%s", job.last_error);
+		hooks_post(s->daemon->hooks, &ev);
+	}
+	if (f->dropped > 0)
+		log_warnx("hooks: %zu on_job_failed event(s) dropped (too many jobs failed at once)",
+			  f->dropped);
 }
 
 /* Keeps this instance's jobs in sending leased to it (a no-op on
@@ -66,8 +114,10 @@ static void scheduler_step(struct scheduler *s)
 	struct errbuf err;
 	int64_t now = clock_wall_ms();
 	int count = 0;
-	/* Without hooks, the tick does not even look for pauses. */
+	/* Without hooks, the tick does not even look for pauses and failures. */
 	rollout_paused_fn *paused = s->daemon->hooks ? on_rollout_paused : NULL;
+	store_failed_fn *failed = s->daemon->hooks ? note_failed : NULL;
+	struct failed_jobs jobs = { 0 };
 
 	renew_leases(s);
 	if (!leads(s))
@@ -77,14 +127,21 @@ static void scheduler_step(struct scheduler *s)
 	if (s->shared)
 		take_back(s, now);
 
-	if (store_expire(s->queue, now, NULL, &err) < 0)
+	if (store_expire_each(s->queue, now, failed, &jobs, NULL, &err) < 0)
 		log_errorx("deadlines: %s", err.msg);
 	if (rollout_tick(s->queue, now, paused, s->daemon->hooks, &err) < 0)
 		log_errorx("rollouts: %s", err.msg);
-	/* Confirmation is expected only where units have somewhere to report to. */
-	if (s->daemon->cfg->notify.listen &&
-	    notify_sweep_unconfirmed(s->queue, s->daemon->cfg, now, &count, &err) < 0)
-		log_errorx("confirmation timeouts: %s", err.msg);
+	/* Confirmation is expected only where units have somewhere to report to;
+	 * each profile's confirm_timeout as the newest config says (a reload). */
+	if (s->daemon->cfg->notify.listen) {
+		struct cfg_snap *snap = cfg_snap_acquire(&s->daemon->config);
+		if (notify_sweep_unconfirmed_each(s->queue, &snap->cfg, now, failed, &jobs, &count,
+						  &err) < 0)
+			log_errorx("confirmation timeouts: %s", err.msg);
+		cfg_snap_release(&s->daemon->config, snap);
+	}
+	post_failed(s, &jobs);
+	free(jobs.ids);
 }
 
 static void *scheduler_main(void *arg)

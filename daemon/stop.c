@@ -1,4 +1,5 @@
-/* stop.c - the shutdown flag and its wake-up descriptor (stop.h). */
+/* stop.c - the shutdown flag, a thread's own halt flag, and their wake-up
+ * descriptors (stop.h). */
 #include "stop.h"
 
 #include <errno.h>
@@ -9,26 +10,57 @@
 #include <unistd.h>
 #include "clock.h"
 
-int stop_init(struct daemon_ctx *d, struct errbuf *err)
+/* The flag and descriptor pair behind both the daemon's stop and a
+ * thread's own halt. */
+static int flag_init(atomic_bool *flag, int *fd, const char *what, struct errbuf *err)
 {
-	atomic_init(&d->stop, false);
+	atomic_init(flag, false);
 	/* Written once and never read: it stays readable, a broadcast to any
 	 * number of pollers (a condition variable could not wake a thread that
 	 * is blocked in poll() on its modem link). */
-	d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->wake_fd < 0)
-		return errbuf_set(err, "cannot create the shutdown eventfd: %s", strerror(errno));
+	*fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (*fd < 0)
+		return errbuf_set(err, "cannot create the %s eventfd: %s", what, strerror(errno));
 	return 0;
+}
+
+static void flag_raise(atomic_bool *flag, int fd)
+{
+	uint64_t one = 1;
+	atomic_store(flag, true);
+	/* The flag first: a thread woken by the descriptor must see it set.
+	 * The write can only fail with EAGAIN (counter full): readable anyway. */
+	ssize_t n = write(fd, &one, sizeof one);
+	(void)n;
+}
+
+static bool flag_sleep_until(const atomic_bool *flag, int fd, int64_t until)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int64_t now;
+	while (!atomic_load(flag) && (now = clock_mono_ms()) < until) {
+		int64_t wait = min64(until - now, INT_MAX);
+		if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR)
+			break;   /* cannot happen with a valid descriptor; do not spin */
+	}
+	return !atomic_load(flag);
+}
+
+static void fd_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int stop_init(struct daemon_ctx *d, struct errbuf *err)
+{
+	return flag_init(&d->stop, &d->wake_fd, "shutdown", err);
 }
 
 void stop_request(struct daemon_ctx *d)
 {
-	uint64_t one = 1;
-	atomic_store(&d->stop, true);
-	/* The flag first: a thread woken by the descriptor must see it set.
-	 * The write can only fail with EAGAIN (counter full): readable anyway. */
-	ssize_t n = write(d->wake_fd, &one, sizeof one);
-	(void)n;
+	flag_raise(&d->stop, d->wake_fd);
 }
 
 bool stop_requested(const struct daemon_ctx *d)
@@ -38,19 +70,35 @@ bool stop_requested(const struct daemon_ctx *d)
 
 bool stop_sleep_until(const struct daemon_ctx *d, int64_t until)
 {
-	struct pollfd pfd = { .fd = d->wake_fd, .events = POLLIN };
-	int64_t now;
-	while (!stop_requested(d) && (now = clock_mono_ms()) < until) {
-		int64_t wait = min64(until - now, INT_MAX);
-		if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR)
-			break;   /* cannot happen with a valid descriptor; do not spin */
-	}
-	return !stop_requested(d);
+	return flag_sleep_until(&d->stop, d->wake_fd, until);
 }
 
 void stop_close(struct daemon_ctx *d)
 {
-	if (d->wake_fd >= 0)
-		close(d->wake_fd);
-	d->wake_fd = -1;
+	fd_close(&d->wake_fd);
+}
+
+int halt_init(struct halt *h, struct errbuf *err)
+{
+	return flag_init(&h->flag, &h->fd, "halt", err);
+}
+
+void halt_request(struct halt *h)
+{
+	flag_raise(&h->flag, h->fd);
+}
+
+bool halt_requested(const struct halt *h)
+{
+	return atomic_load(&h->flag);
+}
+
+bool halt_sleep_until(const struct halt *h, int64_t until)
+{
+	return flag_sleep_until(&h->flag, h->fd, until);
+}
+
+void halt_close(struct halt *h)
+{
+	fd_close(&h->fd);
 }

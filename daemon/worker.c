@@ -29,7 +29,86 @@
 
 static bool stopping(const struct worker *w)
 {
-	return stop_requested(w->daemon);
+	return halt_requested(&w->halt);
+}
+
+static bool any_status_reports(const struct cfg *cfg)
+{
+	for (size_t i = 0; i < cfg->profile_count; i++) {
+		if (cfg->profiles[i].status_report)
+			return true;
+	}
+	return false;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+bool worker_keeps_link(const struct cfg *was, const struct cfg_modem *was_m,
+		       const struct cfg *now, const struct cfg_modem *now_m,
+		       char *changed, size_t size)
+{
+	const struct { bool differs; const char *what; } checks[] = {
+		{ strcmp(was_m->name, now_m->name) != 0, "name" },
+		{ strcmp(was_m->device, now_m->device) != 0, "device" },
+		{ was_m->baudrate != now_m->baudrate, "baudrate" },
+		{ was_m->flow_control != now_m->flow_control, "flow_control" },
+		{ !same_text(was_m->pin, now_m->pin), "pin" },
+		{ !same_text(was_m->smsc, now_m->smsc), "smsc" },
+		{ was_m->send_timeout_ms != now_m->send_timeout_ms, "send_timeout" },
+		{ any_status_reports(was) != any_status_reports(now),
+		  "status reports (a profile's status_report)" },
+	};
+	size_t used = 0;
+	if (size > 0)
+		changed[0] = '\0';
+	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+		if (checks[i].differs && used < size)
+			used += (size_t)snprintf(changed + used, size - used, "%s%s", used ? ", " : "",
+						 checks[i].what);
+	}
+	return used == 0;
+}
+
+/* Points everything that borrows from the worker's config at m of next,
+ * whose link settings are the same (worker_keeps_link): profiles, retry,
+ * split delay and the modem's rate and breaker limit take effect from the
+ * next step; jobs between parts keep the messages already built. */
+static void point_at(struct worker *w, const struct cfg *next, const struct cfg_modem *m)
+{
+	w->cfg = m;
+	w->modem.cfg = m;
+	w->modem.link.cfg = m;
+	w->modem.at.set.pin = m->pin;
+	w->modem.at.set.smsc = m->smsc;
+	w->send.cfg = next;
+	w->send.modem_cfg = m;
+	w->breaker.cfg.max_failures = m->max_failures;
+}
+
+/* Between steps (no pointer into the old config is in use): takes the
+ * newest config when a reload published one that keeps this modem as it
+ * runs. Otherwise the reload is about to halt this worker; it stays on its
+ * config until then. */
+static void adopt_config(struct worker *w)
+{
+	struct cfg_holder *h = &w->daemon->config;
+	if (!cfg_snap_outdated(h, w->snap) || atomic_load(&h->gen) == w->refused_gen)
+		return;
+	struct cfg_snap *next = cfg_snap_acquire(h);
+	const struct cfg_modem *m = cfg_modem(&next->cfg, w->name);
+	char changed[200];
+	if (!m || !worker_keeps_link(&w->snap->cfg, w->cfg, &next->cfg, m, changed, sizeof changed)) {
+		w->refused_gen = next->gen;
+		cfg_snap_release(h, next);
+		return;
+	}
+	point_at(w, &next->cfg, m);
+	cfg_snap_release(h, w->snap);
+	w->snap = next;
+	log_debug("modem %s: configuration %lu taken", w->name, next->gen);
 }
 
 /* Counts one exchange without an answer; enough of them in a row mean the
@@ -173,6 +252,7 @@ static void connected_health(struct worker *w, int64_t now)
  * work is due. */
 static void worker_step(struct worker *w)
 {
+	adopt_config(w);
 	int64_t now = clock_mono_ms();
 	connected_health(w, now);
 	if (sendjob_holding(&w->send)) {
@@ -228,9 +308,11 @@ static void run_connected(struct worker *w)
 	queue_watch_touch(&w->watch);
 	while (!stopping(w) && w->modem.open && !w->need_reinit)
 		worker_step(w);
-	sendjob_requeue_all(&w->send, stopping(w) ? "interrupted" : "modem",
-			    stopping(w) ? "otapd stopped between parts; all parts will be resent"
-					: "modem re-initialised between parts; all parts will be resent");
+	const char *why = !stopping(w) ? "modem re-initialised between parts; all parts will be resent"
+			  : w->retired ? "modem removed or changed by a reload between parts; all "
+					 "parts will be resent"
+				       : "otapd stopped between parts; all parts will be resent";
+	sendjob_requeue_all(&w->send, stopping(w) ? "interrupted" : "modem", why);
 	modem_disconnect(&w->modem);
 }
 
@@ -250,7 +332,7 @@ static void sleep_until(int64_t until)
  * stops. */
 static void commit_held(struct worker *w)
 {
-	while (sendjob_holding(&w->send) && stop_sleep_until(w->daemon, w->send.held_due))
+	while (sendjob_holding(&w->send) && halt_sleep_until(&w->halt, w->send.held_due))
 		sendjob_retry_held(&w->send, clock_mono_ms());
 }
 
@@ -283,7 +365,7 @@ static bool nap_until(struct worker *w, int64_t until)
 		health_flush(&w->health, now);
 		if (now >= until)
 			return true;
-		if (!stop_sleep_until(w->daemon, min64(until, health_next_due(&w->health))))
+		if (!halt_sleep_until(&w->halt, min64(until, health_next_due(&w->health))))
 			return false;
 	}
 }
@@ -357,6 +439,7 @@ static void *worker_main(void *arg)
 	while (!stopping(w)) {
 		struct errbuf err;
 		bool fatal;
+		adopt_config(w);
 		commit_held(w);
 		wait_for_breaker(w);
 		if (stopping(w))
@@ -365,10 +448,11 @@ static void *worker_main(void *arg)
 			if (stopping(w))
 				break;
 			if (fatal) {
-				log_errorx("modem %s: %s; modem disabled until otapd restarts",
-					   w->cfg->name, err.msg);
-				char why[sizeof err.msg + 32];
-				snprintf(why, sizeof why, "%s; until otapd restarts", err.msg);
+				log_errorx("modem %s: %s; modem disabled until otapd restarts or a reload "
+					   "changes the modem", w->cfg->name, err.msg);
+				char why[sizeof err.msg + 64];
+				snprintf(why, sizeof why, "%s; until otapd restarts or a reload changes the "
+					 "modem", err.msg);
 				note_connect_failed(w, true, why);
 				linger_disabled(w);
 				break;
@@ -388,19 +472,23 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_modem *cfg)
+int worker_start(struct worker *w, struct daemon_ctx *daemon, struct cfg_snap *snap,
+		 const struct cfg_modem *cfg)
 {
 	struct errbuf err;
-	bool status_reports = false;
 
 	memset(w, 0, sizeof *w);
 	w->daemon = daemon;
 	w->cfg = cfg;
-	for (size_t i = 0; i < daemon->cfg->profile_count; i++)
-		status_reports |= daemon->cfg->profiles[i].status_report;
-	modem_setup(&w->modem, cfg, status_reports, &daemon->stop, daemon->wake_fd);
+	snprintf(w->name, sizeof w->name, "%s", cfg->name);
+	if (halt_init(&w->halt, &err) < 0) {
+		log_errorx("modem %s: %s", cfg->name, err.msg);
+		return -1;
+	}
+	modem_setup(&w->modem, cfg, any_status_reports(&snap->cfg), &w->halt.flag, w->halt.fd);
 	if (store_open(daemon->db_path, &w->queue, &err) < 0) {
 		log_errorx("modem %s: %s", cfg->name, err.msg);
+		halt_close(&w->halt);
 		return -1;
 	}
 	health_init(&w->health, cfg->name, daemon->db_path);
@@ -411,24 +499,48 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, const struct cfg_m
 		.suspect_jobs = BREAKER_SUSPECT_JOBS,
 	};
 	breaker_init(&w->breaker, &bc);
-	sendjob_init(&w->send, daemon->cfg, cfg, &w->modem, w->queue, &w->breaker,
+	sendjob_init(&w->send, &snap->cfg, cfg, &w->modem, w->queue, &w->breaker,
 		     (unsigned)clock_mono_ms() ^ (unsigned)(uintptr_t)w);
 	w->send.hooks = daemon->hooks;
-	queue_watch_init(&w->watch, w->queue, cfg->name);
+	queue_watch_init(&w->watch, w->queue, w->name);  /* outlives a reload */
+	/* The other modems' successes count from now (breaker_observe_others). */
+	w->sends_ok = atomic_load(&daemon->sends_ok);
+	cfg_snap_hold(&daemon->config, snap);
+	w->snap = snap;
 	int rc = pthread_create(&w->thread, NULL, worker_main, w);
 	if (rc != 0) {
+		log_errorx("modem %s: cannot start its thread: %s", cfg->name, strerror(rc));
+		cfg_snap_release(&daemon->config, snap);
 		health_close(&w->health);
 		store_close(w->queue);
+		halt_close(&w->halt);
 		return -1;
 	}
 	return 0;
 }
 
+void worker_halt(struct worker *w, bool retire)
+{
+	/* Before the halt: the thread reads it once it sees the halt. */
+	if (retire)
+		w->retired = true;
+	halt_request(&w->halt);
+}
+
 void worker_join(struct worker *w)
 {
 	pthread_join(w->thread, NULL);
+	worker_joined(w);
+}
+
+void worker_joined(struct worker *w)
+{
 	health_close(&w->health);
 	store_close(w->queue);
+	halt_close(&w->halt);
+	cfg_snap_release(&w->daemon->config, w->snap);
+	w->snap = NULL;
+	w->cfg = NULL;  /* it pointed into the snapshot */
 }
 
 size_t worker_unrecorded(const struct worker *w, const struct sendjob_record **out)

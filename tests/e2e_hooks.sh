@@ -1,5 +1,6 @@
-# e2e_hooks.sh - event hooks: a job that fails for good runs on_job_failed
-# and the rollout it pauses runs on_rollout_paused, each with the details in
+# e2e_hooks.sh - event hooks: a job that fails for good (on a modem, past
+# its deadline, unconfirmed) runs on_job_failed and the rollout it pauses
+# runs on_rollout_paused, each with the details in
 # OTAPD_* variables only (never the profile's password); a hook that hangs
 # is killed at its timeout with a log line while the modem goes on sending.
 . "$(dirname "$0")/testlib.sh"
@@ -7,7 +8,7 @@
 num() { printf '+4917200%05d' "$1"; }
 PW=s3cr3t-hook-pw
 
-printf '%s cms=1\n%s cms=1\n' "$(num 2)" "$(num 9)" >"$WORK/fleet"
+printf '%s cms=1\n%s cms=1\n%s notify=none\n' "$(num 2)" "$(num 9)" "$(num 20)" >"$WORK/fleet"
 start_sim m1 --fleet "$WORK/fleet"
 base_config() {
 	cat >"$CONF" <<CONF
@@ -78,4 +79,40 @@ wait_for "the timeout line" 10 grep -q "hook on_job_failed timed out after 3s" "
 sleep 0.5
 ! pgrep -f 'sleep 61' >/dev/null || fail "the timed-out hook's command must be killed"
 stop_otapd
-echo "ok: hooks: job_failed and rollout_paused variables, no password, timeout kills the hook"
+# ---- jobs the scheduler fails run on_job_failed too: past their deadline
+# (no modem can send: its only modem is unreachable) ...
+hook_failed="hooks = { on_job_failed = \"env | grep ^OTAPD_ > $WORK/sched.\$OTAPD_JOB_ID.env\"; };"
+cat >"$CONF" <<CONF
+database = "$DB";
+profiles = ( { name = "p"; password = "$PW"; jad_url = "http://fw.example.com/a.jad"; } );
+modems = ( { name = "dead"; device = "tcp://127.0.0.1:1"; } );
+$hook_failed
+CONF
+id=$(ctl enqueue --to "$(num 19)" --profile p --until +1s)
+start_otapd "$CONF"
+wait_for "the expired job's hook" 20 test -s "$WORK/sched.$id.env"
+stop_otapd
+env_is "$WORK/sched.$id.env" "OTAPD_EVENT=job_failed"
+env_is "$WORK/sched.$id.env" "OTAPD_TO=$(num 19)"
+env_is "$WORK/sched.$id.env" "OTAPD_REASON=expired"
+# ... and unconfirmed within confirm_timeout with no attempt left.
+PORT=$(pick_port)
+cat >"$CONF" <<CONF
+database = "$DB";
+profiles = ( { name = "p"; password = "$PW"; jad_url = "http://fw.example.com/a.jad";
+               confirm_timeout = "1s"; } );
+modems = ( { name = "m1"; device = "tcp://127.0.0.1:$SIM_PORT_m1"; } );
+notify = { listen = "127.0.0.1:$PORT"; public_url = "http://127.0.0.1:$PORT/"; };
+retry = { max_attempts = 1; };
+$hook_failed
+CONF
+id=$(ctl enqueue --to "$(num 20)" --profile p)
+start_otapd "$CONF"
+wait_for "the unconfirmed job's hook" 20 test -s "$WORK/sched.$id.env"
+stop_otapd
+env_is "$WORK/sched.$id.env" "OTAPD_TO=$(num 20)"
+env_is "$WORK/sched.$id.env" "OTAPD_PROFILE=p"
+grep -q '^OTAPD_REASON=.*no confirmation within 1s' "$WORK/sched.$id.env" ||
+	fail "the reason must say why: $(cat "$WORK/sched.$id.env")"
+[ "$(sql "SELECT state FROM jobs WHERE id=$id")" = failed ] || fail "job $id must have failed"
+echo "ok: hooks: job_failed and rollout_paused variables, no password, timeout kills the hook, expired and unconfirmed jobs"

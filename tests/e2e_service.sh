@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # e2e_service.sh - otapd under a systemd-like manager: READY=1 once running,
-# WATCHDOG=1 at half of WATCHDOG_USEC (no more, no fewer), SIGHUP re-reads the
+# WATCHDOG=1 at half of WATCHDOG_USEC (no more, no fewer), SIGHUP reloads the
 # config (log level applied, an invalid file logged and the running config
 # kept, otapd alive), STOPPING=1 on SIGTERM; JOURNAL_STREAM log lines.
 . "$(dirname "$0")/testlib.sh"
@@ -32,7 +32,7 @@ read -r avg gap < <(awk '/ WATCHDOG=1$/ { n++; if (n == 1) first = $1; else { d 
 cp "$CONF" "$WORK/good.conf"
 echo 'log_level = "warn";' >>"$CONF"
 kill -HUP "$OTAPD_PID"
-wait_for "the reload log line" 10 grep -q "configuration $CONF is valid; log level warn" "$WORK/otapd.log"
+wait_for "the reload log line" 10 grep -q "reload: configuration 2 of $CONF applied: .*; log level warn" "$WORK/otapd.log"
 wait_for "RELOADING=1 then READY=1" 10 grep -q 'RELOADING=1' "$MSGS"
 wait_for "READY=1 after the reload" 10 bash -c "[ \$(grep -c 'READY=1' '$MSGS') -ge 2 ]"
 ctl enqueue --to +491710000001 --profile p >/dev/null

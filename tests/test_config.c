@@ -381,6 +381,77 @@ static void test_error_messages(void **state)
 	}
 }
 
+/* ---- every problem at once (cfg_load_all) ---- */
+
+/* The problems one per line, as otapd --check-config lists them. */
+static char *problems_text(const struct cfg_problems *p)
+{
+	char *text = calloc(cfg_problems_listed(p), ERRBUF_MAX + 1);
+	assert_non_null(text);
+	for (size_t i = 0; i < cfg_problems_listed(p); i++) {
+		strcat(text, p->msg[i]);
+		strcat(text, "\n");
+	}
+	return text;
+}
+
+static void test_every_problem_listed(void **state)
+{
+	struct cfg_problems *p = malloc(sizeof *p);
+	struct cfg cfg;
+	struct errbuf err;
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(cfg_load_all(CONFIG_DIR "multi.conf", &cfg, p), -1);
+	assert_null(cfg.profiles);
+	assert_null(cfg.modems);
+	char *got = problems_text(p);
+	char *expected = expected_text(CONFIG_DIR "multi.expected");
+	assert_string_equal(got, expected);
+	/* cfg_load (otapctl): the first, and how many more. */
+	char first[ERRBUF_MAX + 100];
+	snprintf(first, sizeof first, "%s (and %zu more problem(s): otapd --check-config lists "
+		 "them all)", p->msg[0], p->count - 1);
+	assert_string_equal(load_bad(CONFIG_DIR "multi.conf", &err), first);
+	free(expected);
+	free(got);
+	free(p);
+}
+
+/* libconfig cannot go on after a syntax error: one problem, the line. */
+static void test_syntax_error_is_one_problem(void **state)
+{
+	struct cfg_problems *p = malloc(sizeof *p);
+	struct cfg cfg;
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(cfg_load_all(CONFIG_DIR "err_syntax.conf", &cfg, p), -1);
+	assert_int_equal(p->count, 1);
+	assert_non_null(strstr(p->msg[0], "err_syntax.conf:5: syntax error"));
+	free(p);
+}
+
+/* More problems than CFG_PROBLEMS_MAX: the first ones listed, all counted. */
+static void test_problems_bounded(void **state)
+{
+	struct cfg_problems *p = malloc(sizeof *p);
+	struct cfg cfg;
+	char conf[8192] = "database = \"/tmp/x.db\";\n";
+	(void)state;
+	assert_non_null(p);
+	for (int i = 0; i < CFG_PROBLEMS_MAX + 10; i++)
+		snprintf(conf + strlen(conf), sizeof conf - strlen(conf), "typo%d = 1;\n", i);
+	const char *path = temp_file(3, conf);
+	assert_int_equal(cfg_load_all(path, &cfg, p), -1);
+	/* 60 unknown keys and no profiles: the last ones only counted */
+	assert_int_equal(p->count, CFG_PROBLEMS_MAX + 11);
+	assert_int_equal(cfg_problems_listed(p), CFG_PROBLEMS_MAX);
+	assert_non_null(strstr(p->msg[0], ":2: unknown setting 'typo0'"));
+	assert_non_null(strstr(p->msg[CFG_PROBLEMS_MAX - 1], ":51: unknown setting 'typo49'"));
+	unlink(path);
+	free(p);
+}
+
 static void test_smsc_uses_msisdn_rules(void **state)
 {
 	struct errbuf err;
@@ -654,6 +725,9 @@ int main(void)
 		cmocka_unit_test(test_free_zeroed),
 		cmocka_unit_test(test_notify_tls),
 		cmocka_unit_test(test_admin_listen),
+		cmocka_unit_test(test_every_problem_listed),
+		cmocka_unit_test(test_syntax_error_is_one_problem),
+		cmocka_unit_test(test_problems_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

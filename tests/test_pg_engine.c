@@ -288,6 +288,37 @@ static void test_rate_across_instances(void **state)
 	store_close(a);
 }
 
+/* The server ends a connection (a restart, an administrator): the next
+ * call may fail, the one after works on a new connection. The lead went
+ * with the old session and another instance can take it. */
+static void test_reconnects_and_loses_the_lead(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->location), *other = open_ok(f->location);
+	struct errbuf err = { "" };
+	struct job job;
+	int64_t id = add_job(s, T0);
+	assert_int_equal(store_lead(s, &err), 1);
+	assert_int_equal(store_lead(other, &err), 0);
+	char sql[96];
+	snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", PQbackendPID(store_pg_conn(s)));
+	assert_int_equal(test_sql_exec(other, sql), 0);
+	int lead = -1;
+	for (int i = 0; i < 50 && lead != 1; i++) {
+		lead = store_lead(other, &err);     /* once the old session is gone */
+		if (lead != 1)
+			poll(NULL, 0, 20);
+	}
+	assert_int_equal(lead, 1);
+	if (store_get(s, id, &job, &err) != 1)           /* may see the end first */
+		assert_int_equal(store_get(s, id, &job, &err), 1);
+	assert_int_equal(job.id, id);
+	assert_int_equal(store_lead(s, &err), 0);
+	assert_true(store_wake_fd(s) >= 0);
+	store_close(other);
+	store_close(s);
+}
+
 static void test_refuses_newer_schema(void **state)
 {
 	struct fixture *f = *state;
@@ -314,6 +345,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_across_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnects_and_loses_the_lead, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

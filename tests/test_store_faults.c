@@ -330,6 +330,24 @@ static void test_deadline_expires_unsent_jobs(void **state)
 	assert_int_equal(job.state, JOB_SENDING);
 }
 
+/* store_expire_each's callback: how many, and whether each was failed
+ * already (committed) when told. */
+struct told {
+	struct store *q;
+	int64_t count;
+	int64_t not_failed;
+};
+
+static void tell_expired(int64_t id, void *arg)
+{
+	struct told *t = arg;
+	struct errbuf err;
+	struct job job;
+	t->count++;
+	if (store_get(t->q, id, &job, &err) != 1 || job.state != JOB_FAILED)
+		t->not_failed++;
+}
+
 static void test_rollout_deadline_reaches_every_unit(void **state)
 {
 	struct fixture *f = *state;
@@ -344,8 +362,11 @@ static void test_rollout_deadline_reaches_every_unit(void **state)
 	assert_int_equal(store_rollout_get(f->q, "late", &got, &err), 1);
 	assert_int_equal(got.deadline, T0 + 3600000);
 	int64_t count = 0;
-	assert_int_equal(store_expire(f->q, T0 + 3600000, &count, &err), 0);
+	struct told told = { .q = f->q };
+	assert_int_equal(store_expire_each(f->q, T0 + 3600000, tell_expired, &told, &count, &err), 0);
 	assert_int_equal(count, 1200);  /* more than one batch, waiting waves too */
+	assert_int_equal(told.count, 1200);     /* each job told once, after its commit */
+	assert_int_equal(told.not_failed, 0);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM jobs WHERE state = 'failed' AND "
 				 "last_error = 'expired'"), 1200);
 }

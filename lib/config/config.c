@@ -31,10 +31,18 @@
 #define VALIDITY_MIN_MS (5 * MS_PER_MIN)
 #define VALIDITY_MAX_MS (63 * 7 * MS_PER_DAY)
 
-/* What every loading step needs: where errors go and where the file is. */
+/* What every loading step needs: where problems go and where the file is.
+ * A step that finds a problem records it and returns -1; its caller goes
+ * on with the settings that do not depend on it, so that one load lists
+ * every problem (fail_at). */
 struct loader {
 	const char *path;
-	struct errbuf *err;
+	struct cfg_problems *problems;
+	/* The setting of each problem (NULL: none), so that a value refused
+	 * for its content is not listed again for a control byte. */
+	const config_setting_t **problem_settings;
+	bool notify_bad;        /* notify = {...} has a problem: the profiles'
+				 * checks against public_url are left out */
 	/* The longest per-job NOTIFYURL otapd may put in a message (when a
 	 * notify listener is configured): profiles must fit with it. */
 	char notify_url[256];
@@ -104,7 +112,33 @@ static const char *profile_value(const struct otap_profile *p, const struct prof
 
 /* ---- error reporting ---- */
 
-/* Sets "FILE:LINE: reason" (or "FILE: reason" when s has no line). */
+/* Records "FILE:LINE: reason" (or "FILE: reason" when line is 0). */
+static int problem_add(struct cfg_problems *p, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int problem_add(struct cfg_problems *p, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	if (p->count < CFG_PROBLEMS_MAX) {
+		va_start(ap, fmt);
+		vsnprintf(p->msg[p->count], sizeof p->msg[p->count], fmt, ap);
+		va_end(ap);
+		p->line[p->count] = line;
+	}
+	p->count++;
+	return -1;
+}
+
+static bool already_refused(const struct loader *ld, const config_setting_t *s)
+{
+	for (size_t i = 0; i < cfg_problems_listed(ld->problems); i++) {
+		if (ld->problem_settings[i] == s)
+			return true;
+	}
+	return false;
+}
+
+/* Records "FILE:LINE: reason" (or "FILE: reason" when s has no line) and
+ * returns -1. */
 __attribute__((format(printf, 3, 4)))
 static int fail_at(const struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
@@ -114,12 +148,15 @@ static int fail_at(const struct loader *ld, const config_setting_t *s, const cha
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
+	if (ld->problems->count < CFG_PROBLEMS_MAX)
+		ld->problem_settings[ld->problems->count] = s;
 	if (s && config_setting_source_line(s) > 0) {
+		unsigned line = config_setting_source_line(s);
 		const char *file = config_setting_source_file(s);
-		return errbuf_set(ld->err, "%s:%u: %s", file ? file : ld->path,
-				  (unsigned)config_setting_source_line(s), reason);
+		return problem_add(ld->problems, line, "%s:%u: %s", file ? file : ld->path, line,
+				   reason);
 	}
-	return errbuf_set(ld->err, "%s: %s", ld->path, reason);
+	return problem_add(ld->problems, 0, "%s: %s", ld->path, reason);
 }
 
 static void keys_join(const char *const *keys, char *buf, size_t size)
@@ -149,16 +186,17 @@ static bool key_known(const char *const *keys, const char *name)
 static int keys_check(const struct loader *ld, const config_setting_t *group,
 		      const char *const *keys, const char *where)
 {
+	int rc = 0;
 	for (int i = 0; i < config_setting_length(group); i++) {
 		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
 		if (key_known(keys, config_setting_name(s)))
 			continue;
 		char expected[400];
 		keys_join(keys, expected, sizeof expected);
-		return fail_at(ld, s, "unknown setting '%s' %s (expected one of: %s)",
-			       config_setting_name(s), where, expected);
+		rc = fail_at(ld, s, "unknown setting '%s' %s (expected one of: %s)",
+			     config_setting_name(s), where, expected);
 	}
-	return 0;
+	return rc;
 }
 
 /* ---- typed getters: a NULL setting leaves the default untouched ---- */
@@ -422,6 +460,8 @@ static int profile_artifacts_load(const struct loader *ld, const config_setting_
 		return fail_at(ld, member(g, "jad_url"), "%s: 'jad_url' and 'jar_file' exclude "
 			       "each other (with local artifacts each unit gets its own JAD URL)",
 			       where);
+	if (!ld->jad_url[0] && ld->notify_bad)
+		return -1;      /* notify's own problem is listed */
 	if (!ld->jad_url[0])
 		return fail_at(ld, jar, "%s: 'jar_file' needs notify.public_url (the units fetch "
 			       "the JAD and the JAR from otapd's notify listener)", where);
@@ -461,37 +501,35 @@ static int profile_password(const struct loader *ld, const config_setting_t *g,
 static int profile_strings_load(const struct loader *ld, const config_setting_t *g,
 				struct otap_profile *p)
 {
+	int rc = 0;
 	for (size_t i = 0; i < PROFILE_STRING_COUNT; i++) {
 		const struct profile_string *ps = &profile_strings[i];
 		char expect[48];
 		snprintf(expect, sizeof expect, "sent as OTAP %s", ps->keyword);
-		if (get_string(ld, member(g, ps->setting), expect, profile_field(p, ps)) < 0)
-			return -1;
+		rc |= get_string(ld, member(g, ps->setting), expect, profile_field(p, ps));
 	}
-	return 0;
+	return rc;
 }
 
 static int profile_numbers_load(const struct loader *ld, const config_setting_t *g,
 				struct otap_profile *p)
 {
 	long long pid = p->pid, sms_class = p->sms_class;
+	int rc = 0;
 
 	if (get_int(ld, member(g, "pid"), "0x7D or 0x00", LLONG_MIN, LLONG_MAX, &pid) < 0)
-		return -1;
-	if (pid != 0x7D && pid != 0x00)
-		return fail_at(ld, member(g, "pid"), "'pid' is 0x%llX; expected 0x7D (ME data "
-			       "download) or 0x00 (for networks that rewrite the PID)", pid);
-	if (get_int(ld, member(g, "sms_class"), "1 or 0", 0, 1, &sms_class) < 0)
-		return -1;
+		rc = -1;
+	else if (pid != 0x7D && pid != 0x00)
+		rc = fail_at(ld, member(g, "pid"), "'pid' is 0x%llX; expected 0x7D (ME data "
+			     "download) or 0x00 (for networks that rewrite the PID)", pid);
+	rc |= get_int(ld, member(g, "sms_class"), "1 or 0", 0, 1, &sms_class);
 	p->pid = (uint8_t)pid;
 	p->sms_class = (uint8_t)sms_class;
-	if (get_bool(ld, member(g, "status_report"), &p->status_report) < 0)
-		return -1;
-	if (get_duration(ld, member(g, "validity"), VALIDITY_MIN_MS, VALIDITY_MAX_MS,
-			 &p->validity_ms) < 0)
-		return -1;
-	return get_duration(ld, member(g, "confirm_timeout"), 1, INT64_MAX,
-			    &p->confirm_timeout_ms);
+	rc |= get_bool(ld, member(g, "status_report"), &p->status_report);
+	rc |= get_duration(ld, member(g, "validity"), VALIDITY_MIN_MS, VALIDITY_MAX_MS,
+			   &p->validity_ms);
+	rc |= get_duration(ld, member(g, "confirm_timeout"), 1, INT64_MAX, &p->confirm_timeout_ms);
+	return rc;
 }
 
 /* The setting an otap_build reason is about: its reason begins with the
@@ -545,20 +583,30 @@ static void profile_defaults(struct otap_profile *p)
 	p->confirm_timeout_ms = 30 * MS_PER_MIN;
 }
 
-static int profile_name_load(const struct loader *ld, const config_setting_t *g, size_t index,
-			     struct otap_profile *p)
+/* The name of profile or modem #index+1 of group g (what = "profile" or
+ * "modem", example its sample name), and where its reasons say it is:
+ * "profile 'els61'", or "profile #2" when the name is missing or bad. */
+static int item_name_load(const struct loader *ld, const config_setting_t *g, size_t index,
+			  const char *what, const char *example, char **out, char *where,
+			  size_t size)
 {
 	const config_setting_t *name = member(g, "name");
+	int rc = 0;
 
 	if (!name)
-		return fail_at(ld, g, "profile #%zu has no 'name' (expected name = \"els61\";)",
-			       index + 1);
-	if (get_string(ld, name, "the profile's name", &p->name) < 0)
-		return -1;
-	if (!name_valid(p->name))
-		return fail_at(ld, name, "profile name '%.80s' is invalid (expected 1-%d characters "
-			       "from A-Z a-z 0-9 . _ -)", p->name, NAME_MAX_LEN);
-	return 0;
+		rc = fail_at(ld, g, "%s #%zu has no 'name' (expected name = \"%s\";)", what,
+			     index + 1, example);
+	else if (get_string(ld, name, what[0] == 'p' ? "the profile's name" : "the modem's name",
+			    out) < 0)
+		rc = -1;
+	else if (!name_valid(*out))
+		rc = fail_at(ld, name, "%s name '%.80s' is invalid (expected 1-%d characters "
+			     "from A-Z a-z 0-9 . _ -)", what, *out, NAME_MAX_LEN);
+	if (rc == 0)
+		snprintf(where, size, "%s '%s'", what, *out);
+	else
+		snprintf(where, size, "%s #%zu", what, index + 1);
+	return rc;
 }
 
 static int profile_load(const struct loader *ld, const config_setting_t *g, size_t index,
@@ -570,18 +618,16 @@ static int profile_load(const struct loader *ld, const config_setting_t *g, size
 	if (!config_setting_is_group(g))
 		return fail_at(ld, g, "profile #%zu must be a group { name = \"...\"; ... }",
 			       index + 1);
-	if (profile_name_load(ld, g, index, p) < 0)
-		return -1;
-	snprintf(where, sizeof where, "profile '%s'", p->name);
+	int rc = item_name_load(ld, g, index, "profile", "els61", &p->name, where, sizeof where);
 	char in_where[sizeof where + 3];
 	snprintf(in_where, sizeof in_where, "in %s", where);
-	if (keys_check(ld, g, profile_keys, in_where) < 0)
-		return -1;
-	if (profile_strings_load(ld, g, p) < 0 || profile_password(ld, g, where, p) < 0)
-		return -1;
-	if (profile_numbers_load(ld, g, p) < 0 || profile_artifacts_load(ld, g, where, p) < 0)
-		return -1;
-	return profile_otap_check(ld, g, where, p);
+	rc |= keys_check(ld, g, profile_keys, in_where);
+	rc |= profile_strings_load(ld, g, p);
+	rc |= profile_password(ld, g, where, p);
+	rc |= profile_numbers_load(ld, g, p);
+	rc |= profile_artifacts_load(ld, g, where, p);
+	/* The message check needs every value: only when they all loaded. */
+	return rc < 0 ? -1 : profile_otap_check(ld, g, where, p);
 }
 
 /* ---- lists of groups (profiles, modems) ---- */
@@ -603,12 +649,14 @@ static int name_unique(const struct loader *ld, const config_setting_t *list, si
 {
 	const config_setting_t *mine = member(config_setting_get_elem(list, (unsigned)index),
 					      "name");
-	const char *name = config_setting_get_string(mine);
+	const char *name = mine ? config_setting_get_string(mine) : NULL;
 
-	for (size_t j = 0; j < index; j++) {
-		const config_setting_t *other =
-			member(config_setting_get_elem(list, (unsigned)j), "name");
-		if (strcmp(config_setting_get_string(other), name) == 0)
+	for (size_t j = 0; j < index && name; j++) {
+		const config_setting_t *item = config_setting_get_elem(list, (unsigned)j);
+		const config_setting_t *other = config_setting_is_group(item) ? member(item, "name")
+									       : NULL;
+		const char *other_name = other ? config_setting_get_string(other) : NULL;
+		if (other_name && strcmp(other_name, name) == 0)
 			return fail_at(ld, mine, "duplicate %s name '%s' (first defined at line %u)",
 				       what, name, (unsigned)config_setting_source_line(other));
 	}
@@ -631,13 +679,12 @@ static int profiles_load(const struct loader *ld, const config_setting_t *root, 
 		return fail_at(ld, list, "out of memory");
 	cfg->profile_count = n;
 	for (size_t i = 0; i < n; i++) {
-		if (profile_load(ld, config_setting_get_elem(list, (unsigned)i), i,
-				 &cfg->profiles[i]) < 0)
-			return -1;
-		if (name_unique(ld, list, i, "profile") < 0)
-			return -1;
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		rc |= profile_load(ld, g, i, &cfg->profiles[i]);
+		if (config_setting_is_group(g))
+			rc |= name_unique(ld, list, i, "profile");
 	}
-	return 0;
+	return rc;
 }
 
 /* ---- modems ---- */
@@ -652,6 +699,8 @@ static int modem_device_load(const struct loader *ld, const config_setting_t *g,
 			       "or device = \"tcp://HOST:PORT\";)", where);
 	if (get_string(ld, device, "\"/dev/...\" or \"tcp://HOST:PORT\"", &m->device) < 0)
 		return -1;
+	if (!m->device)
+		return 0;
 	const char *why = device_check(m->device);
 	if (why)
 		return fail_at(ld, device, "%s: device '%.200s' is invalid: %s", where, m->device,
@@ -665,16 +714,17 @@ static int modem_serial_load(const struct loader *ld, const config_setting_t *g,
 	long long baud = m->baudrate;
 	char *flow = NULL;
 
+	int rc = 0;
 	if (get_int(ld, member(g, "baudrate"), "a standard rate such as 115200", 1, INT_MAX,
 		    &baud) < 0)
-		return -1;
-	if (!baudrate_standard(baud))
-		return fail_at(ld, member(g, "baudrate"), "%s: baudrate %lld is not a standard "
-			       "rate (expected one of 1200 ... 115200 ... 921600)", where, baud);
-	m->baudrate = (int)baud;
+		rc = -1;
+	else if (!baudrate_standard(baud))
+		rc = fail_at(ld, member(g, "baudrate"), "%s: baudrate %lld is not a standard "
+			     "rate (expected one of 1200 ... 115200 ... 921600)", where, baud);
+	else
+		m->baudrate = (int)baud;
 	if (get_string(ld, member(g, "flow_control"), "\"none\" or \"rtscts\"", &flow) < 0)
 		return -1;
-	int rc = 0;
 	if (flow && strcmp(flow, "rtscts") == 0)
 		m->flow_control = CFG_FLOW_RTSCTS;
 	else if (flow && strcmp(flow, "none") != 0)
@@ -688,24 +738,24 @@ static int modem_sim_load(const struct loader *ld, const config_setting_t *g,
 			  const char *where, struct cfg_modem *m)
 {
 	const char *why;
+	int rc = 0;
 
 	if (get_string(ld, member(g, "pin"), "4-8 digits; quotes keep leading zeros",
 		       &m->pin) < 0)
-		return -1;
-	if (m->pin && !pin_valid(m->pin))
-		return fail_at(ld, member(g, "pin"), "%s: pin must be 4-8 digits", where);
+		rc = -1;
+	else if (m->pin && !pin_valid(m->pin))
+		rc = fail_at(ld, member(g, "pin"), "%s: pin must be 4-8 digits", where);
 	if (get_string(ld, member(g, "smsc"), "the SMSC number, e.g. \"+491710760000\"",
 		       &m->smsc) < 0)
-		return -1;
-	if (m->smsc && (why = msisdn_check(m->smsc)) != NULL)
-		return fail_at(ld, member(g, "smsc"), "%s: smsc: %s", where, why);
-	return 0;
+		rc = -1;
+	else if (m->smsc && (why = msisdn_check(m->smsc)) != NULL)
+		rc = fail_at(ld, member(g, "smsc"), "%s: smsc: %s", where, why);
+	return rc;
 }
 
 static int modem_load(const struct loader *ld, const config_setting_t *g, size_t index,
 		      struct cfg_modem *m)
 {
-	const config_setting_t *name = member(g, "name");
 	char where[NAME_MAX_LEN + 16], in_where[NAME_MAX_LEN + 20];
 	long long rate = 0;
 
@@ -714,32 +764,21 @@ static int modem_load(const struct loader *ld, const config_setting_t *g, size_t
 	m->send_timeout_ms = 60 * 1000;
 	if (!config_setting_is_group(g))
 		return fail_at(ld, g, "modem #%zu must be a group { name = \"...\"; ... }", index + 1);
-	if (!name)
-		return fail_at(ld, g, "modem #%zu has no 'name' (expected name = \"gsm0\";)",
-			       index + 1);
-	if (get_string(ld, name, "the modem's name", &m->name) < 0)
-		return -1;
-	if (!name_valid(m->name))
-		return fail_at(ld, name, "modem name '%.80s' is invalid (expected 1-%d characters "
-			       "from A-Z a-z 0-9 . _ -)", m->name, NAME_MAX_LEN);
-	snprintf(where, sizeof where, "modem '%s'", m->name);
+	int rc = item_name_load(ld, g, index, "modem", "gsm0", &m->name, where, sizeof where);
 	snprintf(in_where, sizeof in_where, "in %s", where);
-	if (keys_check(ld, g, modem_keys, in_where) < 0 ||
-	    modem_device_load(ld, g, where, m) < 0 || modem_serial_load(ld, g, where, m) < 0 ||
-	    modem_sim_load(ld, g, where, m) < 0)
-		return -1;
-	if (get_duration(ld, member(g, "send_timeout"), 1, INT64_MAX, &m->send_timeout_ms) < 0)
-		return -1;
-	if (get_int(ld, member(g, "max_rate"), "SMS per minute >= 0; 0 = unlimited", 0, INT_MAX,
-		    &rate) < 0)
-		return -1;
+	rc |= keys_check(ld, g, modem_keys, in_where);
+	rc |= modem_device_load(ld, g, where, m);
+	rc |= modem_serial_load(ld, g, where, m);
+	rc |= modem_sim_load(ld, g, where, m);
+	rc |= get_duration(ld, member(g, "send_timeout"), 1, INT64_MAX, &m->send_timeout_ms);
+	rc |= get_int(ld, member(g, "max_rate"), "SMS per minute >= 0; 0 = unlimited", 0, INT_MAX,
+		      &rate);
 	m->max_rate = (int)rate;
 	long long failures = 5;
-	if (get_int(ld, member(g, "max_failures"), "1-1000 (modem failures in a row before "
-		    "it is disabled)", 1, 1000, &failures) < 0)
-		return -1;
+	rc |= get_int(ld, member(g, "max_failures"), "1-1000 (modem failures in a row before "
+		      "it is disabled)", 1, 1000, &failures);
 	m->max_failures = (int)failures;
-	return 0;
+	return rc;
 }
 
 static int modems_load(const struct loader *ld, const config_setting_t *root, struct cfg *cfg)
@@ -755,13 +794,12 @@ static int modems_load(const struct loader *ld, const config_setting_t *root, st
 		return fail_at(ld, list, "out of memory");
 	cfg->modem_count = n;
 	for (size_t i = 0; i < n; i++) {
-		if (modem_load(ld, config_setting_get_elem(list, (unsigned)i), i,
-			       &cfg->modems[i]) < 0)
-			return -1;
-		if (name_unique(ld, list, i, "modem") < 0)
-			return -1;
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		rc |= modem_load(ld, g, i, &cfg->modems[i]);
+		if (config_setting_is_group(g))
+			rc |= name_unique(ld, list, i, "modem");
 	}
-	return 0;
+	return rc;
 }
 
 /* ---- top-level groups ---- */
@@ -794,14 +832,15 @@ static int retry_load(const struct loader *ld, const config_setting_t *root,
 	retry->max_attempts = 5;
 	retry->backoff_initial_ms = 30 * 1000;
 	retry->backoff_max_ms = 60 * MS_PER_MIN;
-	if (rc < 0 || !g)
+	if (!g)
 		return rc;
-	if (get_int(ld, member(g, "max_attempts"), "at least 1", 1, INT_MAX, &attempts) < 0)
-		return -1;
+	rc |= get_int(ld, member(g, "max_attempts"), "at least 1", 1, INT_MAX, &attempts);
 	retry->max_attempts = (int)attempts;
-	if (get_duration(ld, member(g, "backoff_initial"), 0, INT64_MAX,
-			 &retry->backoff_initial_ms) < 0 ||
-	    get_duration(ld, member(g, "backoff_max"), 0, INT64_MAX, &retry->backoff_max_ms) < 0)
+	int durations = get_duration(ld, member(g, "backoff_initial"), 0, INT64_MAX,
+				     &retry->backoff_initial_ms);
+	durations |= get_duration(ld, member(g, "backoff_max"), 0, INT64_MAX,
+				  &retry->backoff_max_ms);
+	if (rc < 0 || durations < 0)
 		return -1;
 	if (retry->backoff_max_ms < retry->backoff_initial_ms)
 		return fail_at(ld, member(g, "backoff_max") ? member(g, "backoff_max") : g,
@@ -887,14 +926,17 @@ static int notify_load(const struct loader *ld, const config_setting_t *root,
 	const config_setting_t *url = g ? member(g, "public_url") : NULL;
 	const char *why;
 
-	if (rc < 0 || !g)
+	if (!g)
 		return rc;
-	if (get_string(ld, listen, "HOST:PORT, e.g. \"0.0.0.0:8080\"", &notify->listen) < 0 ||
-	    get_string(ld, url, "e.g. \"http://otap.example.com:8080\"", &notify->public_url) < 0)
+	int keys = rc;
+	rc = get_string(ld, listen, "HOST:PORT, e.g. \"0.0.0.0:8080\"", &notify->listen);
+	rc |= get_string(ld, url, "e.g. \"http://otap.example.com:8080\"", &notify->public_url);
+	if (rc < 0)
 		return -1;
+	rc = keys;
 	if (notify->listen && (why = hostport_check(notify->listen)) != NULL)
-		return fail_at(ld, listen, "notify: listen '%.100s' is invalid: %s",
-			       notify->listen, why);
+		rc = fail_at(ld, listen, "notify: listen '%.100s' is invalid: %s",
+			     notify->listen, why);
 	if (notify->listen && !notify->public_url)
 		return fail_at(ld, g, "notify: 'listen' is set but 'public_url' is missing "
 			       "(expected the URL units reach the listener at, "
@@ -904,7 +946,7 @@ static int notify_load(const struct loader *ld, const config_setting_t *root,
 			       "so no notification would ever be received");
 	if (notify->public_url && !url_valid(notify->public_url))
 		return fail_at(ld, url, "notify: public_url must start with http:// or https://");
-	return notify_tls_load(ld, g, notify);
+	return rc | notify_tls_load(ld, g, notify);
 }
 
 /* admin = { listen = "HOST:PORT"; }: the operators' listener (/metrics).
@@ -918,7 +960,7 @@ static int admin_load(const struct loader *ld, const config_setting_t *root,
 	const config_setting_t *listen = g ? member(g, "listen") : NULL;
 	const char *why;
 
-	if (rc < 0 || !g)
+	if (!g)
 		return rc;
 	if (get_string(ld, listen, "HOST:PORT, e.g. \"127.0.0.1:8090\"", &admin->listen) < 0)
 		return -1;
@@ -936,7 +978,7 @@ static int admin_load(const struct loader *ld, const config_setting_t *root,
 	if ((why = hostport_check(admin->listen)) != NULL)
 		return fail_at(ld, listen ? listen : g, "admin: listen '%.100s' is invalid: %s",
 			       admin->listen, why);
-	return 0;
+	return rc;
 }
 
 /* One hook command: a non-empty string. */
@@ -958,14 +1000,13 @@ static int hooks_load(const struct loader *ld, const config_setting_t *root,
 	long long timeout = 10;
 
 	hooks->timeout_s = 10;
-	if (rc < 0 || !g)
+	if (!g)
 		return rc;
-	if (hook_command_load(ld, member(g, "on_rollout_paused"), &hooks->on_rollout_paused) < 0 ||
-	    hook_command_load(ld, member(g, "on_job_failed"), &hooks->on_job_failed) < 0 ||
-	    get_int(ld, member(g, "timeout"), "seconds, from 1 to 300", 1, 300, &timeout) < 0)
-		return -1;
+	rc |= hook_command_load(ld, member(g, "on_rollout_paused"), &hooks->on_rollout_paused);
+	rc |= hook_command_load(ld, member(g, "on_job_failed"), &hooks->on_job_failed);
+	rc |= get_int(ld, member(g, "timeout"), "seconds, from 1 to 300", 1, 300, &timeout);
 	hooks->timeout_s = (int)timeout;
-	return 0;
+	return rc;
 }
 
 /* database_password_file: the PostgreSQL password, read as a profile's
@@ -1017,52 +1058,51 @@ static int top_strings_load(const struct loader *ld, const config_setting_t *roo
 	const config_setting_t *db = member(root, "database");
 	const config_setting_t *level = member(root, "log_level");
 	enum log_level parsed;
+	int rc = 0;
 
 	if (!db)
-		return fail_at(ld, NULL, "missing required setting 'database' "
-			       "(expected e.g. database = \"/var/lib/otapd/otapd.db\";)");
-	if (get_string(ld, db, "path of the SQLite job queue or postgresql://USER@HOST:PORT/DBNAME",
-		       &cfg->database) < 0)
-		return -1;
-	if (!cfg->database[0])
-		return fail_at(ld, db, "'database' is empty (expected the path of the SQLite file "
-			       "or postgresql://USER@HOST:PORT/DBNAME)");
-	if (database_password_load(ld, root, cfg) < 0 || instance_load(ld, root, cfg) < 0)
-		return -1;
+		rc = fail_at(ld, NULL, "missing required setting 'database' "
+			     "(expected e.g. database = \"/var/lib/otapd/otapd.db\";)");
+	else if (get_string(ld, db, "path of the SQLite job queue or "
+			    "postgresql://USER@HOST:PORT/DBNAME", &cfg->database) < 0)
+		rc = -1;
+	else if (!cfg->database[0])
+		rc = fail_at(ld, db, "'database' is empty (expected the path of the SQLite file "
+			     "or postgresql://USER@HOST:PORT/DBNAME)");
+	else if (database_password_load(ld, root, cfg) < 0)
+		rc = -1;
+	if (instance_load(ld, root, cfg) < 0)
+		rc = -1;
 	if (get_string(ld, level, "debug, info, warn or error", &cfg->log_level) < 0)
 		return -1;
 	if (cfg->log_level && log_level_parse(cfg->log_level, &parsed) < 0)
 		return fail_at(ld, level, "log_level must be \"debug\", \"info\", \"warn\" or "
 			       "\"error\"");
-	return 0;
+	return rc;
 }
 
 static int root_load(struct loader *ld, const config_setting_t *root, struct cfg *cfg)
 {
 	cfg->split_delay_ms = 5 * 1000;
-	if (keys_check(ld, root, top_keys, "at top level") < 0)
-		return -1;
-	if (top_strings_load(ld, root, cfg) < 0)
-		return -1;
-	if (get_duration(ld, member(root, "split_delay"), 0, 10 * MS_PER_MIN,
-			 &cfg->split_delay_ms) < 0)
-		return -1;
-	if (retry_load(ld, root, &cfg->retry) < 0 || notify_load(ld, root, &cfg->notify) < 0 ||
-	    admin_load(ld, root, &cfg->admin) < 0 ||
-	    hooks_load(ld, root, &cfg->hooks) < 0)
-		return -1;
+	int rc = keys_check(ld, root, top_keys, "at top level");
+	rc |= top_strings_load(ld, root, cfg);
+	rc |= get_duration(ld, member(root, "split_delay"), 0, 10 * MS_PER_MIN,
+			   &cfg->split_delay_ms);
+	rc |= retry_load(ld, root, &cfg->retry);
+	int notify = notify_load(ld, root, &cfg->notify);
+	rc |= notify | admin_load(ld, root, &cfg->admin) | hooks_load(ld, root, &cfg->hooks);
 	if (cfg->admin.listen && cfg->notify.listen &&
 	    strcmp(cfg->admin.listen, cfg->notify.listen) == 0)
-		return fail_at(ld, member(root, "admin"), "admin: listen '%.100s' is notify's listen "
-			       "address too (the units must not reach /metrics)", cfg->admin.listen);
-	if (cfg->notify.public_url &&
+		rc = fail_at(ld, member(root, "admin"), "admin: listen '%.100s' is notify's listen "
+			     "address too (the units must not reach /metrics)", cfg->admin.listen);
+	if (notify == 0 && cfg->notify.public_url &&
 	    (notify_url_worst_case(cfg->notify.public_url, ld->notify_url, sizeof ld->notify_url) < 0 ||
 	     notify_jad_url_worst_case(cfg->notify.public_url, ld->jad_url, sizeof ld->jad_url) < 0))
-		return fail_at(ld, member(member(root, "notify"), "public_url"),
-			       "notify: 'public_url' is too long");
-	if (profiles_load(ld, root, cfg) < 0)
-		return -1;
-	return modems_load(ld, root, cfg);
+		notify = rc = fail_at(ld, member(member(root, "notify"), "public_url"),
+				      "notify: 'public_url' is too long");
+	ld->notify_bad = notify < 0;
+	rc |= profiles_load(ld, root, cfg);
+	return rc | modems_load(ld, root, cfg);
 }
 
 /* ---- raw text and whole-tree checks ---- */
@@ -1099,9 +1139,9 @@ static const char *key_name(const config_setting_t *s)
 static int nul_escape_fail(const struct loader *ld, const config_setting_t *root, size_t line)
 {
 	const config_setting_t *s = setting_near_line(root, line, NULL);
-	return errbuf_set(ld->err, "%s:%zu: '%s': the escape \\x00 (a NUL byte) is not allowed "
-			  "in a value (libconfig would silently drop it)", ld->path, line,
-			  s ? key_name(s) : "(unknown)");
+	return problem_add(ld->problems, (unsigned)line, "%s:%zu: '%s': the escape \\x00 (a NUL "
+			   "byte) is not allowed in a value (libconfig would silently drop it)",
+			   ld->path, line, s ? key_name(s) : "(unknown)");
 }
 
 /* Refuses a control byte in any string of the tree, naming the key (never
@@ -1110,14 +1150,17 @@ static int nul_escape_fail(const struct loader *ld, const config_setting_t *root
 static int strings_check(const struct loader *ld, const config_setting_t *s)
 {
 	if (config_setting_is_aggregate(s)) {
-		for (int i = 0; i < config_setting_length(s); i++) {
-			if (strings_check(ld, config_setting_get_elem(s, (unsigned)i)) < 0)
-				return -1;
-		}
-		return 0;
+		int rc = 0;
+		for (int i = 0; i < config_setting_length(s); i++)
+			rc |= strings_check(ld, config_setting_get_elem(s, (unsigned)i));
+		return rc;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
 		return 0;
+	/* A value already refused (an OTAP value with a line break) is not
+	 * listed twice. */
+	if (already_refused(ld, s))
+		return -1;
 	for (const unsigned char *p = (const unsigned char *)config_setting_get_string(s); *p; p++) {
 		if (*p < 0x20 || *p == 0x7F)
 			return fail_at(ld, s, "'%s' contains a control character (tab, line break, "
@@ -1188,33 +1231,83 @@ static int config_parse(config_t *lc, const char *path, const char *text, struct
 static int tree_load(struct loader *ld, const config_setting_t *root, size_t nul_line,
 		     struct cfg *out)
 {
-	if (nul_line)
-		return nul_escape_fail(ld, root, nul_line);
-	if (root_load(ld, root, out) < 0)
-		return -1;
-	return strings_check(ld, root);
+	int rc = nul_line ? nul_escape_fail(ld, root, nul_line) : 0;
+	rc |= root_load(ld, root, out);
+	return rc | strings_check(ld, root);
 }
 
-int cfg_load(const char *path, struct cfg *out, struct errbuf *err)
+/* Orders the problems by line (stable; those without a line first), so
+ * that they read like the file. */
+static void problems_sort(struct cfg_problems *p)
 {
-	struct loader ld = { .path = path, .err = err };
+	size_t n = cfg_problems_listed(p);
+	for (size_t i = 1; i < n; i++) {
+		unsigned line = p->line[i];
+		char msg[ERRBUF_MAX];
+		memcpy(msg, p->msg[i], sizeof msg);
+		size_t j = i;
+		for (; j > 0 && p->line[j - 1] > line; j--) {
+			p->line[j] = p->line[j - 1];
+			memcpy(p->msg[j], p->msg[j - 1], sizeof msg);
+		}
+		p->line[j] = line;
+		memcpy(p->msg[j], msg, sizeof msg);
+	}
+}
+
+/* A problem found before the tree exists (file, syntax): the only one. */
+static int problem_from(struct cfg_problems *p, const struct errbuf *err)
+{
+	return problem_add(p, 0, "%s", err->msg);
+}
+
+int cfg_load_all(const char *path, struct cfg *out, struct cfg_problems *problems)
+{
+	const config_setting_t *settings[CFG_PROBLEMS_MAX] = { 0 };
+	struct loader ld = { .path = path, .problems = problems, .problem_settings = settings };
+	struct errbuf err;
 	config_t lc;
 	char *text;
 	size_t nul_line;
 
 	memset(out, 0, sizeof *out);
-	if (config_text_read(path, &text, &nul_line, err) < 0)
-		return -1;
-	int rc = config_parse(&lc, path, text, err);
+	problems->count = 0;
+	if (config_text_read(path, &text, &nul_line, &err) < 0)
+		return problem_from(problems, &err);
+	int rc = config_parse(&lc, path, text, &err);
 	free_secret(text);      /* it may hold passwords */
 	if (rc < 0)
-		return -1;
+		return problem_from(problems, &err);
 	out->path = strdup(path);
 	rc = out->path ? tree_load(&ld, config_root_setting(&lc), nul_line, out)
-		       : errbuf_set(err, "%s: out of memory", path);
+		       : problem_add(problems, 0, "%s: out of memory", path);
 	config_destroy(&lc);
-	if (rc < 0)
+	if (problems->count > 0)       /* a step that recorded one must not pass */
+		rc = -1;
+	if (rc < 0) {
 		cfg_free(out);
+		problems_sort(problems);
+	}
+	return rc;
+}
+
+size_t cfg_problems_listed(const struct cfg_problems *p)
+{
+	return p->count < CFG_PROBLEMS_MAX ? p->count : CFG_PROBLEMS_MAX;
+}
+
+int cfg_load(const char *path, struct cfg *out, struct errbuf *err)
+{
+	struct cfg_problems *problems = malloc(sizeof *problems);
+	if (!problems)
+		return errbuf_set(err, "%s: out of memory", path);
+	int rc = cfg_load_all(path, out, problems);
+	if (rc < 0 && problems->count == 1)
+		errbuf_set(err, "%s", problems->msg[0]);
+	else if (rc < 0)
+		errbuf_set(err, "%s (and %zu more problem(s): otapd --check-config lists them all)",
+			   problems->msg[0], problems->count - 1);
+	free(problems);
 	return rc;
 }
 
@@ -1287,6 +1380,15 @@ const struct otap_profile *cfg_profile(const struct cfg *cfg, const char *name)
 	for (size_t i = 0; i < cfg->profile_count; i++) {
 		if (strcmp(cfg->profiles[i].name, name) == 0)
 			return &cfg->profiles[i];
+	}
+	return NULL;
+}
+
+const struct cfg_modem *cfg_modem(const struct cfg *cfg, const char *name)
+{
+	for (size_t i = 0; cfg && name && i < cfg->modem_count; i++) {
+		if (strcmp(cfg->modems[i].name, name) == 0)
+			return &cfg->modems[i];
 	}
 	return NULL;
 }

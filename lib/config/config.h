@@ -86,7 +86,9 @@ struct cfg {
 const char *cfg_resolve_path(const char *explicit_path);
 
 /* Loads and validates path into *out (zeroed first). Returns 0, or -1 with
- * "FILE:LINE: what is wrong (expected ...)" in err; *out is then empty.
+ * "FILE:LINE: what is wrong (expected ...)" in err (the first problem of
+ * the file, with how many more there are: cfg_load_all lists them); *out
+ * is then empty.
  * Password files (password_file) are read here; their content becomes
  * profile->password with one trailing newline stripped. A relative
  * password_file is taken from the config file's directory. The same holds
@@ -94,12 +96,34 @@ const char *cfg_resolve_path(const char *explicit_path);
  * whose contents land in tls_cert_pem/tls_key_pem. */
 int cfg_load(const char *path, struct cfg *out, struct errbuf *err);
 
+/* Every problem one load found, in the order of the file's lines. */
+#define CFG_PROBLEMS_MAX 50
+struct cfg_problems {
+	size_t count;                   /* found; more than CFG_PROBLEMS_MAX are only counted */
+	unsigned line[CFG_PROBLEMS_MAX];        /* 0: not tied to a line */
+	char msg[CFG_PROBLEMS_MAX][ERRBUF_MAX]; /* "FILE:LINE: what is wrong (expected ...)" */
+};
+
+/* cfg_load, listing every problem instead of the first: each setting is
+ * checked, and a wrong one does not stop the check of the others (a
+ * check that needs another setting's value is left out while that one is
+ * wrong). A file that cannot be read or parsed (libconfig stops at the
+ * first syntax error) is one problem. Returns 0, or -1 with
+ * problems->count >= 1 (*out empty). */
+int cfg_load_all(const char *path, struct cfg *out, struct cfg_problems *problems);
+
+/* The problems with a message: count, at most CFG_PROBLEMS_MAX. */
+size_t cfg_problems_listed(const struct cfg_problems *p);
+
 /* Frees everything cfg_load allocated (secrets are wiped first). Safe on a
  * zeroed struct. */
 void cfg_free(struct cfg *cfg);
 
 /* Returns the profile called name, or NULL. */
 const struct otap_profile *cfg_profile(const struct cfg *cfg, const char *name);
+
+/* Returns the modem called name, or NULL. */
+const struct cfg_modem *cfg_modem(const struct cfg *cfg, const char *name);
 
 /* Fills *out with p as its longest job message would carry it: the
  * per-job NOTIFYURL and (local artifacts) JADURL with the largest job id,

@@ -15,4 +15,10 @@
 int notify_sweep_unconfirmed(struct store *s, const struct cfg *cfg, int64_t now, int *count,
 			     struct errbuf *err);
 
+/* The same, calling failed(id, arg) (may be NULL) after the commit for
+ * each job the timeout failed for good (the daemon's on_job_failed hook). */
+int notify_sweep_unconfirmed_each(struct store *s, const struct cfg *cfg, int64_t now,
+				  store_failed_fn *failed, void *arg, int *count,
+				  struct errbuf *err);
+
 #endif

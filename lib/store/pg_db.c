@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "sqlite_engine.h"
 
 /* ---- parameters ---- */
 
@@ -81,6 +82,10 @@ static PGresult *checked(struct pg_store *s, PGresult *res, const char *doing, s
 PGresult *pg_query(struct pg_store *s, const char *sql, const struct pg_params *params,
 		   const char *doing, struct errbuf *err)
 {
+	if (pg_revive(s, err) < 0) {
+		errbuf_prefix(err, "%s", doing);
+		return NULL;
+	}
 	return checked(s, PQexecParams(s->conn, sql, params ? params->n : 0, NULL,
 				       params ? params->value : NULL, NULL, NULL, 0), doing, err);
 }
@@ -110,8 +115,9 @@ static int prepared_index(struct pg_store *s, const char *sql, int nparams)
 PGresult *pg_hot(struct pg_store *s, const char *sql, const struct pg_params *params,
 		 const char *doing, struct errbuf *err)
 {
-	/* Not inside a failed transaction: PQprepare would fail there too. */
-	int i = PQtransactionStatus(s->conn) == PQTRANS_INERROR
+	/* Not inside a failed transaction (PQprepare would fail there too),
+	 * nor on a broken connection (pg_query revives it or says why). */
+	int i = PQtransactionStatus(s->conn) == PQTRANS_INERROR || PQstatus(s->conn) != CONNECTION_OK
 			? -1 : prepared_index(s, sql, params ? params->n : 0);
 	if (i < 0)
 		return pg_query(s, sql, params, doing, err);
@@ -209,19 +215,28 @@ int pg_tx_begin(struct pg_tx *t, struct pg_store *s, const char *doing, struct e
 {
 	t->s = s;
 	t->nested = PQtransactionStatus(s->conn) != PQTRANS_IDLE;
-	return pg_run(s, t->nested ? "SAVEPOINT store_op" : "BEGIN ISOLATION LEVEL READ COMMITTED",
-		      NULL, doing, err) < 0 ? -1 : 0;
+	if (pg_run(s, t->nested ? "SAVEPOINT store_op" : "BEGIN ISOLATION LEVEL READ COMMITTED",
+		   NULL, doing, err) < 0)
+		return -1;
+	if (!t->nested)
+		s->in_tx = true;
+	return 0;
 }
 
 int pg_tx_commit(struct pg_tx *t, const char *doing, struct errbuf *err)
 {
-	return pg_run(t->s, t->nested ? "RELEASE SAVEPOINT store_op" : "COMMIT", NULL, doing,
-		      err) < 0 ? -1 : 0;
+	int rc = pg_run(t->s, t->nested ? "RELEASE SAVEPOINT store_op" : "COMMIT", NULL, doing,
+			err) < 0 ? -1 : 0;
+	if (!t->nested && rc == 0)
+		t->s->in_tx = false;
+	return rc;
 }
 
 void pg_tx_rollback(struct pg_tx *t)
 {
 	PGTransactionStatusType st = PQtransactionStatus(t->s->conn);
+	if (!t->nested)
+		t->s->in_tx = false;
 	if (st == PQTRANS_IDLE || st == PQTRANS_UNKNOWN)
 		return;         /* nothing open (or the connection is gone) */
 	/* ROLLBACK TO keeps the savepoint open; RELEASE then drops it. */
@@ -245,27 +260,26 @@ int pg_not_implemented(const char *what, struct errbuf *err)
 
 /* ---- names and rows ---- */
 
+/* The spellings and state lists are the schema's, the same in both
+ * engines: the SQLite engine's definitions serve. */
 const char *pg_action_name(enum otap_action action)
 {
-	return action == OTAP_ACTION_DELETE ? "delete" : "install";
+	return sqlite_action_name(action);
 }
 
 enum otap_action pg_action_from(const char *name)
 {
-	return name && strcmp(name, "delete") == 0 ? OTAP_ACTION_DELETE : OTAP_ACTION_INSTALL;
+	return sqlite_action_from(name);
 }
 
-/* Kept equal to job_state_final() (test_store checks it). */
 const char *pg_final_states(bool confirmation_expected)
 {
-	return confirmation_expected ? "'confirmed','failed','cancelled'"
-				     : "'sent','delivered','confirmed','failed','cancelled'";
+	return sqlite_final_states(confirmation_expected);
 }
 
 const char *pg_open_states(bool confirmation_expected)
 {
-	return confirmation_expected ? "'queued','sending','sent','delivered'"
-				     : "'queued','sending'";
+	return sqlite_open_states(confirmation_expected);
 }
 
 void pg_job_from_row(const PGresult *res, int row, int col, struct job *out)

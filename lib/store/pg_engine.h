@@ -65,6 +65,7 @@ struct pg_store {
 	int64_t lease_ms;               /* PG_LEASE_MS or the OTAP_LEASE_MS knob */
 	const char *prepared[PG_PREPARED_MAX];  /* pg_hot: statement i is "h<i>" */
 	int prepared_count;
+	bool in_tx;                     /* inside a transaction pg_tx_begin opened */
 };
 
 static inline struct pg_store *pg_of(struct store *s)
@@ -129,6 +130,13 @@ int pg_int(struct pg_store *s, const char *sql, const struct pg_params *params,
 int pg_walk(struct pg_store *s, const char *sql, const struct pg_params *params,
 	    int (*row)(const PGresult *res, int i, void *arg), void *arg, const char *doing,
 	    struct errbuf *err);
+/* A connection that broke (the server restarted, the network failed) is
+ * reset, once per call, outside a transaction only (a statement of a
+ * broken transaction must never run on a new connection in autocommit);
+ * its session state (LISTEN, the lead, prepared statements, settings)
+ * went with it and is made again as needed. pg_query and pg_tx_begin call
+ * it. Returns 0 (connected) or -1. */
+int pg_revive(struct pg_store *s, struct errbuf *err);
 /* Sets err to "<doing>: <the connection's last message>" and returns -1. */
 int pg_fail(struct pg_store *s, const char *doing, struct errbuf *err);
 

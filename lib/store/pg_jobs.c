@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "policy.h"
+#include "store_try.h"
 
 /* ---- enqueue ---- */
 
@@ -55,22 +55,21 @@ int pg_enqueue(struct store *base, const struct job_new *job, int64_t now, int64
 /* A job past its deadline is never claimed. $1 is now. */
 #define PG_NOT_EXPIRED(col) "(" col " IS NULL OR " col " > $1)"
 
-/* The candidates a claim tries, oldest due first, read without locks
+/* The sources a claim tries, oldest due head first, read without locks
  * (an idle probe that finds nothing takes no lock and writes nothing):
- * the oldest due jobs outside rollouts (a few: another instance may be
- * taking the first), and for each rollout whose gates are open the oldest
- * due job of each opened wave (one index seek each, as in SQLite). The
- * rollout's name and rate come along: the claim locks the rollout row
- * before it takes one of its jobs. */
+ * the jobs outside rollouts, and each opened wave of each rollout whose
+ * gates are open, with the not_before and id of its oldest due job (one
+ * index seek each, as in SQLite). The rollout's rate comes along: the
+ * claim locks the rollout row before it takes one of its jobs. */
 #define PICK_SQL \
-	"SELECT id, rollout, rate FROM (" \
-	"(SELECT id, not_before, NULL::text AS rollout, 0 AS rate FROM jobs " \
+	"SELECT rollout, wave, rate FROM (" \
+	"(SELECT not_before, id, NULL::text AS rollout, 0 AS wave, 0 AS rate FROM jobs " \
 	"WHERE wave IS NULL AND state = 'queued' AND not_before <= $1 AND " \
-	PG_NOT_EXPIRED("deadline") " ORDER BY not_before, id LIMIT 4) " \
+	PG_NOT_EXPIRED("deadline") " ORDER BY not_before, id LIMIT 1) " \
 	"UNION ALL " \
-	"SELECT j.id, j.not_before, r.name, r.rate_per_min FROM rollouts r " \
+	"SELECT j.not_before, j.id, r.name, w.n, r.rate_per_min FROM rollouts r " \
 	"CROSS JOIN LATERAL generate_series(1, r.current_wave) AS w(n) " \
-	"CROSS JOIN LATERAL (SELECT id, not_before FROM jobs WHERE rollout = r.name AND " \
+	"CROSS JOIN LATERAL (SELECT not_before, id FROM jobs WHERE rollout = r.name AND " \
 	"wave = w.n AND state = 'queued' AND not_before <= $1 AND " PG_NOT_EXPIRED("deadline") \
 	" ORDER BY not_before, id LIMIT 1) j " \
 	"WHERE r.state = 'active' AND r.gate_open = 1 AND r.next_send_at <= $1" \
@@ -105,23 +104,33 @@ static int lock_rollout(struct pg_store *s, const char *name, bool limited, int6
 	return found;
 }
 
-/* queued -> sending for job id unless another instance holds it (SKIP
- * LOCKED) or it is no longer queued and due. Returns 1 with *out, 0, -1. */
-static int take_job(struct pg_store *s, const char *modem, int64_t now, int64_t id,
-		    struct job *out, const char *doing, struct errbuf *err)
+/* The claim's UPDATE around a seek for the source's oldest due job that
+ * no other transaction holds (FOR UPDATE SKIP LOCKED walks the index past
+ * jobs another instance is taking right now). $1 now, $2 modem, $3
+ * instance, $4 lease end, and for a wave $5 rollout, $6 wave. A new send
+ * starts its furthest step afresh (as SQLite's claim). */
+#define TAKE_SQL(source) "UPDATE jobs SET state = 'sending', modem = $2, updated_at = $1, " \
+	"reached = 0, claimed_by = $3, lease_until = $4 WHERE id = (SELECT id FROM jobs WHERE " \
+	source " AND state = 'queued' AND not_before <= $1 AND " PG_NOT_EXPIRED("deadline") \
+	" ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " PG_JOB_COLUMNS
+
+/* queued -> sending for the oldest due job of the source (rollout ""
+ * : the jobs outside rollouts). Returns 1 with *out, 0 when every due job
+ * of it is taken, -1. */
+static int take_job(struct pg_store *s, const char *modem, int64_t now, const char *rollout,
+		    int wave, struct job *out, const char *doing, struct errbuf *err)
 {
 	struct pg_params p = { 0 };
 	pg_param_int(&p, now);
-	pg_param_int(&p, id);
 	pg_param_text(&p, modem);
 	pg_param_text(&p, s->instance);
 	pg_param_int(&p, now + s->lease_ms);
-	/* A new send starts its furthest step afresh (as SQLite's claim). */
-	PGresult *res = pg_hot(s, "UPDATE jobs SET state = 'sending', modem = $3, "
-		"updated_at = $1, reached = 0, claimed_by = $4, lease_until = $5 "
-		"WHERE id = (SELECT id FROM jobs WHERE id = $2 AND state = 'queued' AND "
-		"not_before <= $1 AND " PG_NOT_EXPIRED("deadline") " FOR UPDATE SKIP LOCKED) "
-		"RETURNING " PG_JOB_COLUMNS, &p, doing, err);
+	if (rollout[0]) {
+		pg_param_text(&p, rollout);
+		pg_param_int(&p, wave);
+	}
+	PGresult *res = pg_hot(s, rollout[0] ? TAKE_SQL("rollout = $5 AND wave = $6")
+					     : TAKE_SQL("wave IS NULL"), &p, doing, err);
 	if (!res)
 		return -1;
 	int found = PQntuples(res) > 0;
@@ -146,8 +155,8 @@ static int rate_step(struct pg_store *s, const char *rollout, int64_t now, const
 }
 
 struct candidate {
-	int64_t id;
 	char rollout[STORE_NAME_MAX];   /* "" outside rollouts */
+	int wave;
 	bool limited;
 };
 
@@ -164,16 +173,16 @@ static int pick_candidates(struct pg_store *s, int64_t now, struct candidate *c,
 		return -1;
 	int n = PQntuples(res) < CANDIDATES_MAX ? PQntuples(res) : CANDIDATES_MAX;
 	for (int i = 0; i < n; i++) {
-		c[i].id = pg_col_int(res, i, 0, 0);
-		pg_col_text(c[i].rollout, sizeof c[i].rollout, res, i, 1);
+		pg_col_text(c[i].rollout, sizeof c[i].rollout, res, i, 0);
+		c[i].wave = (int)pg_col_int(res, i, 1, 0);
 		c[i].limited = pg_col_int(res, i, 2, 0) > 0;
 	}
 	PQclear(res);
 	return n;
 }
 
-/* Tries the candidates in order inside the caller's transaction. Returns
- * 1 with *out, 0 when another instance had each, -1. */
+/* Tries the sources in order inside the caller's transaction. Returns 1
+ * with *out, 0 when other instances hold every due job of each, -1. */
 static int claim_first(struct pg_store *s, const char *modem, int64_t now,
 		       const struct candidate *c, int n, struct job *out, const char *doing,
 		       struct errbuf *err)
@@ -182,7 +191,7 @@ static int claim_first(struct pg_store *s, const char *modem, int64_t now,
 		bool in_rollout = c[i].rollout[0] != '\0';
 		int ok = in_rollout ? lock_rollout(s, c[i].rollout, c[i].limited, now, doing, err) : 1;
 		if (ok > 0)
-			ok = take_job(s, modem, now, c[i].id, out, doing, err);
+			ok = take_job(s, modem, now, c[i].rollout, c[i].wave, out, doing, err);
 		if (ok > 0 && in_rollout && c[i].limited && rate_step(s, c[i].rollout, now, doing, err) < 0)
 			ok = -1;
 		if (ok != 0)
@@ -191,10 +200,10 @@ static int claim_first(struct pg_store *s, const char *modem, int64_t now,
 	return 0;
 }
 
-/* Instances claim side by side: each candidate job is locked with SKIP
- * LOCKED, so two instances never take the same job nor wait for each
- * other's; the rollout's gates and rate are checked again under its row's
- * lock (the first read was without locks). */
+/* Instances claim side by side: the job is found with SKIP LOCKED, so
+ * two instances never take the same job nor wait for each other's; the
+ * rollout's gates and rate are checked again under its row's lock (the
+ * first read was without locks). */
 int pg_claim(struct store *base, const char *modem, int64_t now, struct job *out,
 	     struct errbuf *err)
 {
@@ -233,28 +242,16 @@ int pg_renew_lease(struct store *base, int64_t now, int64_t *count, struct errbu
 
 /* ---- finishing a try ---- */
 
-enum try_end { END_SENT, END_RETRY, END_FAILED };
-
-/* The job's state and counters, whether its rollout is cancelled, and
- * which instance holds it, read with the job row locked. */
-struct job_counters {
-	enum job_state state;
-	int attempts;
-	int max_attempts;
-	bool rollout_cancelled;
+/* The job's counters (store_try.h) and which instance holds it, read
+ * with the job row locked. */
+struct pg_counters {
+	struct job_counters job;
 	char claimed_by[STORE_NAME_MAX];
-};
-
-struct transition {
-	enum job_state state;
-	int attempts;
-	bool set_not_before;
-	char error[STORE_TEXT_MAX];
 };
 
 /* Locks job id's row and reads it. Returns 1, 0 when there is no such
  * job, -1. */
-static int load_counters(struct pg_store *s, int64_t id, struct job_counters *c,
+static int load_counters(struct pg_store *s, int64_t id, struct pg_counters *c,
 			 const char *doing, struct errbuf *err)
 {
 	struct pg_params p = { 0 };
@@ -266,11 +263,11 @@ static int load_counters(struct pg_store *s, int64_t id, struct job_counters *c,
 		return -1;
 	int found = PQntuples(res) > 0;
 	if (found) {
-		if (job_state_parse(pg_col_str(res, 0, 0), &c->state) < 0)
-			c->state = JOB_FAILED;  /* unreachable: the CHECK constraint */
-		c->attempts = (int)pg_col_int(res, 0, 1, 0);
-		c->max_attempts = (int)pg_col_int(res, 0, 2, 0);
-		c->rollout_cancelled = strcmp(pg_col_str(res, 0, 3), "cancelled") == 0;
+		if (job_state_parse(pg_col_str(res, 0, 0), &c->job.state) < 0)
+			c->job.state = JOB_FAILED;  /* unreachable: the CHECK constraint */
+		c->job.attempts = (int)pg_col_int(res, 0, 1, 0);
+		c->job.max_attempts = (int)pg_col_int(res, 0, 2, 0);
+		c->job.rollout_cancelled = strcmp(pg_col_str(res, 0, 3), "cancelled") == 0;
 		pg_col_text(c->claimed_by, sizeof c->claimed_by, res, 0, 4);
 	}
 	PQclear(res);
@@ -281,56 +278,17 @@ static int load_counters(struct pg_store *s, int64_t id, struct job_counters *c,
  * whose lease ran out was taken back (and may be sending elsewhere now).
  * Returns 0, or -1 with the refusal. */
 static int check_ours(const struct pg_store *s, int64_t id, int found,
-		      const struct job_counters *c, struct errbuf *err)
+		      const struct pg_counters *c, struct errbuf *err)
 {
 	if (found == 0)
 		return errbuf_set(err, "no such job %" PRId64, id);
-	if (c->state != JOB_SENDING)
+	if (c->job.state != JOB_SENDING)
 		return errbuf_set(err, "job %" PRId64 " is %s, not sending", id,
-				  job_state_name(c->state));
+				  job_state_name(c->job.state));
 	if (strcmp(c->claimed_by, s->instance) != 0)
 		return errbuf_set(err, "job %" PRId64 " is sending on instance %s, not on this one "
 				  "(its lease ran out and it was taken back)", id, c->claimed_by);
 	return 0;
-}
-
-static void plan_transition(enum try_end end, bool count_attempt, const struct job_counters *c,
-			    const char *detail, struct transition *t)
-{
-	memset(t, 0, sizeof *t);
-	t->attempts = count_attempt ? c->attempts + 1 : c->attempts;
-	switch (end) {
-	case END_SENT:
-		t->state = JOB_SENT;
-		break;
-	case END_FAILED:
-		t->state = JOB_FAILED;
-		snprintf(t->error, sizeof t->error, "%s", detail ? detail : "");
-		break;
-	case END_RETRY:
-		if (count_attempt &&
-		    policy_gives_up(t->attempts, c->max_attempts, detail, t->error, sizeof t->error)) {
-			t->state = JOB_FAILED;
-			break;
-		}
-		snprintf(t->error, sizeof t->error, "%s", detail ? detail : "");
-		t->state = c->rollout_cancelled ? JOB_CANCELLED : JOB_QUEUED;
-		t->set_not_before = !c->rollout_cancelled;
-		break;
-	}
-}
-
-static const char *default_result(enum try_end end, bool count_attempt)
-{
-	switch (end) {
-	case END_SENT:
-		return "sent";
-	case END_FAILED:
-		return "permanent";
-	case END_RETRY:
-		break;
-	}
-	return count_attempt ? "transient" : "modem";
 }
 
 /* Writes the planned change; the lease ends with the try. Into 'sent':
@@ -370,15 +328,15 @@ static int finish_try(struct pg_store *s, int64_t id, enum try_end end, bool cou
 {
 	const char *doing = "recording the outcome of a try";
 	struct pg_tx t;
-	struct job_counters c;
+	struct pg_counters c;
 	struct transition tr;
 	if (pg_tx_begin(&t, s, doing, err) < 0)
 		return -1;
 	int found = load_counters(s, id, &c, doing, err);
 	if (found < 0 || check_ours(s, id, found, &c, err) < 0)
 		goto fail;
-	plan_transition(end, count_attempt, &c, o->detail, &tr);
-	const char *result = o->result ? o->result : default_result(end, count_attempt);
+	store_plan_transition(end, count_attempt, &c.job, o->detail, &tr);
+	const char *result = o->result ? o->result : store_try_result(end, count_attempt);
 	if (write_transition(s, id, not_before, o, &tr, doing, err) < 0 ||
 	    pg_insert_attempt(s, id, o->started_at, o->finished_at, o->modem, result, o->cms_error,
 			      o->mrs, o->detail, err) < 0)
@@ -467,12 +425,12 @@ int pg_record_part(struct store *base, int64_t id, const char *modem, int mr, in
 	struct pg_store *s = pg_of(base);
 	const char *doing = "recording a part of a send";
 	struct pg_tx t;
-	struct job_counters c;
+	struct pg_counters c;
 	if (pg_tx_begin(&t, s, doing, err) < 0)
 		return -1;
 	int found = load_counters(s, id, &c, doing, err);
 	if (found < 0 || check_ours(s, id, found, &c, err) < 0 ||
-	    pg_insert_part(s, id, c.attempts + 1, modem, mr, part, count, at, err) < 0 ||
+	    pg_insert_part(s, id, c.job.attempts + 1, modem, mr, part, count, at, err) < 0 ||
 	    pg_tx_commit(&t, doing, err) < 0) {
 		pg_tx_rollback(&t);
 		return -1;
@@ -528,19 +486,19 @@ int pg_cancel(struct store *base, int64_t id, int64_t now, struct errbuf *err)
 	struct pg_store *s = pg_of(base);
 	const char *doing = "cancelling a job";
 	struct pg_tx t;
-	struct job_counters c;
+	struct pg_counters c;
 	if (pg_tx_begin(&t, s, doing, err) < 0)
 		return -1;
 	int found = load_counters(s, id, &c, doing, err);
 	if (found == 0)
 		errbuf_set(err, "no such job %" PRId64, id);
-	else if (found > 0 && c.state != JOB_QUEUED)
+	else if (found > 0 && c.job.state != JOB_QUEUED)
 		errbuf_set(err, "job %" PRId64 " is %s; only queued jobs can be cancelled", id,
-			   job_state_name(c.state));
+			   job_state_name(c.job.state));
 	struct pg_params p = { 0 };
 	pg_param_int(&p, id);
 	pg_param_int(&p, now);
-	if (found <= 0 || c.state != JOB_QUEUED ||
+	if (found <= 0 || c.job.state != JOB_QUEUED ||
 	    pg_run(s, "UPDATE jobs SET state = 'cancelled', updated_at = $2 WHERE id = $1", &p,
 		   doing, err) < 0 ||
 	    pg_tx_commit(&t, doing, err) < 0) {
@@ -630,18 +588,18 @@ int pg_retry_job(struct store *base, int64_t id, int64_t now, struct errbuf *err
 	struct pg_store *s = pg_of(base);
 	const char *doing = "retrying a job";
 	struct pg_tx t;
-	struct job_counters c;
+	struct pg_counters c;
 	if (pg_tx_begin(&t, s, doing, err) < 0)
 		return -1;
 	int found = load_counters(s, id, &c, doing, err);
 	if (found == 0)
 		errbuf_set(err, "no such job %" PRId64, id);
-	else if (found == 1 && c.state != JOB_FAILED)
+	else if (found == 1 && c.job.state != JOB_FAILED)
 		errbuf_set(err, "job %" PRId64 " is %s; only failed jobs can be retried", id,
-			   job_state_name(c.state));
-	else if (found == 1 && c.rollout_cancelled)
+			   job_state_name(c.job.state));
+	else if (found == 1 && c.job.rollout_cancelled)
 		errbuf_set(err, "job %" PRId64 " belongs to a cancelled rollout", id);
-	if (found != 1 || c.state != JOB_FAILED || c.rollout_cancelled ||
+	if (found != 1 || c.job.state != JOB_FAILED || c.job.rollout_cancelled ||
 	    run_retry(s, NULL, id, now, NULL, doing, err) < 0 || pg_tx_commit(&t, doing, err) < 0) {
 		pg_tx_rollback(&t);
 		return -1;

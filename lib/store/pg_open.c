@@ -289,10 +289,12 @@ static int listen_once(struct pg_store *s, struct errbuf *err)
 	return 0;
 }
 
-/* The number of wake-up notifications received: it moves when another
- * connection committed an enqueue, a retry, a resumed rollout or an
- * opened wave (the changes that can make work due sooner; a finished
- * try never does). Reading it consumes what arrived on the socket. */
+/* The number of wake-up notifications received from other connections
+ * (a connection also hears its own NOTIFYs: those are not counted, as
+ * SQLite's data_version ignores the connection's own commits): it moves
+ * when another connection committed an enqueue, a retry, a job queued
+ * again, a resumed rollout or an opened wave. Reading it consumes what
+ * arrived on the socket. */
 int pg_data_version(struct store *base, int64_t *out, struct errbuf *err)
 {
 	struct pg_store *s = pg_of(base);
@@ -302,7 +304,8 @@ int pg_data_version(struct store *base, int64_t *out, struct errbuf *err)
 		return pg_fail(s, "reading wake-ups", err);
 	PGnotify *n;
 	while ((n = PQnotifies(s->conn)) != NULL) {
-		s->wakeups++;
+		if (n->be_pid != PQbackendPID(s->conn))
+			s->wakeups++;
 		PQfreemem(n);
 	}
 	*out = s->wakeups;
@@ -322,12 +325,12 @@ int pg_wake_fd(struct store *base)
 	return PQsocket(s->conn);
 }
 
-/* A connection that broke (the server restarted, the network failed) is
- * reset once; its session state (LISTEN, the lead, settings) went with it. */
-static int revive(struct pg_store *s, struct errbuf *err)
+int pg_revive(struct pg_store *s, struct errbuf *err)
 {
 	if (PQstatus(s->conn) == CONNECTION_OK)
 		return 0;
+	if (s->in_tx)
+		return errbuf_set(err, "the connection to the database broke inside a transaction");
 	s->listening = false;
 	s->leading = false;
 	pg_hot_forget(s);
@@ -341,7 +344,7 @@ static int revive(struct pg_store *s, struct errbuf *err)
 int pg_lead(struct store *base, struct errbuf *err)
 {
 	struct pg_store *s = pg_of(base);
-	if (revive(s, err) < 0)
+	if (pg_revive(s, err) < 0)
 		return -1;
 	if (s->leading)
 		return 1;
@@ -393,6 +396,7 @@ const struct store_ops pg_store_ops = {
 	.retry_failed = pg_retry_failed,
 	.retry_job = pg_retry_job,
 	.expire = pg_expire,
+	.expire_each = NULL,            /* optional: store_expire_each falls back to expire */
 	.recover_interrupted = pg_recover_interrupted,
 	.job_token = pg_job_token,
 	.get = pg_get,

@@ -312,6 +312,14 @@ int store_retry_job(struct store *s, int64_t id, int64_t now, struct errbuf *err
 
 int store_expire(struct store *s, int64_t now, int64_t *count, struct errbuf *err)
 {
+	return store_expire_each(s, now, NULL, NULL, count, err);
+}
+
+int store_expire_each(struct store *s, int64_t now, store_failed_fn *expired, void *arg,
+		      int64_t *count, struct errbuf *err)
+{
+	if (s->ops->expire_each)
+		return s->ops->expire_each(s, now, expired, arg, count, err);
 	return s->ops->expire(s, now, count, err);
 }
 

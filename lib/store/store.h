@@ -183,7 +183,8 @@ int store_lead(struct store *s, struct errbuf *err);
  * the store's wake-up NOTIFY; -1 when the engine has none (SQLite: look at
  * store_data_version every so often instead). After it became readable,
  * store_data_version reads what arrived (and moves). Borrowed: valid until
- * store_close; do not read from it or close it. */
+ * the store re-establishes a broken connection (ask again after each
+ * wait) or store_close; do not read from it or close it. */
 int store_wake_fd(struct store *s);
 /* How long a call on this connection waits for another connection's write
  * lock before it fails (-1, "database is locked"): ms > 0, or 0 for the
@@ -286,6 +287,15 @@ int store_retry_job(struct store *s, int64_t id, int64_t now, struct errbuf *err
  * runs.) Meant for the daemon's scheduler tick: an idle call only reads.
  * *count (may be NULL) gets the number of jobs. Returns 0 or -1. */
 int store_expire(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
+
+/* Told of a job that was just failed (after the commit), by its id. */
+typedef void store_failed_fn(int64_t id, void *arg);
+
+/* store_expire, calling expired(id, arg) (may be NULL) for each job it
+ * failed, after the transaction of its batch committed (the daemon's
+ * on_job_failed hook). Returns 0 or -1. */
+int store_expire_each(struct store *s, int64_t now, store_failed_fn *expired, void *arg,
+		      int64_t *count, struct errbuf *err);
 
 /* sending -> queued for every job left in sending (crash/kill), with an
  * "interrupted" attempt each (this can mean one duplicate SMS); attempts is

@@ -59,6 +59,11 @@ struct store_ops {
 			    int64_t *count, struct errbuf *err);
 	int (*retry_job)(struct store *s, int64_t id, int64_t now, struct errbuf *err);
 	int (*expire)(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
+	/* expire, telling expired(id, arg) of each job once its batch
+	 * committed. Optional: without it store_expire_each expires through
+	 * expire and tells nothing. */
+	int (*expire_each)(struct store *s, int64_t now, store_failed_fn *expired, void *arg,
+			   int64_t *count, struct errbuf *err);
 	int (*recover_interrupted)(struct store *s, int64_t now, int *count, struct errbuf *err);
 	int (*job_token)(struct store *s, int64_t id, char token[NOTIFY_TOKEN_LEN + 1],
 			 struct errbuf *err);

@@ -34,7 +34,11 @@ CREATE INDEX rollouts_state ON rollouts (state);
 ALTER TABLE jobs ADD COLUMN wave INTEGER;
 ALTER TABLE jobs ADD COLUMN meta TEXT;
 
+-- id as the last key: SQLite's rowid is implicitly there, PostgreSQL's
+-- index needs it so that "ORDER BY not_before, id LIMIT 1" (the claim's
+-- seek, also past rows other instances hold: SKIP LOCKED) reads the index
+-- in order instead of sorting a whole opened wave.
 DROP INDEX jobs_rollout;
-CREATE INDEX jobs_rollout_wave ON jobs (rollout, wave, state, not_before);
-CREATE INDEX jobs_loose_due ON jobs (state, not_before) WHERE wave IS NULL;
+CREATE INDEX jobs_rollout_wave ON jobs (rollout, wave, state, not_before, id);
+CREATE INDEX jobs_loose_due ON jobs (state, not_before, id) WHERE wave IS NULL;
 DROP INDEX jobs_due;
