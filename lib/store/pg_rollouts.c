@@ -9,6 +9,7 @@
  * instances asking at once take turns and the second sees what the first
  * wrote (exactly one opens a wave). */
 #include "pg_shared.h"
+#include "rollout_steps.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -148,8 +149,9 @@ static int one_wave_busy(struct pg_store *s, const struct rollout *r, int wave,
 
 /* One wave at a time, even for "any wave": each is a seek in
  * jobs_rollout_wave. */
-static int wave_busy(struct pg_store *s, const struct rollout *r, int wave, struct errbuf *err)
+static int wave_busy(void *db, const struct rollout *r, int wave, struct errbuf *err)
 {
+	struct pg_store *s = db;
 	if (wave > 0)
 		return one_wave_busy(s, r, wave, err);
 	for (int w = 1; w <= r->waves.count; w++) {
@@ -163,6 +165,25 @@ static int wave_busy(struct pg_store *s, const struct rollout *r, int wave, stru
 int pg_rollout_wave_busy(struct store *s, const struct rollout *r, int wave, struct errbuf *err)
 {
 	return wave_busy(pg_of(s), r, wave, err);
+}
+
+/* Failed and all (but cancelled) jobs of one wave. */
+static int wave_failures(void *db, const struct rollout *r, int wave, int64_t *failed,
+			 int64_t *total, struct errbuf *err)
+{
+	struct pg_store *s = db;
+	struct pg_params p = { 0 };
+	pg_param_text(&p, r->name);
+	pg_param_int(&p, wave);
+	PGresult *res = pg_query(s, "SELECT count(*), count(*) FILTER (WHERE state = 'failed') "
+				 "FROM jobs WHERE rollout = $1 AND wave = $2 AND "
+				 "state <> 'cancelled'", &p, "counting a wave's failures", err);
+	if (!res)
+		return -1;
+	*total = pg_col_int(res, 0, 0, 0);
+	*failed = pg_col_int(res, 0, 1, 0);
+	PQclear(res);
+	return 0;
 }
 
 /* Makes up to a chunk of wave's parked jobs due, in the caller's
@@ -218,9 +239,9 @@ int pg_rollout_parked(struct store *base, const struct rollout *r, int wave, str
 /* current_wave = wave, and the first chunk of its parked jobs becomes due;
  * the tick releases the rest. In the caller's transaction, the rollout
  * row locked. */
-static int open_wave(struct pg_store *s, struct rollout *r, int wave, int64_t now,
-		     struct errbuf *err)
+static int open_wave(void *db, struct rollout *r, int wave, int64_t now, struct errbuf *err)
 {
+	struct pg_store *s = db;
 	struct pg_params p = { 0 };
 	pg_param_text(&p, r->name);
 	pg_param_int(&p, wave);
@@ -240,9 +261,10 @@ static int open_wave(struct pg_store *s, struct rollout *r, int wave, int64_t no
 /* ---- state changes ---- */
 
 /* Writes state, pause fields, waived_wave and updated_at. */
-static int write_state(struct pg_store *s, struct rollout *r, enum rollout_state state,
+static int write_state(void *db, struct rollout *r, enum rollout_state state,
 		       const char *paused_by, const char *reason, int64_t now, struct errbuf *err)
 {
+	struct pg_store *s = db;
 	struct pg_params p = { 0 };
 	pg_param_text(&p, r->name);
 	pg_param_text(&p, rollout_state_name(state));
@@ -346,19 +368,12 @@ int pg_rollout_pause(struct store *base, const char *name, int64_t now, struct e
 	return 0;
 }
 
-/* After a pause for failures, resuming accepts the current wave's failure
- * rate: the next wave opens now if the current one is finished (else the
- * tick opens it when it is, without looking at the rate again). */
-static int accept_failures(struct pg_store *s, struct rollout *r, int64_t now,
-			   struct errbuf *err)
+/* This engine's statements for rollout_steps.c. */
+static struct rollout_engine engine(struct pg_store *s)
 {
-	r->waived_wave = r->current_wave;
-	if (r->current_wave >= r->waves.count)
-		return 0;
-	int busy = wave_busy(s, r, r->current_wave, err);
-	if (busy != 0)
-		return busy < 0 ? -1 : 0;
-	return open_wave(s, r, r->current_wave + 1, now, err);
+	return (struct rollout_engine){ .db = s, .wave_busy = wave_busy,
+					.wave_failures = wave_failures, .open_wave = open_wave,
+					.write_state = write_state };
 }
 
 /* The resumed rollout's due jobs may be claimed at once: the modems that
@@ -374,7 +389,8 @@ int pg_rollout_resume(struct store *base, const char *name, bool gate_open, int6
 		return -1;
 	if (r.state != ROLLOUT_PAUSED)
 		return refuse(&t, &r, "only a paused rollout can be resumed", err);
-	int rc = (r.paused_by_failures && accept_failures(s, &r, now, err) < 0) ||
+	struct rollout_engine e = engine(s);
+	int rc = (r.paused_by_failures && rollout_steps_accept_failures(&e, &r, now, err) < 0) ||
 		 write_state(s, &r, ROLLOUT_ACTIVE, NULL, NULL, now, err) < 0 ||
 		 write_gate(s, name, gate_open, next_window_at, true, err) < 0 ||
 		 pg_notify_wake(s, err) < 0 ? -1 : 0;
@@ -464,72 +480,7 @@ int pg_rollout_cancel(struct store *base, const char *name, int64_t now, int64_t
 	return 0;
 }
 
-/* ---- the tick's wave step ---- */
-
-/* Failed and all (but cancelled) jobs of one wave. */
-static int wave_failures(struct pg_store *s, const struct rollout *r, int wave, int64_t *failed,
-			 int64_t *total, struct errbuf *err)
-{
-	struct pg_params p = { 0 };
-	pg_param_text(&p, r->name);
-	pg_param_int(&p, wave);
-	PGresult *res = pg_query(s, "SELECT count(*), count(*) FILTER (WHERE state = 'failed') "
-				 "FROM jobs WHERE rollout = $1 AND wave = $2 AND "
-				 "state <> 'cancelled'", &p, "counting a wave's failures", err);
-	if (!res)
-		return -1;
-	*total = pg_col_int(res, 0, 0, 0);
-	*failed = pg_col_int(res, 0, 1, 0);
-	PQclear(res);
-	return 0;
-}
-
-static int gather_facts(struct pg_store *s, const struct rollout *r, struct wave_facts *f,
-			struct errbuf *err)
-{
-	memset(f, 0, sizeof *f);
-	f->wave = r->current_wave;
-	f->last = r->current_wave >= r->waves.count;
-	int busy = wave_busy(s, r, r->current_wave, err);
-	if (busy < 0)
-		return -1;
-	f->busy = busy;
-	if (f->busy)
-		return 0;
-	if (f->last) {
-		/* A retried job of an earlier wave keeps the rollout open. */
-		int any = wave_busy(s, r, 0, err);
-		f->any_busy = any == 1;
-		return any < 0 ? -1 : 0;
-	}
-	return wave_failures(s, r, f->wave, &f->failed, &f->total, err);
-}
-
-/* Applies one decision. Returns 1 to ask again, 0 when done, -1. */
-static int apply_decision(struct pg_store *s, struct rollout *r, const struct rollout_decision *d,
-			  int64_t now, bool *opened, struct errbuf *err)
-{
-	switch (d->move) {
-	case ROLLOUT_WAIT:
-		return 0;
-	case ROLLOUT_OPEN_NEXT:
-		if (open_wave(s, r, r->current_wave + 1, now, err) < 0)
-			return -1;
-		*opened = true;
-		return 1;
-	case ROLLOUT_PAUSE:
-		if (write_state(s, r, ROLLOUT_PAUSED, "failures", d->reason, now, err) < 0)
-			return -1;
-		log_warnx("rollout %s paused: %s", r->name, d->reason);
-		return 0;
-	case ROLLOUT_FINISH:
-		if (write_state(s, r, ROLLOUT_DONE, NULL, NULL, now, err) < 0)
-			return -1;
-		log_info("rollout %s: done", r->name);
-		return 0;
-	}
-	return 0;
-}
+/* ---- the tick's wave step (rollout_steps.c) ---- */
 
 /* The rollout row stays locked from the facts to the decision's writes:
  * another instance advancing the same rollout waits, then sees the wave
@@ -546,18 +497,8 @@ int pg_rollout_advance(struct store *base, const char *name, int64_t now,
 	if (pg_tx_begin(&t, s, doing, err) < 0)
 		return -1;
 	int found = pg_rollout_load(s, name, true, &r, err);
-	int rc = found < 0 ? -1 : found;
-	/* Empty waves (rounding on small fleets) pass straight through. */
-	while (rc == 1 && r.state == ROLLOUT_ACTIVE) {
-		struct wave_facts f;
-		struct rollout_decision d = { ROLLOUT_WAIT, "" };
-		if (gather_facts(s, &r, &f, err) < 0) {
-			rc = -1;
-			break;
-		}
-		decide(&r, &f, &d);
-		rc = apply_decision(s, &r, &d, now, opened, err);
-	}
+	struct rollout_engine e = engine(s);
+	int rc = found <= 0 ? found : rollout_steps_advance(&e, &r, now, decide, opened, err);
 	if (rc >= 0 && pg_tx_commit(&t, doing, err) == 0)
 		return 0;
 	pg_tx_rollback(&t);
