@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "testutil.h"
+#include "testutil_store.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@
 
 struct fixture {
 	char dir[64];
-	char path[128];
+	char path[640];                 /* a file, or a PostgreSQL URL with its own schema */
 	struct store *s;
 };
 
@@ -38,7 +39,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	snprintf(f->dir, sizeof f->dir, "/tmp/test_purge.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/store.db", f->dir);
+	test_store_location(f->path, sizeof f->path, f->dir, "store.db");
 	if (store_open(f->path, &f->s, &err) < 0)
 		fail_msg("store_open: %s", err.msg);
 	*state = f;
@@ -49,6 +50,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	store_close(f->s);
+	test_store_drop(f->path);
 	test_remove_dir(f->dir);
 	free(f);
 	return 0;
@@ -61,19 +63,13 @@ static void sql(struct fixture *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	char *msg = NULL;
-	if (sqlite3_exec(store_sqlite_db(f->s), buf, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", buf, msg);
+	if (test_sql_exec(f->s, buf) < 0)
+		fail_msg("%s: refused", buf);
 }
 
 static int64_t count(struct fixture *f, const char *query)
 {
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(store_sqlite_db(f->s), query, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return test_sql_int(f->s, query);
 }
 
 static void rollout(struct fixture *f, const char *name, const char *state, int64_t at)
@@ -182,6 +178,7 @@ static void test_purge_dry_run_writes_nothing(void **state)
 
 static void test_purge_reclaims_in_incremental_mode(void **state)
 {
+	TEST_SQLITE_ONLY();       /* SQLite's auto_vacuum */
 	struct fixture *f = *state;
 	sql(f, "PRAGMA auto_vacuum = INCREMENTAL");
 	sql(f, "VACUUM");
@@ -259,6 +256,8 @@ static void test_audit_newest_first(void **state)
 
 int main(void)
 {
+	if (test_engine_missing())
+		return TEST_SKIP;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_purge_deletes_old_final_jobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_dry_run_writes_nothing, setup, teardown),
