@@ -60,7 +60,7 @@ sent() { pgsql "SELECT count(*) FROM jobs WHERE state = 'sent'"; }
 # A quarter sent and a send of a's in flight (claimed, not yet recorded).
 wait_for "a quarter of the rollout, a sending" 30 bash -c "[ \$(psql -X -A -t -q '$URL' -c \"SELECT
 	(SELECT count(*) FROM jobs WHERE state = 'sent') >= $((UNITS / 4)) AND
-	EXISTS (SELECT 1 FROM jobs WHERE state = 'sending' AND claimed_by = 'a')\") = t ]"
+	EXISTS (SELECT 1 FROM jobs WHERE state = 'sending' AND claimed_by LIKE 'a:%')\") = t ]"
 kill -KILL "$PID_a"
 wait "$PID_a" 2>/dev/null || true
 killed_at=$(sent)
@@ -87,7 +87,7 @@ done <"$WORK/twice"
 interrupted=$(wc -l <"$WORK/interrupted")
 [ "$interrupted" -ge 1 ] || fail "a's send in flight at the kill has no interrupted attempt"
 [ "$interrupted" -le 2 ] || fail "only a's sends in flight may be interrupted, got $interrupted jobs"
-pgsql "SELECT count(*) FROM attempts WHERE result = 'interrupted' AND detail NOT LIKE 'otapd instance a stopped%'" |
+pgsql "SELECT count(*) FROM attempts WHERE result = 'interrupted' AND detail NOT LIKE 'otapd instance a:% stopped%'" |
 	grep -qx 0 || fail "an interrupted attempt that does not name instance a"
 [ "$(pgsql "SELECT count(*) FROM jobs WHERE state <> 'sent'")" = 0 ] || fail "jobs left unsent"
 [ "$(pgsql "SELECT count(*) FROM jobs WHERE claimed_by IS NOT NULL")" = 0 ] || fail "leases left behind"
