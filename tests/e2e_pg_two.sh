@@ -1,6 +1,7 @@
 # e2e_pg_two.sh - two otapd instances, each with its own simulated modem,
 # share one PostgreSQL queue (the cluster of tests/pg_cluster.sh) and a
-# 2 000-unit rollout limited to 6 000 SMS/min. a's modem answers each
+# 2 000-unit rollout limited to 6 000 SMS/min. a starts first and leads
+# the scheduling; b takes the lead over when a dies. a's modem answers each
 # send after 200 ms, so that a has a send in flight when it is SIGKILLed,
 # a quarter into the run. At the end: every job is sent; both simulators received SMs;
 # no unit got its SM from both instances (or twice) unless its job has an
@@ -50,14 +51,16 @@ start_instance() {
 	PIDS+=($!)
 	printf -v "PID_$1" '%s' $!
 }
+# a starts first and leads (rollout ticks, sweeps, take-back); b follows.
 start_instance a
+wait_for "a to lead" 10 grep -q "scheduler: this instance leads" "$WORK/otapd-a.log"
 start_instance b
 
 sent() { pgsql "SELECT count(*) FROM jobs WHERE state = 'sent'"; }
 # A quarter sent and a send of a's in flight (claimed, not yet recorded).
 wait_for "a quarter of the rollout, a sending" 30 bash -c "[ \$(psql -X -A -t -q '$URL' -c \"SELECT
 	(SELECT count(*) FROM jobs WHERE state = 'sent') >= $((UNITS / 4)) AND
-	EXISTS (SELECT 1 FROM jobs WHERE state = 'sending' AND claimed_by = 'a')\") = t ]"
+	EXISTS (SELECT 1 FROM jobs WHERE state = 'sending' AND claimed_by LIKE 'a:%')\") = t ]"
 kill -KILL "$PID_a"
 wait "$PID_a" 2>/dev/null || true
 killed_at=$(sent)
@@ -84,7 +87,7 @@ done <"$WORK/twice"
 interrupted=$(wc -l <"$WORK/interrupted")
 [ "$interrupted" -ge 1 ] || fail "a's send in flight at the kill has no interrupted attempt"
 [ "$interrupted" -le 2 ] || fail "only a's sends in flight may be interrupted, got $interrupted jobs"
-pgsql "SELECT count(*) FROM attempts WHERE result = 'interrupted' AND detail NOT LIKE 'otapd instance a stopped%'" |
+pgsql "SELECT count(*) FROM attempts WHERE result = 'interrupted' AND detail NOT LIKE 'otapd instance a:% stopped%'" |
 	grep -qx 0 || fail "an interrupted attempt that does not name instance a"
 [ "$(pgsql "SELECT count(*) FROM jobs WHERE state <> 'sent'")" = 0 ] || fail "jobs left unsent"
 [ "$(pgsql "SELECT count(*) FROM jobs WHERE claimed_by IS NOT NULL")" = 0 ] || fail "leases left behind"
@@ -97,8 +100,11 @@ worst=$(awk '{ t[NR] = $1 } END { j = 1; w = 0; for (i = 1; i <= NR; i++) {
 [ "$worst" -le $((RATE / 60 + 2)) ] || fail "rate limit broken: $worst claims within one second"
 [ "$worst" -ge $((RATE / 60 / 2)) ] || fail "suspiciously slow: at most $worst claims a second"
 
-# ---- b took over the lead when a died (if a had it)
+# ---- b took over the lead when a died (and took a's job back as leader)
+grep -q "scheduler: another instance leads" "$WORK/otapd-b.log" || fail "b led while a ran"
 grep -q "scheduler: this instance leads" "$WORK/otapd-b.log" || fail "b never led after a was killed"
+grep -q "job(s) of a stopped otapd instance queued again" "$WORK/otapd-b.log" ||
+	fail "b did not take a's job back"
 ! grep -qF "$(cat "$OTAP_TEST_PG_PASSWORD_FILE")" "$WORK"/otapd-*.log ||
 	fail "the database password appeared in a log"
 echo "ok: 2 instances, $UNITS units, a killed after $killed_at sent; a sent $sms_a, b $sms_b; \

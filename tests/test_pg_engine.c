@@ -9,6 +9,8 @@
 #include <cmocka.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,7 +219,7 @@ static void test_leases(void **state)
 	assert_int_equal(job.id, id);
 	assert_int_equal(store_claim(a, "m1", T0, &job, &err), 1);
 	assert_int_equal(job.id, kept);
-	assert_int_equal(test_sql_int(b, "SELECT count(*) FROM jobs WHERE claimed_by = 'host-a' "
+	assert_int_equal(test_sql_int(b, "SELECT count(*) FROM jobs WHERE claimed_by LIKE 'host-a:%' "
 				      "AND state = 'sending'"), 2);
 	/* Within the lease: nothing to take back. */
 	assert_int_equal(store_recover_interrupted(b, T0 + PG_LEASE_MS - 1, &count, &err), 0);
@@ -250,6 +252,39 @@ static void test_leases(void **state)
 	assert_int_equal(store_get(b, kept, &job, &err), 1);
 	assert_int_equal(job.state, JOB_SENT);
 	store_close(b);
+	store_close(a);
+}
+
+/* A restarted instance with the same name (here: another process) does not
+ * renew the leases its predecessor left: those jobs come back. */
+static void test_restarted_instance_does_not_renew_old_leases(void **state)
+{
+	struct fixture *f = *state;
+	struct store *a = open_as(f->location, "host-a");
+	struct errbuf err = { "" };
+	struct job job;
+	add_job(a, T0);
+	assert_int_equal(store_claim(a, "m1", T0, &job, &err), 1);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* The connection is not carried across fork: a new one. */
+		struct errbuf cerr;
+		struct store *again;
+		int64_t renewed = -1;
+		if (store_set_instance("host-a", &cerr) < 0 ||
+		    store_open(f->location, &again, &cerr) < 0 ||
+		    store_renew_leases(again, T0 + 20000, &renewed, &cerr) < 0)
+			_exit(2);
+		_exit(renewed == 0 ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	int count = -1;
+	assert_int_equal(store_recover_interrupted(a, T0 + PG_LEASE_MS + 1, &count, &err), 0);
+	assert_int_equal(count, 1);
 	store_close(a);
 }
 
@@ -343,6 +378,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_password_not_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wake_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restarted_instance_does_not_renew_old_leases, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_rate_across_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnects_and_loses_the_lead, setup, teardown),

@@ -57,8 +57,8 @@
 struct pg_store {
 	struct store base;              /* first: a struct store * is one of these */
 	PGconn *conn;
-	char instance[STORE_NAME_MAX];  /* this process's name among the instances:
-					 * jobs.claimed_by of its claims */
+	char instance[STORE_NAME_MAX];  /* jobs.claimed_by of this process's claims:
+					 * "<instance>:<pid>:<start mark>" */
 	bool listening;                 /* LISTEN PG_WAKE_CHANNEL was sent */
 	int64_t wakeups;                /* notifications received: the data version */
 	bool leading;                   /* holds the scheduler's advisory lock */

@@ -3,11 +3,13 @@
  * timeouts, wake-ups (LISTEN), and the operations table. */
 #include "pg_engine.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "schema.h"
 
@@ -32,7 +34,7 @@ extern const struct store_ops pg_store_ops;
 /* Process-wide: set before the first open (store_set_password,
  * store_set_instance), read by every connection. */
 static char *pg_password;
-static char pg_instance[STORE_NAME_MAX];
+static char pg_instance[STORE_INSTANCE_MAX + 1];
 
 int store_set_password(const char *password, struct errbuf *err)
 {
@@ -66,17 +68,38 @@ int store_set_instance(const char *instance, struct errbuf *err)
 	return 0;
 }
 
-/* The configured instance name, else hostname:pid. */
+/* This process's mark, the same for all its connections: its pid and
+ * when it first opened a store. A restarted instance (same name, maybe the
+ * same pid in a container) must not renew its predecessor's leases, or a
+ * job the predecessor left in sending would never be taken back. */
+static pthread_mutex_t mark_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t mark_pid;
+static long long mark_stamp;
+
+static void process_mark(pid_t *pid, long long *stamp)
+{
+	pthread_mutex_lock(&mark_lock);
+	if (mark_pid != getpid()) {             /* first open, or a forked child */
+		mark_pid = getpid();
+		mark_stamp = (long long)(clock_wall_ms() & 0xffffff);
+	}
+	*pid = mark_pid;
+	*stamp = mark_stamp;
+	pthread_mutex_unlock(&mark_lock);
+}
+
+/* jobs.claimed_by of this process's claims: the configured instance name
+ * (else the hostname), the pid and the start mark, "rack-a:4242:3f09c1". */
 static void instance_name(char *out, size_t cap)
 {
-	if (pg_instance[0]) {
-		snprintf(out, cap, "%s", pg_instance);
-		return;
-	}
 	char host[64] = "";
-	if (gethostname(host, sizeof host - 1) < 0 || !host[0])
+	pid_t pid;
+	long long stamp;
+	if (!pg_instance[0] && (gethostname(host, sizeof host - 1) < 0 || !host[0]))
 		snprintf(host, sizeof host, "localhost");
-	snprintf(out, cap, "%.40s:%ld", host, (long)getpid());
+	process_mark(&pid, &stamp);
+	snprintf(out, cap, "%.*s:%ld:%06llx", STORE_INSTANCE_MAX, pg_instance[0] ? pg_instance : host,
+		 (long)pid, stamp);
 }
 
 /* postgresql://USER@HOST:PORT/DBNAME (libpq's URI, query parameters

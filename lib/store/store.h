@@ -153,9 +153,12 @@ int store_open(const char *location, struct store **out, struct errbuf *err);
 bool store_location_is_shared(const char *location);
 /* Process-wide settings for PostgreSQL locations, made once before the
  * first store_open (before threads start): the password (copied; NULL
- * forgets it and wipes the copy) and this instance's name (jobs.claimed_by
- * of its claims; NULL or "" = hostname:pid; at most STORE_NAME_MAX - 1
- * printable characters). SQLite ignores both. Return 0 or -1. */
+ * forgets it and wipes the copy) and this instance's name (NULL or "" =
+ * the hostname; at most STORE_INSTANCE_MAX printable characters; the
+ * process's claims carry it with the pid and a start mark,
+ * "rack-a:4242:3f09c1", so that a restarted instance never renews the
+ * leases of the one before). SQLite ignores both. Return 0 or -1. */
+#define STORE_INSTANCE_MAX 40
 int store_set_password(const char *password, struct errbuf *err);
 int store_set_instance(const char *instance, struct errbuf *err);
 /* Closes the connection; NULL is a no-op. Cannot fail (a failure is logged). */
