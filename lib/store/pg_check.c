@@ -37,6 +37,7 @@ struct pg_check {
 	struct pg_store *s;
 	char rollout[STORE_NAME_MAX];
 	bool others;                    /* other active/paused rollouts exist */
+	bool busy_read;                 /* busy was filled (at the first overlap look) */
 	struct bloom *busy;             /* their open numbers (NULL: ask for every unit) */
 	struct bloom *bloom;            /* NULL: out of memory, or after the last add */
 	bool maybe_repeats;             /* the filter said "maybe" (or there is none) */
@@ -91,6 +92,7 @@ static uint64_t number_key(const char *msisdn)
 static int load_busy(struct pg_check *c, struct errbuf *err)
 {
 	const char *doing = "reading the numbers of other rollouts";
+	c->busy_read = true;
 	if (!(c->busy = bloom_new(BUSY_BYTES)))
 		return 0;
 	struct pg_params p = { 0 };
@@ -144,10 +146,6 @@ int pg_check_begin(struct store *base, const char *rollout, struct store_check *
 		return -1;
 	}
 	c->others = others == 1;
-	if (c->others && load_busy(c, err) < 0) {
-		pg_check_end(&c->base);
-		return -1;
-	}
 	*out = &c->base;
 	return 0;
 }
@@ -195,7 +193,12 @@ int pg_check_add(struct store_check *base, uint64_t key, const char *msisdn, boo
 	pg_copy_end_row(&c->batch);
 	if (++c->count == SEEN_BATCH && flush_seen(c, err) < 0)
 		return -1;
-	if (!overlap || !c->others || (c->busy && !bloom_maybe(c->busy, number_key(msisdn))))
+	if (!overlap || !c->others)
+		return 0;
+	/* Read at the first look: --allow-overlap never needs it. */
+	if (!c->busy_read && load_busy(c, err) < 0)
+		return -1;
+	if (c->busy && !bloom_maybe(c->busy, number_key(msisdn)))
 		return 0;
 	return find_overlap(c, msisdn, other, err);
 }
