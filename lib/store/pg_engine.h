@@ -170,7 +170,14 @@ void pg_tx_rollback(struct pg_tx *t);
 
 /* Sends NOTIFY PG_WAKE_CHANNEL in the current transaction (delivered at
  * its commit, once per transaction however often it is called). Returns
- * 0 or -1. */
+ * 0 or -1.
+ * Every operation that can make a job due sooner than the idle modems
+ * know must call it in its transaction, or they sleep until their next
+ * look (up to a minute): an enqueue, a retry, a job queued again, jobs
+ * taken back (pg_jobs.c), and — in the rollout files — a rollout made
+ * active (import commit, resume, revived), a wave opened (release,
+ * advance), a gate opened (set_gate with gate_open), a notification or
+ * report that queues a job again. */
 int pg_notify_wake(struct pg_store *s, struct errbuf *err);
 
 /* Sets err to "<what>: not implemented on postgresql yet" and returns -1. */
