@@ -15,6 +15,7 @@
 PG_TODO(expire, (struct store *s, int64_t now, int64_t *count, struct errbuf *err))
 PG_TODO(apply_notification, (struct store *s, const struct job_key *key, const struct store_rules *rules, int64_t now, struct notify_applied *out, struct errbuf *err))
 PG_TODO(apply_status_report, (struct store *s, const char *modem, int mr, const char *number, const struct store_rules *rules, int64_t now, struct notify_applied *out, struct errbuf *err))
+PG_TODO(apply_receipt, (struct store *s, const char *modem, const char *message_id, const struct store_rules *rules, int64_t now, struct notify_applied *out, struct errbuf *err))
 PG_TODO(apply_deferred, (struct store *s, const struct store_rules *rules, int64_t now, int *count, struct errbuf *err))
 PG_TODO(apply_unconfirmed, (struct store *s, const char *profile, int64_t cutoff, const struct store_rules *rules, int64_t now, int *count, struct errbuf *err))
 PG_TODO(set_imei, (struct store *s, int64_t id, const char *imei, struct errbuf *err))
