@@ -1,6 +1,7 @@
 /* link.h - a byte stream to one modem, behind a table of transport
- * operations: serial (libserialport) and tcp ("tcp://host:port"). A later
- * SMPP transport plugs in at this seam. */
+ * operations: serial (libserialport) and tcp ("tcp://host:port"). SMPP
+ * links ("smpp://...") are not byte streams to a modem: their worker is
+ * smpp_worker.c, which uses link_tcp_connect for its sockets. */
 #ifndef OTAPD_LINK_H
 #define OTAPD_LINK_H
 
@@ -35,6 +36,11 @@ struct link {
 
 extern const struct link_ops link_tcp_ops;
 extern const struct link_ops link_serial_ops;
+
+/* Opens a non-blocking TCP connection to host:port within 10 s (what names
+ * it in a reason). Returns the descriptor (close-on-exec, TCP_NODELAY), or
+ * -1 with a reason. Used by the tcp link and by SMPP links. */
+int link_tcp_connect(const char *host, const char *port, const char *what, struct errbuf *err);
 
 /* Picks the transport for cfg->device ("tcp://" prefix or a device path).
  * Does not open anything. */

@@ -70,16 +70,13 @@ static int connect_with_timeout(int fd, const struct addrinfo *ai)
 	return 0;
 }
 
-static int tcp_open(struct link *l, struct errbuf *err)
+int link_tcp_connect(const char *host, const char *port, const char *what, struct errbuf *err)
 {
-	char host[256], port[16];
-	if (tcp_split(l->cfg->device, host, sizeof host, port, sizeof port, err) < 0)
-		return -1;
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res;
 	int gai = getaddrinfo(host, port, &hints, &res);
 	if (gai != 0)
-		return errbuf_set(err, "%s: cannot resolve: %s", l->cfg->device, gai_strerror(gai));
+		return errbuf_set(err, "%s: cannot resolve: %s", what, gai_strerror(gai));
 	int saved = 0;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
 		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -90,17 +87,25 @@ static int tcp_open(struct link *l, struct errbuf *err)
 		}
 		if (connect_with_timeout(fd, ai) == 0) {
 			int one = 1;
-			/* AT exchanges are tiny request/reply pairs: Nagle would add delay. */
+			/* AT exchanges and SMPP PDUs are small: Nagle would add delay. */
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-			l->fd = fd;
 			freeaddrinfo(res);
-			return 0;
+			return fd;
 		}
 		saved = errno;
 		close(fd);
 	}
 	freeaddrinfo(res);
-	return errbuf_set(err, "%s: cannot connect: %s", l->cfg->device, strerror(saved));
+	return errbuf_set(err, "%s: cannot connect: %s", what, strerror(saved));
+}
+
+static int tcp_open(struct link *l, struct errbuf *err)
+{
+	char host[256], port[16];
+	if (tcp_split(l->cfg->device, host, sizeof host, port, sizeof port, err) < 0)
+		return -1;
+	l->fd = link_tcp_connect(host, port, l->cfg->device, err);
+	return l->fd < 0 ? -1 : 0;
 }
 
 static long tcp_read(struct link *l, uint8_t *buf, size_t cap, int timeout_ms, struct errbuf *err)

@@ -11,6 +11,8 @@
  * never half-applied. */
 #define LINE_TAG "otap-outcome-1"
 #define FIELD_COUNT 13
+/* With the SMPP message ids. */
+#define FIELD_COUNT_IDS 14
 
 static const char *const kind_names[] = {
 	[OUTCOME_SENT] = "sent", [OUTCOME_RETRY] = "retry", [OUTCOME_FAILED] = "failed",
@@ -34,8 +36,19 @@ void outcome_set(struct outcome *out, enum outcome_kind kind, int64_t job_id,
 	out->cms_error = o->cms_error;
 	copy(out->mrs, sizeof out->mrs, o->mrs);
 	copy(out->detail, sizeof out->detail, o->detail);
-	for (size_t i = 0; parts && i < parts->count && i < OTAP_MAX_PARTS; i++)
-		out->mr[out->part_count++] = parts->mr[i];
+	for (size_t i = 0; parts && i < parts->count && i < OTAP_MAX_PARTS; i++) {
+		if (parts->message_id)
+			copy(out->message_id[i], sizeof out->message_id[i], parts->message_id[i]);
+		else
+			out->mr[i] = parts->mr[i];
+		out->part_count++;
+	}
+}
+
+/* Whether oc's parts are named by SMPP message ids. */
+static bool has_message_ids(const struct outcome *oc)
+{
+	return oc->part_count > 0 && oc->message_id[0][0] != '\0';
 }
 
 int outcome_commit(struct store *s, const struct outcome *oc, enum job_state *state_out,
@@ -50,7 +63,10 @@ int outcome_commit(struct store *s, const struct outcome *oc, enum job_state *st
 		.mrs = oc->mrs[0] ? oc->mrs : NULL,
 		.detail = oc->detail[0] ? oc->detail : NULL,
 	};
-	struct sent_parts parts = { oc->mr, oc->part_count };
+	const char *ids[OTAP_MAX_PARTS];
+	for (size_t i = 0; i < oc->part_count && i < OTAP_MAX_PARTS; i++)
+		ids[i] = oc->message_id[i];
+	struct sent_parts parts = { oc->mr, oc->part_count, has_message_ids(oc) ? ids : NULL };
 	int rc;
 	switch (oc->kind) {
 	case OUTCOME_SENT:
@@ -157,19 +173,40 @@ static void format_mrs(const struct outcome *oc, char *buf, size_t cap)
 		snprintf(buf, cap, "-");
 }
 
+/* The message ids as "\t" + "id,id,...", each escaped and its commas as
+ * %2C; "" for a modem's outcome (the 13-field line). */
+static void format_ids(const struct outcome *oc, char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	if (!has_message_ids(oc))
+		return;
+	for (size_t i = 0; i < oc->part_count && n + 8 < cap; i++) {
+		char esc[(STORE_MESSAGE_ID_MAX + 1) * 3];
+		escape(esc, sizeof esc, oc->message_id[i]);
+		buf[n++] = i ? ',' : '\t';
+		for (const char *p = esc; *p && n + 4 < cap; p++)
+			n += (size_t)snprintf(buf + n, cap - n, *p == ',' ? "%%2C" : "%c", *p);
+	}
+	buf[n] = '\0';
+}
+
 void outcome_format(const struct outcome *oc, char line[OUTCOME_LINE_MAX])
 {
 	char modem[STORE_NAME_MAX * 3], result[32 * 3], mrs[64 * 3], detail[STORE_TEXT_MAX * 3];
 	char parts[OTAP_MAX_PARTS * 4 + 2];
+	char ids[OTAP_MAX_PARTS * (STORE_MESSAGE_ID_MAX + 1) * 3 + OTAP_MAX_PARTS + 2];
+	format_ids(oc, ids, sizeof ids);
 	field(modem, sizeof modem, oc->modem);
 	field(result, sizeof result, oc->result);
 	field(mrs, sizeof mrs, oc->mrs);
 	field(detail, sizeof detail, oc->detail);
 	format_mrs(oc, parts, sizeof parts);
 	snprintf(line, OUTCOME_LINE_MAX,
-		 LINE_TAG "\t%s\t%" PRId64 "\t%" PRId64 "\t%d\t%" PRId64 "\t%" PRId64 "\t%d\t%s\t%s\t%s\t%s\t%s",
+		 LINE_TAG "\t%s\t%" PRId64 "\t%" PRId64 "\t%d\t%" PRId64 "\t%" PRId64 "\t%d\t%s\t%s\t%s\t%s\t%s%s",
 		 kind_names[oc->kind], oc->job_id, oc->not_before, oc->count_attempt ? 1 : 0,
-		 oc->started_at, oc->finished_at, oc->cms_error, parts, modem, result, mrs, detail);
+		 oc->started_at, oc->finished_at, oc->cms_error, parts, modem, result, mrs, detail,
+		 ids);
 }
 
 static int parse_i64(const char *text, int64_t min, int64_t *out)
@@ -223,12 +260,13 @@ static int parse_text(const char *text, char *dst, size_t cap)
 	return unescape(dst, cap, text);
 }
 
-/* Splits buf in place at tabs into f[FIELD_COUNT]. Returns 0 or -1. */
-static int split_fields(char *buf, char *f[FIELD_COUNT])
+/* Splits buf in place at tabs into f[FIELD_COUNT_IDS]. Returns the number
+ * of fields (13, or 14 with message ids) or -1. */
+static int split_fields(char *buf, char *f[FIELD_COUNT_IDS])
 {
 	size_t n = 0;
 	for (char *p = buf;; p++) {
-		if (n == FIELD_COUNT)
+		if (n == FIELD_COUNT_IDS)
 			return -1;
 		f[n++] = p;
 		p = strchr(p, '\t');
@@ -236,13 +274,27 @@ static int split_fields(char *buf, char *f[FIELD_COUNT])
 			break;
 		*p = '\0';
 	}
-	return n == FIELD_COUNT ? 0 : -1;
+	return n == FIELD_COUNT || n == FIELD_COUNT_IDS ? (int)n : -1;
+}
+
+/* The 14th field: one escaped id per part, comma-separated. */
+static int parse_ids(char *text, struct outcome *out)
+{
+	size_t i = 0;
+	for (char *id = strtok(text, ","); id; id = strtok(NULL, ",")) {
+		if (i >= out->part_count ||
+		    unescape(out->message_id[i], sizeof out->message_id[i], id) < 0 ||
+		    !out->message_id[i][0])
+			return -1;
+		i++;
+	}
+	return i == out->part_count ? 0 : -1;
 }
 
 int outcome_parse(const char *line, struct outcome *out, struct errbuf *err)
 {
 	char buf[OUTCOME_LINE_MAX];
-	char *f[FIELD_COUNT];
+	char *f[FIELD_COUNT_IDS];
 	int64_t count, cms;
 	size_t len = strcspn(line, "\n");
 	memset(out, 0, sizeof *out);
@@ -250,7 +302,8 @@ int outcome_parse(const char *line, struct outcome *out, struct errbuf *err)
 		return errbuf_set(err, "outcome line is longer than %d characters", OUTCOME_LINE_MAX - 1);
 	memcpy(buf, line, len);
 	buf[len] = '\0';
-	if (split_fields(buf, f) < 0 || strcmp(f[0], LINE_TAG) != 0)
+	int fields = split_fields(buf, f);
+	if (fields < 0 || strcmp(f[0], LINE_TAG) != 0)
 		return errbuf_set(err, "not an outcome line (expected %d tab-separated fields "
 				  "starting with " LINE_TAG ")", FIELD_COUNT);
 	if (parse_kind(f[1], &out->kind) < 0 || parse_i64(f[2], 1, &out->job_id) < 0 ||
@@ -261,7 +314,8 @@ int outcome_parse(const char *line, struct outcome *out, struct errbuf *err)
 	    parse_text(f[9], out->modem, sizeof out->modem) < 0 ||
 	    parse_text(f[10], out->result, sizeof out->result) < 0 ||
 	    parse_text(f[11], out->mrs, sizeof out->mrs) < 0 ||
-	    parse_text(f[12], out->detail, sizeof out->detail) < 0)
+	    parse_text(f[12], out->detail, sizeof out->detail) < 0 ||
+	    (fields == FIELD_COUNT_IDS && parse_ids(f[13], out) < 0))
 		return errbuf_set(err, "malformed outcome line (a field is out of range or badly "
 				  "escaped)");
 	out->count_attempt = count == 1;

@@ -29,10 +29,14 @@ struct outcome {
 	char detail[STORE_TEXT_MAX];
 	int mr[OTAP_MAX_PARTS];         /* OUTCOME_SENT: the parts' TP-MRs */
 	size_t part_count;
+	/* OUTCOME_SENT through an SMPP link: the parts' message ids (then mr
+	 * is unused); all "" for a modem. */
+	char message_id[OTAP_MAX_PARTS][STORE_MESSAGE_ID_MAX + 1];
 };
 
-/* Longest line outcome_format writes (NUL included). */
-#define OUTCOME_LINE_MAX 2048
+/* Longest line outcome_format writes (NUL included): room for eight
+ * message ids escaped. */
+#define OUTCOME_LINE_MAX 4096
 
 /* Fills out from o (copied, cut to the field sizes); parts may be NULL. */
 void outcome_set(struct outcome *out, enum outcome_kind kind, int64_t job_id,
@@ -51,7 +55,9 @@ int outcome_commit(struct store *s, const struct outcome *oc, enum job_state *st
 bool outcome_is_moot(struct store *s, const struct outcome *oc);
 
 /* Writes oc as one line without a newline: tab-separated fields, text
- * fields %-escaped (no TAB, CR, LF or other control byte survives). */
+ * fields %-escaped (no TAB, CR, LF or other control byte survives); the
+ * SMPP message ids, when there are any, as a 14th field (comma-separated,
+ * each escaped, ',' too), which lines of the 13-field form lack. */
 void outcome_format(const struct outcome *oc, char line[OUTCOME_LINE_MAX]);
 
 /* Parses a line written by outcome_format (a trailing newline is allowed).

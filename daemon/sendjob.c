@@ -126,7 +126,7 @@ static void record_sent(struct sendjob *s, struct pending_job *p)
 	/* The parts go in with 'sent', in one transaction: a status report
 	 * can always be matched to a job the store says was sent. A modem may
 	 * answer OK without +CMGS: <mr>; then there is nothing to match. */
-	struct sent_parts parts = { p->mr, pending_all_mrs_known(p) ? p->msg.count : 0 };
+	struct sent_parts parts = { p->mr, pending_all_mrs_known(p) ? p->msg.count : 0, NULL };
 	record_for(&rec, p, OUTCOME_SENT, &o, &parts, true);
 	rec.sm_count = p->msg.count;
 	record_outcome(s, &rec);

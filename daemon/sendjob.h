@@ -12,11 +12,14 @@
 #include "modem.h"
 #include "outcome.h"
 #include "pending.h"
+#include "smpp_jobs.h"
 #include "store.h"
 
 /* Outcomes one modem can hold at once: every job of its pending table plus
- * the one just finished (the worker takes no new work while it holds one). */
-#define SENDJOB_HELD_MAX (PENDING_MAX + 1)
+ * the one just finished (the worker takes no new work while it holds one);
+ * an SMPP link (which keeps its outcomes here too) every open job and the
+ * answers still in its window. */
+#define SENDJOB_HELD_MAX (SMPP_JOBS_MAX + 1)
 
 /* One try's outcome on its way to the store, with what its log line needs. */
 struct sendjob_record {

@@ -3,11 +3,13 @@
  * the modem does next: a waiting part, a newly due job, or an idle check. */
 #include "worker.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "clock.h"
 #include "log.h"
+#include "smpp_worker.h"
 #include "stop.h"
 
 #define RECONNECT_MIN_MS 1000
@@ -60,6 +62,16 @@ bool worker_keeps_link(const struct cfg *was, const struct cfg_modem *was_m,
 		{ was_m->send_timeout_ms != now_m->send_timeout_ms, "send_timeout" },
 		{ any_status_reports(was) != any_status_reports(now),
 		  "status reports (a profile's status_report)" },
+		/* An SMPP link's account and session (the device holds the
+		 * system_id, host and port). */
+		{ !same_text(was_m->smpp.password, now_m->smpp.password), "password" },
+		{ !same_text(was_m->smpp.system_type, now_m->smpp.system_type), "system_type" },
+		{ !same_text(was_m->smpp.source_addr, now_m->smpp.source_addr) ||
+		  was_m->smpp.source_ton != now_m->smpp.source_ton ||
+		  was_m->smpp.source_npi != now_m->smpp.source_npi, "source address" },
+		{ was_m->smpp.window != now_m->smpp.window, "window" },
+		{ was_m->smpp.enquire_link_ms != now_m->smpp.enquire_link_ms, "enquire_link" },
+		{ was_m->smpp.bind != now_m->smpp.bind, "bind" },
 	};
 	size_t used = 0;
 	if (size > 0)
@@ -92,7 +104,7 @@ static void point_at(struct worker *w, const struct cfg *next, const struct cfg_
  * newest config when a reload published one that keeps this modem as it
  * runs. Otherwise the reload is about to halt this worker; it stays on its
  * config until then. */
-static void adopt_config(struct worker *w)
+void worker_adopt_config(struct worker *w)
 {
 	struct cfg_holder *h = &w->daemon->config;
 	if (!cfg_snap_outdated(h, w->snap) || atomic_load(&h->gen) == w->refused_gen)
@@ -252,7 +264,7 @@ static void connected_health(struct worker *w, int64_t now)
  * work is due. */
 static void worker_step(struct worker *w)
 {
-	adopt_config(w);
+	worker_adopt_config(w);
 	int64_t now = clock_mono_ms();
 	connected_health(w, now);
 	if (sendjob_holding(&w->send)) {
@@ -330,7 +342,7 @@ static void sleep_until(int64_t until)
 
 /* Without a modem link: commit held outcomes until they are in or otapd
  * stops. */
-static void commit_held(struct worker *w)
+void worker_commit_held(struct worker *w)
 {
 	while (sendjob_holding(&w->send) && halt_sleep_until(&w->halt, w->send.held_due))
 		sendjob_retry_held(&w->send, clock_mono_ms());
@@ -339,7 +351,7 @@ static void commit_held(struct worker *w)
 /* At shutdown: a bounded wait for the held outcomes, each store call
  * limited to the time left. What is still held afterwards goes to the
  * recovery file (otapd.c, after the join). */
-static void drain_held(struct worker *w)
+void worker_drain_held(struct worker *w)
 {
 	int64_t deadline = clock_mono_ms() + SHUTDOWN_RECORD_MS;
 	int64_t now;
@@ -439,8 +451,8 @@ static void *worker_main(void *arg)
 	while (!stopping(w)) {
 		struct errbuf err;
 		bool fatal;
-		adopt_config(w);
-		commit_held(w);
+		worker_adopt_config(w);
+		worker_commit_held(w);
 		wait_for_breaker(w);
 		if (stopping(w))
 			break;
@@ -468,7 +480,7 @@ static void *worker_main(void *arg)
 		delay = RECONNECT_MIN_MS;
 		run_connected(w);
 	}
-	drain_held(w);
+	worker_drain_held(w);
 	return NULL;
 }
 
@@ -507,9 +519,18 @@ int worker_start(struct worker *w, struct daemon_ctx *daemon, struct cfg_snap *s
 	w->sends_ok = atomic_load(&daemon->sends_ok);
 	cfg_snap_hold(&daemon->config, snap);
 	w->snap = snap;
-	int rc = pthread_create(&w->thread, NULL, worker_main, w);
+	/* The one place a transport picks its thread: an SMPP link is windowed
+	 * and asynchronous, not an AT dialogue. */
+	void *(*body)(void *) = worker_main;
+	if (cfg->is_smpp) {
+		body = smpp_worker_main;
+		w->smpp = smpp_link_new(w);
+	}
+	int rc = cfg->is_smpp && !w->smpp ? ENOMEM : pthread_create(&w->thread, NULL, body, w);
 	if (rc != 0) {
 		log_errorx("modem %s: cannot start its thread: %s", cfg->name, strerror(rc));
+		smpp_link_free(w->smpp);
+		w->smpp = NULL;
 		cfg_snap_release(&daemon->config, snap);
 		health_close(&w->health);
 		store_close(w->queue);
@@ -535,6 +556,8 @@ void worker_join(struct worker *w)
 
 void worker_joined(struct worker *w)
 {
+	smpp_link_free(w->smpp);
+	w->smpp = NULL;
 	health_close(&w->health);
 	store_close(w->queue);
 	halt_close(&w->halt);

@@ -40,10 +40,14 @@ struct worker {
 	int64_t next_check;             /* monotonic: idle registration/signal check */
 	struct health health;           /* the modem's row in the store (health.h) */
 	char breaker_why[200];          /* what put the breaker where it is */
+	struct smpp_link *smpp;         /* an SMPP link's state (smpp_worker.h); NULL for a modem */
 };
 
+struct smpp_link;
+
 /* Starts the thread for modem cfg, an entry of snap (the worker takes its
- * own reference to snap). Returns 0 or -1 (reason logged). */
+ * own reference to snap): the AT worker, or the SMPP link's
+ * (smpp_worker.h) for an smpp:// device. Returns 0 or -1 (reason logged). */
 int worker_start(struct worker *w, struct daemon_ctx *daemon, struct cfg_snap *snap,
 		 const struct cfg_modem *cfg);
 /* Tells the thread to finish: a send in progress is seen through to its
@@ -66,6 +70,14 @@ void worker_joined(struct worker *w);
 bool worker_keeps_link(const struct cfg *was, const struct cfg_modem *was_m,
 		       const struct cfg *now, const struct cfg_modem *now_m,
 		       char *changed, size_t size);
+
+/* For the SMPP link's thread (smpp_worker.c), which shares these with the
+ * AT worker: takes a newer config that keeps the link as it runs; commits
+ * held outcomes without a link until they are in or the worker halts; the
+ * bounded wait for them at the end. */
+void worker_adopt_config(struct worker *w);
+void worker_commit_held(struct worker *w);
+void worker_drain_held(struct worker *w);
 
 /* After worker_join: the outcomes the store never took (w->send.held),
  * for the recovery file. Returns their number; *out points at the first. */

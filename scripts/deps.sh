@@ -7,6 +7,7 @@ PKGS=(build-essential cmake pkg-config libserialport-dev libsqlite3-dev libconfi
       libcurl4-openssl-dev    # the modem simulator's units, otapctl preflight: JAD and JAR
       libzip-dev              # otapctl preflight: the JAR's META-INF/MANIFEST.MF
       libsystemd-dev          # sd_notify: Type=notify readiness and the watchdog
+      libsmpp34-dev           # SMPP 3.4 PDUs for the smpp:// links and the test SMSC
       curl openssl python3    # the notify listener's e2e tests (HTTPS, a second client address)
       groff-base man-db       # the install test formats the man pages; verify looks them up
       systemd                 # systemd-analyze verify/security of the installed unit

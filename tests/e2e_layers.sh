@@ -5,11 +5,11 @@
 # also catches a header that would be found by accident elsewhere).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-LAYERS=(base sms modem store config notify rollout)   # bottom to top; notify and rollout are peers
+LAYERS=(base sms modem smpp store config notify rollout)   # bottom to top; notify and rollout are peers
 rank() {
 	case $1 in
-	base) echo 0 ;; sms) echo 1 ;; modem) echo 2 ;; store) echo 3 ;; config) echo 4 ;;
-	notify | rollout) echo 5 ;; *) echo 99 ;;
+	base) echo 0 ;; sms) echo 1 ;; modem) echo 2 ;; smpp) echo 3 ;; store) echo 4 ;;
+	config) echo 5 ;; notify | rollout) echo 6 ;; *) echo 99 ;;
 	esac
 }
 bad=0

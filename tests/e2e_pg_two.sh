@@ -93,12 +93,14 @@ pgsql "SELECT count(*) FROM attempts WHERE result = 'interrupted' AND detail NOT
 [ "$(pgsql "SELECT count(*) FROM jobs WHERE claimed_by IS NOT NULL")" = 0 ] || fail "leases left behind"
 
 # ---- the rate held across both: no 1 s window with more claims than the
-# limit allows (100 a second; +2 for the ms between a claim and its start).
+# limit allows (100 a second). A try's start is taken just after its claim,
+# a loaded machine may delay some by tens of ms: 15 % + 2 of slack. Without
+# the shared spacing each instance alone would claim 100 a second (200).
 pgsql "SELECT started_at FROM attempts WHERE result IN ('sent', 'interrupted') ORDER BY started_at" >"$WORK/starts"
 worst=$(awk '{ t[NR] = $1 } END { j = 1; w = 0; for (i = 1; i <= NR; i++) {
 	while (t[i] - t[j] >= 1000) j++; if (i - j + 1 > w) w = i - j + 1 } print w }' "$WORK/starts")
-[ "$worst" -le $((RATE / 60 + 2)) ] || fail "rate limit broken: $worst claims within one second"
-[ "$worst" -ge $((RATE / 60 / 2)) ] || fail "suspiciously slow: at most $worst claims a second"
+[ "$worst" -le $((RATE / 60 * 115 / 100 + 2)) ] || fail "rate limit broken: $worst claims within one second"
+[ "$worst" -ge $((RATE / 60 / 4)) ] || fail "suspiciously slow: at most $worst claims a second"
 
 # ---- b took over the lead when a died (and took a's job back as leader)
 grep -q "scheduler: another instance leads" "$WORK/otapd-b.log" || fail "b led while a ran"

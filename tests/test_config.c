@@ -129,7 +129,7 @@ static void test_full_values(void **state)
 	assert_null(cfg_profile(&cfg, "PLS62W"));
 	assert_null(cfg_profile(&cfg, "nope"));
 
-	assert_int_equal(cfg.modem_count, 2);
+	assert_int_equal(cfg.modem_count, 3);
 	const struct cfg_modem *m = &cfg.modems[0];
 	assert_string_equal(m->name, "gsm0");
 	assert_string_equal(m->device, "/dev/serial/by-id/usb-Cinterion_PLS62-W-if00");
@@ -149,6 +149,21 @@ static void test_full_values(void **state)
 	assert_int_equal(m->send_timeout_ms, 60000);
 	assert_int_equal(m->max_rate, 0);
 	assert_int_equal(m->max_failures, 5);
+	assert_false(m->is_smpp);
+	m = &cfg.modems[2];
+	assert_true(m->is_smpp);
+	assert_string_equal(m->smpp.system_id, "otap");
+	assert_string_equal(m->smpp.host, "smsc.example.net");
+	assert_int_equal(m->smpp.port, 2775);
+	assert_string_equal(m->smpp.password, "smpp-pw");
+	assert_string_equal(m->smpp.system_type, "OTA");
+	assert_string_equal(m->smpp.source_addr, "OTAP");
+	assert_int_equal(m->smpp.source_ton, 5);
+	assert_int_equal(m->smpp.source_npi, 0);
+	assert_int_equal(m->smpp.window, 50);
+	assert_int_equal(m->smpp.enquire_link_ms, 20000);
+	assert_int_equal(m->smpp.bind, CFG_SMPP_TRANSMITTER_RECEIVER);
+	assert_int_equal(m->max_rate, 6000);
 	cfg_free(&cfg);
 	assert_null(cfg.profiles);
 	cfg_free(&cfg);         /* safe twice */
@@ -223,7 +238,7 @@ static void test_dump_minimal(void **state)
 static void test_dump_hides_secrets(void **state)
 {
 	static const char *const secrets[] = {
-		"file-secret", "inline-secret", "http-secret", "gprs-secret", "4711",
+		"file-secret", "inline-secret", "http-secret", "gprs-secret", "4711", "smpp-pw",
 	};
 	struct cfg cfg;
 	(void)state;
@@ -329,7 +344,7 @@ static const struct bad_case bad_cases[] = {
 	  "profiles = ( { name = \"...\"; ... } );" },
 	{ "err_modem_device.conf",
 	  ":6: modem 'gsm0': device 'ttyUSB0' is invalid: expected an absolute path such as "
-	  "\"/dev/ttyUSB0\" or \"tcp://HOST:PORT\"" },
+	  "\"/dev/ttyUSB0\", \"tcp://HOST:PORT\" or \"smpp://SYSTEM_ID@HOST:PORT\"" },
 	{ "err_modem_tcp_port.conf",
 	  ":6: modem 'gsm0': device 'tcp://localhost:70000' is invalid: port must be a number "
 	  "1-65535" },
@@ -359,6 +374,25 @@ static const struct bad_case bad_cases[] = {
 	{ "err_log_level.conf",
 	  ":2: log_level must be \"debug\", \"info\", \"warn\" or \"error\"" },
 	{ "err_hooks_timeout.conf", ":4: 'timeout' is 301; expected seconds, from 1 to 300" },
+	{ "err_smpp_no_password.conf",
+	  ":4: modem 'smsc': an SMPP link needs 'password' or 'password_file' (the SMSC "
+	  "account's password)" },
+	{ "err_smpp_password_long.conf",
+	  ":7: modem 'smsc': the SMPP password is 9 characters long (SMPP 3.4 allows at most 8)" },
+	{ "err_smpp_window.conf", ":8: 'window' is 0; expected 1-256 submits awaiting their response" },
+	{ "err_smpp_serial_key.conf",
+	  ":8: unknown setting 'baudrate' in modem 'smsc' (expected one of: name, device, "
+	  "send_timeout, max_rate, password, password_file, system_type, "
+	  "source_addr, source_ton, source_npi, window, enquire_link, bind)" },
+	{ "err_smpp_bind.conf",
+	  ":8: modem 'smsc': bind must be \"transceiver\" (one connection) or "
+	  "\"transmitter+receiver\" (two binds)" },
+	{ "err_smpp_url.conf",
+	  ":6: modem 'smsc': device 'smpp://smsc.example.net:2775' is invalid: expected "
+	  "smpp://SYSTEM_ID@HOST:PORT (the account's system_id before '@')" },
+	{ "err_smpp_key_on_modem.conf",
+	  ":7: unknown setting 'window' in modem 'gsm0' (expected one of: name, device, baudrate, "
+	  "flow_control, pin, smsc, send_timeout, max_rate, max_failures)" },
 	{ "err_hooks_empty.conf",
 	  ":3: hooks: 'on_rollout_paused' is empty (expected a shell command, or leave it out)" },
 	{ "err_hooks_type.conf",

@@ -86,7 +86,7 @@ static int mark_sent_parts(struct fixture *f, int64_t id, const char *modem, con
 {
 	struct job_outcome o = { .modem = modem, .started_at = at, .finished_at = at,
 				 .result = "sent", .cms_error = -1 };
-	struct sent_parts parts = { mrs, count };
+	struct sent_parts parts = { mrs, count, NULL };
 	return store_mark_sent(f->q, id, &o, &parts, err);
 }
 
@@ -726,6 +726,51 @@ static void status_report_matching(void **state)
 	assert_int_equal(notify_apply_status_report(f->q, "m1", "0011000C91", T0, &err), -1);
 }
 
+/* SMPP: the parts are named by the submit_sm_resp message ids; a receipt
+ * lands like a +CDS (the START part decides), matched by link and id. */
+static void smpp_receipts_match_message_ids(void **state)
+{
+	struct fixture *f = *state;
+	struct errbuf err = { "" };
+	struct job job;
+	int64_t id = add_job(f, "+491700000001", OTAP_ACTION_INSTALL, 3);
+	int64_t other = add_job(f, "+491700000002", OTAP_ACTION_INSTALL, 3);
+	assert_int_equal(store_claim(f->q, "smsc", T0, &job, &err), 1);
+	assert_int_equal(store_record_part_id(f->q, id, "smsc", "a-1", 1, 2, T0, &err), 0);
+	const char *ids[] = { "a-1", "a-2" };
+	struct job_outcome o = { .modem = "smsc", .started_at = T0, .finished_at = T0,
+				 .result = "sent", .cms_error = -1 };
+	struct sent_parts parts = { NULL, 2, ids };
+	assert_int_equal(store_mark_sent(f->q, id, &o, &parts, &err), 0);
+	assert_int_equal(store_claim(f->q, "smsc", T0, &job, &err), 1);
+	const char *other_ids[] = { "b-1" };
+	struct sent_parts other_parts = { NULL, 1, other_ids };
+	assert_int_equal(store_mark_sent(f->q, other, &o, &other_parts, &err), 0);
+	/* Part 1 delivered: history only. */
+	assert_int_equal(notify_apply_receipt(f->q, "smsc", "a-1", "DELIVRD", 0x00, T0 + SEC,
+					      &err), 1);
+	assert_int_equal(get_job(f, id).state, JOB_SENT);
+	assert_int_equal(attempts_with(f, id, "delivered"), 1);
+	/* Another link's id, or an unknown one: nothing. */
+	assert_int_equal(notify_apply_receipt(f->q, "other", "a-2", "DELIVRD", 0x00, T0 + SEC,
+					      &err), 0);
+	assert_int_equal(notify_apply_receipt(f->q, "smsc", "zz", "DELIVRD", 0x00, T0 + SEC,
+					      &err), 0);
+	assert_int_equal(get_job(f, id).state, JOB_SENT);
+	assert_int_equal(notify_apply_receipt(f->q, "smsc", "a-2", "DELIVRD", 0x00, T0 + SEC,
+					      &err), 1);
+	assert_int_equal(get_job(f, id).state, JOB_DELIVERED);
+	assert_int_equal(notify_apply_receipt(f->q, "smsc", "b-1", "UNDELIV", 0x43, T0 + SEC,
+					      &err), 1);
+	assert_int_equal(get_job(f, other).state, JOB_FAILED);
+	assert_non_null(strstr(get_job(f, other).last_error, "0x43"));
+	/* An id that is too long is refused before the store. */
+	char long_id[80];
+	memset(long_id, 'x', sizeof long_id - 1);
+	long_id[sizeof long_id - 1] = '\0';
+	assert_int_equal(notify_apply_receipt(f->q, "smsc", long_id, "DELIVRD", 0, T0, &err), -1);
+}
+
 static void status_report_prunes_and_earlier_sends(void **state)
 {
 	struct fixture *f = *state;
@@ -992,6 +1037,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(notification_while_sending, setup_db, teardown_db),
 		cmocka_unit_test_setup_teardown(imei_matching, setup_db, teardown_db),
 		cmocka_unit_test_setup_teardown(status_report_classes, setup_db, teardown_db),
+		cmocka_unit_test_setup_teardown(smpp_receipts_match_message_ids, setup_db,
+						teardown_db),
 		cmocka_unit_test_setup_teardown(status_report_start_part_decides, setup_db,
 						teardown_db),
 		cmocka_unit_test_setup_teardown(status_report_matching, setup_db, teardown_db),

@@ -106,7 +106,7 @@ static int mark_sent(struct fixture *f, int64_t id, struct errbuf *err)
 	static const int mr[] = { 17, 18 };
 	struct job_outcome o = { .modem = "m1", .started_at = T0, .finished_at = T0 + 10,
 				 .result = "sent", .cms_error = -1, .mrs = "17,18" };
-	struct sent_parts parts = { mr, 2 };
+	struct sent_parts parts = { mr, 2, NULL };
 	return store_mark_sent(f->s, id, &o, &parts, err);
 }
 

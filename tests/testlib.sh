@@ -155,6 +155,31 @@ release_write_lock() {
 	touch "$WORK/$1.release"
 }
 
+# start_smsc NAME [otap-smsc options...]: starts the test SMSC (system_id
+# "otap", the password in $WORK/NAME.pw) recording to $WORK/NAME.jsonl;
+# sets SMSC_PORT_<NAME>.
+start_smsc() {
+	local name=$1; shift
+	[ -s "$WORK/$name.pw" ] || printf 'smpp-s3c\n' >"$WORK/$name.pw"
+	"$BIN/otap-smsc" --listen 127.0.0.1:0 --port-file "$WORK/$name.port" \
+		--record "$WORK/$name.jsonl" --password-file "$WORK/$name.pw" "$@" \
+		2>>"$WORK/$name.log" &
+	PIDS+=($!)
+	printf -v "SMSC_PID_$name" '%s' "$!"
+	wait_for "the test SMSC $name" 10 test -s "$WORK/$name.port"
+	printf -v "SMSC_PORT_$name" '%s' "$(cat "$WORK/$name.port")"
+}
+
+# smsc_count NAME PYTHON-CONDITION: the number of records r of the SMSC
+# NAME for which the condition holds (e.g. "r['type'] == 'submit'").
+smsc_count() {
+	python3 - "$WORK/$1.jsonl" "$2" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(sum(1 for r in recs if eval(sys.argv[2], {}, {"r": r})))
+PY
+}
+
 # OTAP_E2E_ENGINE=postgresql (set by the e2e_pg_*.sh wrappers): the same
 # script against a fresh database of the PostgreSQL test cluster
 # (tests/pg_cluster.sh; the password through PGPASSFILE): DB is its URL,

@@ -18,6 +18,7 @@
 #include "msisdn.h"
 #include "jad.h"
 #include "notify.h"
+#include "smpp_url.h"
 #include "store.h"
 
 #define NAME_MAX_LEN 63
@@ -70,6 +71,12 @@ static const char *const profile_keys[] = {
 static const char *const modem_keys[] = {
 	"name", "device", "baudrate", "flow_control", "pin", "smsc",
 	"send_timeout", "max_rate", "max_failures", NULL,
+};
+/* An SMPP link's keys: the modem's common ones and its account's. */
+static const char *const smpp_keys[] = {
+	"name", "device", "send_timeout", "max_rate",
+	"password", "password_file", "system_type", "source_addr", "source_ton", "source_npi",
+	"window", "enquire_link", "bind", NULL,
 };
 
 /* The profile's OTAP values: config setting, keyword, field. */
@@ -312,11 +319,15 @@ static const char *hostport_check(const char *text)
 
 static const char *device_check(const char *device)
 {
+	struct smpp_url url;
 	if (device[0] == '/')
 		return NULL;
 	if (strncmp(device, "tcp://", 6) == 0)
 		return hostport_check(device + 6);
-	return "expected an absolute path such as \"/dev/ttyUSB0\" or \"tcp://HOST:PORT\"";
+	if (smpp_url_is(device))
+		return smpp_url_parse(device, &url);
+	return "expected an absolute path such as \"/dev/ttyUSB0\", \"tcp://HOST:PORT\" or "
+	       "\"smpp://SYSTEM_ID@HOST:PORT\"";
 }
 
 static bool baudrate_standard(long long rate)
@@ -696,7 +707,8 @@ static int modem_device_load(const struct loader *ld, const config_setting_t *g,
 
 	if (!device)
 		return fail_at(ld, g, "%s has no 'device' (expected device = \"/dev/ttyUSB0\"; "
-			       "or device = \"tcp://HOST:PORT\";)", where);
+			       "device = \"tcp://HOST:PORT\"; or device = "
+			       "\"smpp://SYSTEM_ID@HOST:PORT\";)", where);
 	if (get_string(ld, device, "\"/dev/...\" or \"tcp://HOST:PORT\"", &m->device) < 0)
 		return -1;
 	if (!m->device)
@@ -753,6 +765,117 @@ static int modem_sim_load(const struct loader *ld, const config_setting_t *g,
 	return rc;
 }
 
+/* ---- SMPP links ---- */
+
+/* A printable SMPP text field of at most max characters (NULL allowed). */
+static int smpp_text(const struct loader *ld, const config_setting_t *s, const char *where,
+		     size_t max, const char *expect, char **out)
+{
+	if (get_string(ld, s, expect, out) < 0)
+		return -1;
+	if (!*out)
+		return 0;
+	size_t n = strlen(*out);
+	for (size_t i = 0; i < n; i++) {
+		if ((*out)[i] < 0x20 || (*out)[i] > 0x7E)
+			return fail_at(ld, s, "%s: '%s' contains a control or non-ASCII byte",
+				       where, config_setting_name(s));
+	}
+	if (n > max)
+		return fail_at(ld, s, "%s: '%s' is %zu characters long (expected %s)", where,
+			       config_setting_name(s), n, expect);
+	return 0;
+}
+
+/* The account's password: inline or from a file, at most 8 characters.
+ * Its value never goes into a reason. */
+static int smpp_password(const struct loader *ld, const config_setting_t *g, const char *where,
+			 struct cfg_smpp *a)
+{
+	const config_setting_t *inline_pw = member(g, "password"), *file = member(g, "password_file");
+	const config_setting_t *at = file ? file : inline_pw;
+	char *path = NULL;
+	if (inline_pw && file)
+		return fail_at(ld, file, "%s: set either 'password' or 'password_file', not both",
+			       where);
+	if (!at)
+		return fail_at(ld, g, "%s: an SMPP link needs 'password' or 'password_file' "
+			       "(the SMSC account's password)", where);
+	if (inline_pw && get_string(ld, inline_pw, "the SMSC account's password", &a->password) < 0)
+		return -1;
+	if (file) {
+		if (get_string(ld, file, "path of a file holding the SMSC password", &path) < 0)
+			return -1;
+		a->password_file = path_beside(ld->path, path);
+		free(path);
+		if (!a->password_file)
+			return fail_at(ld, file, "%s: out of memory", where);
+		if (password_file_read(ld, file, where, a->password_file, &a->password) < 0)
+			return -1;
+	}
+	size_t n = strlen(a->password);
+	for (size_t i = 0; i < n; i++) {
+		if (a->password[i] < 0x20 || a->password[i] > 0x7E)
+			return fail_at(ld, at, "%s: the SMPP password contains a control or non-ASCII "
+				       "byte", where);
+	}
+	if (n > 8)
+		return fail_at(ld, at, "%s: the SMPP password is %zu characters long (SMPP 3.4 "
+			       "allows at most 8)", where, n);
+	return 0;
+}
+
+static int smpp_bind_load(const struct loader *ld, const config_setting_t *s, const char *where,
+			  struct cfg_smpp *a)
+{
+	char *bind = NULL;
+	int rc = 0;
+	if (get_string(ld, s, "\"transceiver\" or \"transmitter+receiver\"", &bind) < 0)
+		return -1;
+	if (!bind || strcmp(bind, "transceiver") == 0)
+		a->bind = CFG_SMPP_TRANSCEIVER;
+	else if (strcmp(bind, "transmitter+receiver") == 0)
+		a->bind = CFG_SMPP_TRANSMITTER_RECEIVER;
+	else
+		rc = fail_at(ld, s, "%s: bind must be \"transceiver\" (one connection) or "
+			     "\"transmitter+receiver\" (two binds)", where);
+	free(bind);
+	return rc;
+}
+
+static int smpp_load(const struct loader *ld, const config_setting_t *g, const char *where,
+		     struct cfg_modem *m)
+{
+	struct cfg_smpp *a = &m->smpp;
+	struct smpp_url url;
+	long long ton = 0, npi = 0, window = CFG_SMPP_WINDOW_DEFAULT;
+	(void)smpp_url_parse(m->device, &url);  /* checked by modem_device_load */
+	a->system_id = strdup(url.system_id);
+	a->host = strdup(url.host);
+	if (!a->system_id || !a->host)
+		return fail_at(ld, g, "%s: out of memory", where);
+	a->port = url.port;
+	a->enquire_link_ms = 30 * 1000;
+	if (smpp_password(ld, g, where, a) < 0 ||
+	    smpp_text(ld, member(g, "system_type"), where, 12, "at most 12 characters",
+		      &a->system_type) < 0 ||
+	    smpp_text(ld, member(g, "source_addr"), where, 20, "the sender, at most 20 characters",
+		      &a->source_addr) < 0 ||
+	    get_int(ld, member(g, "source_ton"), "0-6 (1 international, 5 alphanumeric)", 0, 6,
+		    &ton) < 0 ||
+	    get_int(ld, member(g, "source_npi"), "0-18 (1 ISDN)", 0, 18, &npi) < 0 ||
+	    get_int(ld, member(g, "window"), "1-256 submits awaiting their response", 1,
+		    CFG_SMPP_WINDOW_MAX, &window) < 0 ||
+	    get_duration(ld, member(g, "enquire_link"), 1000, 3600 * 1000,
+			 &a->enquire_link_ms) < 0 ||
+	    smpp_bind_load(ld, member(g, "bind"), where, a) < 0)
+		return -1;
+	a->source_ton = (int)ton;
+	a->source_npi = (int)npi;
+	a->window = (int)window;
+	return 0;
+}
+
 static int modem_load(const struct loader *ld, const config_setting_t *g, size_t index,
 		      struct cfg_modem *m)
 {
@@ -766,10 +889,18 @@ static int modem_load(const struct loader *ld, const config_setting_t *g, size_t
 		return fail_at(ld, g, "modem #%zu must be a group { name = \"...\"; ... }", index + 1);
 	int rc = item_name_load(ld, g, index, "modem", "gsm0", &m->name, where, sizeof where);
 	snprintf(in_where, sizeof in_where, "in %s", where);
-	rc |= keys_check(ld, g, modem_keys, in_where);
-	rc |= modem_device_load(ld, g, where, m);
-	rc |= modem_serial_load(ld, g, where, m);
-	rc |= modem_sim_load(ld, g, where, m);
+	int device_rc = modem_device_load(ld, g, where, m);
+	rc |= device_rc;
+	m->is_smpp = m->device && smpp_url_is(m->device);
+	if (m->is_smpp) {
+		rc |= keys_check(ld, g, smpp_keys, in_where);
+		if (device_rc == 0)     /* the account comes from a valid device */
+			rc |= smpp_load(ld, g, where, m);
+	} else {
+		rc |= keys_check(ld, g, modem_keys, in_where);
+		rc |= modem_serial_load(ld, g, where, m);
+		rc |= modem_sim_load(ld, g, where, m);
+	}
 	rc |= get_duration(ld, member(g, "send_timeout"), 1, INT64_MAX, &m->send_timeout_ms);
 	rc |= get_int(ld, member(g, "max_rate"), "SMS per minute >= 0; 0 = unlimited", 0, INT_MAX,
 		      &rate);
@@ -1343,6 +1474,12 @@ static void modem_free(struct cfg_modem *m)
 	free(m->device);
 	free_secret(m->pin);
 	free(m->smsc);
+	free(m->smpp.system_id);
+	free(m->smpp.host);
+	free_secret(m->smpp.password);
+	free(m->smpp.password_file);
+	free(m->smpp.system_type);
+	free(m->smpp.source_addr);
 }
 
 void cfg_free(struct cfg *cfg)
@@ -1451,6 +1588,25 @@ static void dump_profile(FILE *f, const void *item)
 	dump_string(f, in, "jad_file", p->jad_file, false);
 }
 
+static void dump_smpp(FILE *f, const struct cfg_modem *m)
+{
+	const struct cfg_smpp *a = &m->smpp;
+	const char *in = "\t\t";
+	if (a->password_file)
+		dump_string(f, in, "password_file", a->password_file, false);
+	else
+		dump_string(f, in, "password", a->password, true);
+	dump_string(f, in, "system_type", a->system_type, false);
+	dump_string(f, in, "source_addr", a->source_addr, false);
+	fprintf(f, "%ssource_ton = %d;\n%ssource_npi = %d;\n", in, a->source_ton, in, a->source_npi);
+	fprintf(f, "%swindow = %d;\n", in, a->window);
+	dump_duration(f, in, "enquire_link", a->enquire_link_ms);
+	dump_string(f, in, "bind", a->bind == CFG_SMPP_TRANSCEIVER ? "transceiver"
+							       : "transmitter+receiver", false);
+	dump_duration(f, in, "send_timeout", m->send_timeout_ms);
+	fprintf(f, "%smax_rate = %d;\n", in, m->max_rate);
+}
+
 static void dump_modem(FILE *f, const void *item)
 {
 	const struct cfg_modem *m = item;
@@ -1458,6 +1614,10 @@ static void dump_modem(FILE *f, const void *item)
 
 	dump_string(f, in, "name", m->name, false);
 	dump_string(f, in, "device", m->device, false);
+	if (m->is_smpp) {
+		dump_smpp(f, m);
+		return;
+	}
 	fprintf(f, "%sbaudrate = %d;\n", in, m->baudrate);
 	dump_string(f, in, "flow_control",
 		    m->flow_control == CFG_FLOW_RTSCTS ? "rtscts" : "none", false);

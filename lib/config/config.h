@@ -23,16 +23,42 @@
 
 enum cfg_flow_control { CFG_FLOW_NONE, CFG_FLOW_RTSCTS };
 
+/* How an SMPP link binds: one transceiver bind, or a transmitter and a
+ * receiver bind side by side (two connections). */
+enum cfg_smpp_bind { CFG_SMPP_TRANSCEIVER, CFG_SMPP_TRANSMITTER_RECEIVER };
+
+#define CFG_SMPP_WINDOW_DEFAULT 10
+#define CFG_SMPP_WINDOW_MAX 256         /* = SMPP_WINDOW_MAX (lib/smpp) */
+
+/* The account of an SMPP link (device "smpp://SYSTEM_ID@HOST:PORT"). */
+struct cfg_smpp {
+	char *system_id;        /* from the device */
+	char *host;
+	int port;
+	char *password;         /* secret: at most 8 characters (SMPP 3.4) */
+	char *password_file;    /* where password came from, NULL when inline */
+	char *system_type;      /* NULL = "" */
+	char *source_addr;      /* NULL = "" (the SMSC fills it in) */
+	int source_ton;         /* 0..6, default 0 (5 alphanumeric, 1 international) */
+	int source_npi;         /* 0..18, default 0 */
+	int window;             /* outstanding submits, 1..256, default 10 */
+	int64_t enquire_link_ms;/* default 30s */
+	enum cfg_smpp_bind bind;
+};
+
 struct cfg_modem {
 	char *name;
-	char *device;           /* "/dev/ttyUSB0" or "tcp://host:port" */
+	char *device;           /* "/dev/ttyUSB0", "tcp://host:port" or
+				 * "smpp://system_id@host:port" */
 	int baudrate;           /* default 115200 */
 	enum cfg_flow_control flow_control;
 	char *pin;              /* secret; NULL = none configured */
 	char *smsc;             /* NULL = SIM's SMSC */
 	int64_t send_timeout_ms;/* default 60s */
-	int max_rate;           /* SMS per minute, 0 = unlimited */
+	int max_rate;           /* SMS per minute, 0 = unlimited (SMPP links too) */
 	int max_failures;       /* modem-blamed failures in a row before it is disabled (5) */
+	bool is_smpp;           /* device is smpp://: smpp holds the account */
+	struct cfg_smpp smpp;
 };
 
 struct cfg_retry {

@@ -146,6 +146,56 @@ int notify_apply_status_report(struct store *s, const char *modem, const char *p
 	return 0;
 }
 
+/* ---- SMPP delivery receipts ---- */
+
+struct receipt_ctx {
+	const char *modem;
+	const char *message_id;
+	const char *stat;
+	uint8_t st;
+};
+
+static bool plan_receipt(const struct job_view *j, void *arg, struct job_change *c)
+{
+	const struct receipt_ctx *r = arg;
+	notify_plan_status_report(j, r->st, c);
+	c->modem = r->modem;
+	size_t n = strlen(c->detail);
+	snprintf(c->detail + n, sizeof c->detail - n, " (SMPP receipt %.64s: %s)", r->message_id,
+		 r->stat);
+	return true;
+}
+
+static void log_receipt(const struct job_view *j, const struct job_change *c, void *arg)
+{
+	const struct receipt_ctx *r = arg;
+	if (c->state == j->state)
+		log_debug("job %" PRId64 " via %s: receipt for %s (%s), no change", j->id, r->modem,
+			  r->message_id, r->stat);
+	else if (c->state == JOB_FAILED)
+		log_warnx("job %" PRId64 " to %s via %s: failed: %s", j->id, j->msisdn, r->modem,
+			  c->error);
+	else
+		log_info("job %" PRId64 " to %s via %s: %s (receipt for %s: %s)", j->id, j->msisdn,
+			 r->modem, c->state == JOB_QUEUED ? "queued again" : job_state_name(c->state),
+			 r->message_id, r->stat);
+}
+
+int notify_apply_receipt(struct store *s, const char *modem, const char *message_id,
+			 const char *stat, uint8_t st, int64_t now, struct errbuf *err)
+{
+	struct notify_applied applied;
+	struct receipt_ctx ctx = { .modem = modem, .message_id = message_id, .stat = stat, .st = st };
+	struct store_rules rules = { .plan = plan_receipt, .committed = log_receipt, .arg = &ctx };
+	if (store_apply_receipt(s, modem, message_id, &rules, now, &applied, err) < 0)
+		return -1;
+	if (applied.result == NOTIFY_NO_JOB) {
+		log_debug("receipt on %s for message %s matches no recent send", modem, message_id);
+		return 0;
+	}
+	return 1;
+}
+
 /* ---- deferred notifications ---- */
 
 static bool plan_deferred(const struct job_view *j, void *arg, struct job_change *c)

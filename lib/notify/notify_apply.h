@@ -50,6 +50,15 @@ int notify_apply_imei(struct store *s, const char *imei, const struct notify_rep
 int notify_apply_status_report(struct store *s, const char *modem, const char *pdu_hex,
 			       int64_t now, struct errbuf *err);
 
+/* Applies an SMPP delivery receipt received on the link modem for
+ * message_id, whose outcome stat ("DELIVRD", ...) is st in TP-ST terms
+ * (smpp_receipt.h), to the part it matches (store_apply_receipt) with the
+ * rules of a status report. Logs the effect. Returns 1 when it matched a
+ * part, 0 when nothing matches (logged at debug), or -1 with a reason
+ * (database error). */
+int notify_apply_receipt(struct store *s, const char *modem, const char *message_id,
+			 const char *stat, uint8_t st, int64_t now, struct errbuf *err);
+
 /* Applies the notifications that arrived while their job was in 'sending'
  * to the jobs that have left it (sent, or back in the queue), at most 256
  * per call, logging each. *count (may be NULL) gets how many. Returns 0 or

@@ -209,7 +209,7 @@ int pg_insert_attempt(struct pg_store *s, int64_t job_id, int64_t started_at,
 int pg_record_parts(struct pg_store *s, int64_t job_id, int send, const char *modem,
 		    const struct sent_parts *parts, int64_t now, struct errbuf *err);
 int pg_insert_part(struct pg_store *s, int64_t job_id, int send, const char *modem, int mr,
-		   int part, int count, int64_t now, struct errbuf *err);
+		   const char *message_id, int part, int count, int64_t now, struct errbuf *err);
 /* Inserts an event of job_id at `at` (client/imei/product/bytes/size from
  * ev when not NULL; code < 0: none) and raises the job's furthest step to
  * the event's, in the caller's transaction, as sqlite_insert_event.
@@ -235,6 +235,8 @@ int pg_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,
 		 const struct sent_parts *parts, struct errbuf *err);
 int pg_record_part(struct store *s, int64_t id, const char *modem, int mr, int part, int count,
 		   int64_t at, struct errbuf *err);
+int pg_record_part_id(struct store *s, int64_t id, const char *modem, const char *message_id,
+		      int part, int count, int64_t at, struct errbuf *err);
 int pg_retry_later(struct store *s, int64_t id, int64_t not_before, bool count_attempt,
 		   const struct job_outcome *o, enum job_state *state_out, struct errbuf *err);
 int pg_mark_failed(struct store *s, int64_t id, const struct job_outcome *o,
@@ -263,6 +265,9 @@ int pg_apply_notification(struct store *s, const struct job_key *key,
 int pg_apply_status_report(struct store *s, const char *modem, int mr, const char *number,
 			   const struct store_rules *rules, int64_t now, struct notify_applied *out,
 			   struct errbuf *err);
+int pg_apply_receipt(struct store *s, const char *modem, const char *message_id,
+		     const struct store_rules *rules, int64_t now, struct notify_applied *out,
+		     struct errbuf *err);
 int pg_apply_deferred(struct store *s, const struct store_rules *rules, int64_t now, int *count,
 		      struct errbuf *err);
 int pg_apply_unconfirmed(struct store *s, const char *profile, int64_t cutoff,

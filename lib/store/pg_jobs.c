@@ -379,7 +379,7 @@ int pg_mark_failed(struct store *s, int64_t id, const struct job_outcome *o, str
 /* ---- parts of a send ---- */
 
 int pg_insert_part(struct pg_store *s, int64_t job_id, int send, const char *modem, int mr,
-		   int part, int count, int64_t now, struct errbuf *err)
+		   const char *message_id, int part, int count, int64_t now, struct errbuf *err)
 {
 	const char *doing = "recording the parts of a send";
 	struct pg_params prune = { 0 }, insert = { 0 };
@@ -393,10 +393,12 @@ int pg_insert_part(struct pg_store *s, int64_t job_id, int send, const char *mod
 	pg_param_text(&insert, modem);
 	pg_param_int(&insert, mr);
 	pg_param_int(&insert, now);
+	pg_param_text(&insert, message_id);
 	if (pg_hot_run(s, "DELETE FROM sent_parts WHERE modem = $1 AND mr = $2 AND sent_at < $3",
 		   &prune, doing, err) < 0 ||
 	    pg_hot_run(s, "INSERT INTO sent_parts (job_id, attempt, part, part_count, modem, mr, "
-		   "sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7)", &insert, doing, err) < 0)
+		   "sent_at, message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", &insert, doing,
+		   err) < 0)
 		return -1;
 	return 0;
 }
@@ -411,16 +413,18 @@ int pg_record_parts(struct pg_store *s, int64_t job_id, int send, const char *mo
 		   "recording the parts of a send", err) < 0)
 		return -1;
 	for (size_t i = 0; i < parts->count; i++) {
-		if (pg_insert_part(s, job_id, send, modem, parts->mr[i], (int)i + 1,
+		const char *id = parts->message_id ? parts->message_id[i] : NULL;
+		if (pg_insert_part(s, job_id, send, modem, id ? 0 : parts->mr[i], id, (int)i + 1,
 				   (int)parts->count, now, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* The send's number is the job's attempts after it: attempts + 1. */
-int pg_record_part(struct store *base, int64_t id, const char *modem, int mr, int part, int count,
-		   int64_t at, struct errbuf *err)
+/* The send's number is the job's attempts after it: attempts + 1. An
+ * SMPP part (message_id set) keeps mr 0. */
+static int record_part(struct store *base, int64_t id, const char *modem, int mr,
+		       const char *message_id, int part, int count, int64_t at, struct errbuf *err)
 {
 	struct pg_store *s = pg_of(base);
 	const char *doing = "recording a part of a send";
@@ -430,12 +434,25 @@ int pg_record_part(struct store *base, int64_t id, const char *modem, int mr, in
 		return -1;
 	int found = load_counters(s, id, &c, doing, err);
 	if (found < 0 || check_ours(s, id, found, &c, err) < 0 ||
-	    pg_insert_part(s, id, c.job.attempts + 1, modem, mr, part, count, at, err) < 0 ||
+	    pg_insert_part(s, id, c.job.attempts + 1, modem, mr, message_id, part, count, at,
+			   err) < 0 ||
 	    pg_tx_commit(&t, doing, err) < 0) {
 		pg_tx_rollback(&t);
 		return -1;
 	}
 	return 0;
+}
+
+int pg_record_part(struct store *base, int64_t id, const char *modem, int mr, int part, int count,
+		   int64_t at, struct errbuf *err)
+{
+	return record_part(base, id, modem, mr, NULL, part, count, at, err);
+}
+
+int pg_record_part_id(struct store *base, int64_t id, const char *modem, const char *message_id,
+		      int part, int count, int64_t at, struct errbuf *err)
+{
+	return record_part(base, id, modem, 0, message_id, part, count, at, err);
 }
 
 /* ---- events of a send ---- */

@@ -251,24 +251,40 @@ int pg_apply_notification(struct store *base, const struct job_key *key,
 
 /* ---- status reports ---- */
 
-/* The newest part sent on modem with MR mr within the horizon whose number
- * agrees, its job locked. sent_parts has no row id: among parts sent in
- * the same millisecond the newest send (job, attempt) and part wins.
- * Returns 1 and fills *j (with the part), 0 for none, or -1. */
-static int find_part(struct pg_store *s, const char *modem, int mr, const char *number,
-		     int64_t now, struct job_view *j, struct errbuf *err)
+/* Which part a report names: a modem's TP-MR (with the recipient's number,
+ * "" = not given) or an SMPP link's message id. */
+struct part_key {
+	const char *modem;
+	int mr;
+	const char *number;
+	const char *message_id;         /* non-NULL: an SMPP receipt */
+};
+
+/* Two forms, so that each seeks its own index (sent_parts_mr,
+ * sent_parts_message_id); $2 is the MR or the message id. sent_parts has
+ * no row id: among parts sent in the same millisecond the newest send
+ * (job, attempt) and part wins. The job is locked. */
+#define FIND_PART(match) "SELECT p.attempt, p.part, p.part_count, " PG_VIEW_COLUMNS \
+	" FROM sent_parts p JOIN jobs j ON j.id = p.job_id WHERE p.modem = $1 AND " match \
+	" AND p.sent_at >= $3 ORDER BY p.sent_at DESC, p.job_id DESC, p.attempt DESC, " \
+	"p.part DESC LIMIT $4 FOR UPDATE OF j"
+
+/* The newest part sent on k's modem with k's MR (whose number agrees) or
+ * message id within the horizon, its job locked. Returns 1 and fills *j
+ * (with the part), 0 for none, or -1. */
+static int find_part(struct pg_store *s, const struct part_key *k, int64_t now,
+		     struct job_view *j, const char *doing, struct errbuf *err)
 {
 	struct pg_params p = { 0 };
-	pg_param_text(&p, modem);
-	pg_param_int(&p, mr);
+	pg_param_text(&p, k->modem);
+	if (k->message_id)
+		pg_param_text(&p, k->message_id);
+	else
+		pg_param_int(&p, k->mr);
 	pg_param_int(&p, now - NOTIFY_REPORT_HORIZON_MS);
-	pg_param_int(&p, REPORT_MATCH_CANDIDATES);
-	PGresult *res = pg_hot(s, "SELECT p.attempt, p.part, p.part_count, " PG_VIEW_COLUMNS
-				 " FROM sent_parts p JOIN jobs j ON j.id = p.job_id "
-				 "WHERE p.modem = $1 AND p.mr = $2 AND p.sent_at >= $3 "
-				 "ORDER BY p.sent_at DESC, p.job_id DESC, p.attempt DESC, "
-				 "p.part DESC LIMIT $4 FOR UPDATE OF j", &p,
-				 "matching a status report", err);
+	pg_param_int(&p, k->message_id ? 1 : REPORT_MATCH_CANDIDATES);
+	PGresult *res = k->message_id ? pg_hot(s, FIND_PART("p.message_id = $2"), &p, doing, err)
+				      : pg_hot(s, FIND_PART("p.mr = $2"), &p, doing, err);
 	if (!res)
 		return -1;
 	bool found = false;
@@ -277,28 +293,46 @@ static int find_part(struct pg_store *s, const char *modem, int mr, const char *
 		j->send = (int)pg_col_int(res, i, 0, 0);
 		j->part = (int)pg_col_int(res, i, 1, 0);
 		j->part_count = (int)pg_col_int(res, i, 2, 0);
-		found = report_numbers_agree(j->msisdn, number);
+		found = k->message_id || report_numbers_agree(j->msisdn, k->number);
 	}
 	PQclear(res);
 	return found;
+}
+
+/* A status report or receipt applied to the part k names, in one
+ * transaction. */
+static int apply_part_report(struct pg_store *s, const struct part_key *k,
+			     const struct store_rules *rules, int64_t now,
+			     struct notify_applied *out, struct errbuf *err)
+{
+	const char *doing = k->message_id ? "applying a delivery receipt"
+					  : "applying a status report";
+	struct job_view j;
+	struct pg_tx t;
+	if (pg_tx_begin(&t, s, doing, err) < 0)
+		return -1;
+	int found = find_part(s, k, now, &j, doing, err);
+	if (found <= 0) {
+		pg_tx_rollback(&t);
+		return found;
+	}
+	return plan_and_apply(s, &t, &j, rules, now, out, doing, err);
 }
 
 int pg_apply_status_report(struct store *base, const char *modem, int mr, const char *number,
 			   const struct store_rules *rules, int64_t now, struct notify_applied *out,
 			   struct errbuf *err)
 {
-	struct pg_store *s = pg_of(base);
-	const char *doing = "applying a status report";
-	struct job_view j;
-	struct pg_tx t;
-	if (pg_tx_begin(&t, s, doing, err) < 0)
-		return -1;
-	int found = find_part(s, modem, mr, number, now, &j, err);
-	if (found <= 0) {
-		pg_tx_rollback(&t);
-		return found;
-	}
-	return plan_and_apply(s, &t, &j, rules, now, out, doing, err);
+	struct part_key k = { .modem = modem, .mr = mr, .number = number };
+	return apply_part_report(pg_of(base), &k, rules, now, out, err);
+}
+
+int pg_apply_receipt(struct store *base, const char *modem, const char *message_id,
+		     const struct store_rules *rules, int64_t now, struct notify_applied *out,
+		     struct errbuf *err)
+{
+	struct part_key k = { .modem = modem, .message_id = message_id };
+	return apply_part_report(pg_of(base), &k, rules, now, out, err);
 }
 
 /* ---- deferred notifications and the confirmation timeout ---- */

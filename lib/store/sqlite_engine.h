@@ -126,6 +126,9 @@ int sqlite_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,
 		     const struct sent_parts *parts, struct errbuf *err);
 int sqlite_record_part(struct store *s, int64_t id, const char *modem, int mr, int part,
 		       int count, int64_t at, struct errbuf *err);
+int sqlite_record_part_id(struct store *s, int64_t id, const char *modem,
+			  const char *message_id, int part, int count, int64_t at,
+			  struct errbuf *err);
 int sqlite_retry_later(struct store *s, int64_t id, int64_t not_before, bool count_attempt,
 		       const struct job_outcome *o, enum job_state *state_out, struct errbuf *err);
 int sqlite_mark_failed(struct store *s, int64_t id, const struct job_outcome *o,
@@ -151,15 +154,20 @@ int sqlite_next_due(struct store *s, int64_t *out, struct errbuf *err);
 int sqlite_record_parts(struct sqlite_store *s, int64_t job_id, int send, const char *modem,
 			const struct sent_parts *parts, int64_t now, struct errbuf *err);
 /* Inserts one part of send `send` of job_id (pruning older parts of the
- * same modem and MR), in the caller's transaction. Returns 0 or -1. */
+ * same modem and MR), in the caller's transaction; message_id NULL for a
+ * modem's part. Returns 0 or -1. */
 int sqlite_insert_part(struct sqlite_store *s, int64_t job_id, int send, const char *modem,
-		       int mr, int part, int count, int64_t now, struct errbuf *err);
+		       int mr, const char *message_id, int part, int count, int64_t now,
+		       struct errbuf *err);
 int sqlite_apply_notification(struct store *s, const struct job_key *key,
 			      const struct store_rules *rules, int64_t now,
 			      struct notify_applied *out, struct errbuf *err);
 int sqlite_apply_status_report(struct store *s, const char *modem, int mr, const char *number,
 			       const struct store_rules *rules, int64_t now,
 			       struct notify_applied *out, struct errbuf *err);
+int sqlite_apply_receipt(struct store *s, const char *modem, const char *message_id,
+			 const struct store_rules *rules, int64_t now,
+			 struct notify_applied *out, struct errbuf *err);
 int sqlite_apply_deferred(struct store *s, const struct store_rules *rules, int64_t now,
 			  int *count, struct errbuf *err);
 int sqlite_apply_unconfirmed(struct store *s, const char *profile, int64_t cutoff,

@@ -90,7 +90,7 @@ const char *const sqlite_stmt_sql[ST_COUNT] = {
 		"WHERE state = 'sending'",
 	[ST_PRUNE_PARTS] = "DELETE FROM sent_parts WHERE modem = ?1 AND mr = ?2 AND sent_at < ?3",
 	[ST_INSERT_PART] = "INSERT INTO sent_parts (job_id, attempt, part, part_count, modem, mr, "
-		"sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		"sent_at, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_DATA_VERSION] = "PRAGMA data_version",
 	[ST_COUNT_BY_STATE] = "SELECT state, count(*) FROM jobs GROUP BY state",
 	/* When the next claim can succeed: the same gates as ST_PICK (state,
@@ -371,9 +371,11 @@ int sqlite_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,
 	return finish_try(sqlite_of(s), id, END_SENT, true, 0, o, parts, NULL, err);
 }
 
-/* The send's number is the job's attempts after it: attempts + 1. */
-int sqlite_record_part(struct store *base, int64_t id, const char *modem, int mr, int part,
-		       int count, int64_t at, struct errbuf *err)
+/* The send's number is the job's attempts after it: attempts + 1. An
+ * SMPP part (message_id set) keeps mr 0. */
+static int record_part(struct store *base, int64_t id, const char *modem, int mr,
+		       const char *message_id, int part, int count, int64_t at,
+		       struct errbuf *err)
 {
 	struct sqlite_store *s = sqlite_of(base);
 	const char *doing = "recording a part of a send";
@@ -387,12 +389,26 @@ int sqlite_record_part(struct store *base, int64_t id, const char *modem, int mr
 	else if (found > 0 && c.state != JOB_SENDING)
 		errbuf_set(err, "job %" PRId64 " is %s, not sending", id, job_state_name(c.state));
 	if (found <= 0 || c.state != JOB_SENDING ||
-	    sqlite_insert_part(s, id, c.attempts + 1, modem, mr, part, count, at, err) < 0 ||
+	    sqlite_insert_part(s, id, c.attempts + 1, modem, mr, message_id, part, count, at,
+			       err) < 0 ||
 	    db_tx_commit(&t, doing, err) < 0) {
 		db_tx_rollback(&t);
 		return -1;
 	}
 	return 0;
+}
+
+int sqlite_record_part(struct store *base, int64_t id, const char *modem, int mr, int part,
+		       int count, int64_t at, struct errbuf *err)
+{
+	return record_part(base, id, modem, mr, NULL, part, count, at, err);
+}
+
+int sqlite_record_part_id(struct store *base, int64_t id, const char *modem,
+			  const char *message_id, int part, int count, int64_t at,
+			  struct errbuf *err)
+{
+	return record_part(base, id, modem, 0, message_id, part, count, at, err);
 }
 
 int sqlite_retry_later(struct store *s, int64_t id, int64_t not_before, bool count_attempt,

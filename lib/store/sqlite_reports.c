@@ -52,7 +52,8 @@ static int load_views(sqlite3 *db, sqlite3_stmt *st, struct job_view *rows, int 
 /* ---- the parts of a send ---- */
 
 int sqlite_insert_part(struct sqlite_store *s, int64_t job_id, int send, const char *modem,
-		       int mr, int part, int count, int64_t now, struct errbuf *err)
+		       int mr, const char *message_id, int part, int count, int64_t now,
+		       struct errbuf *err)
 {
 	const char *doing = "recording the parts of a send";
 	sqlite3_stmt *prune = sqlite_stmt(s, ST_PRUNE_PARTS, doing, err);
@@ -69,6 +70,7 @@ int sqlite_insert_part(struct sqlite_store *s, int64_t job_id, int send, const c
 	db_bind_text(insert, 5, modem);
 	sqlite3_bind_int(insert, 6, mr);
 	sqlite3_bind_int64(insert, 7, now);
+	db_bind_text(insert, 8, message_id);
 	if (db_run(s->db, prune, doing, err) < 0 || db_run(s->db, insert, doing, err) < 0)
 		return -1;
 	return 0;
@@ -89,7 +91,8 @@ int sqlite_record_parts(struct sqlite_store *s, int64_t job_id, int send, const 
 	if (db_run_once(s->db, clear, doing, err) < 0)
 		return -1;
 	for (size_t i = 0; i < parts->count; i++) {
-		if (sqlite_insert_part(s, job_id, send, modem, parts->mr[i], (int)i + 1,
+		const char *id = parts->message_id ? parts->message_id[i] : NULL;
+		if (sqlite_insert_part(s, job_id, send, modem, id ? 0 : parts->mr[i], id, (int)i + 1,
 				       (int)parts->count, now, err) < 0)
 			return -1;
 	}
@@ -313,23 +316,47 @@ int sqlite_apply_notification(struct store *base, const struct job_key *key,
 
 /* ---- status reports ---- */
 
-/* The newest part sent on modem with MR mr within the horizon whose number
- * agrees. Returns 1 and fills *j (with the part), 0 for none, or -1. */
-static int find_part(sqlite3 *db, const char *modem, int mr, const char *number, int64_t now,
-		     struct job_view *j, struct errbuf *err)
+/* Which part a report names: a modem's TP-MR (with the recipient's number,
+ * "" = not given) or an SMPP link's message id. */
+struct part_key {
+	const char *modem;
+	int mr;
+	const char *number;
+	const char *message_id;         /* non-NULL: an SMPP receipt */
+};
+
+static sqlite3_stmt *prepare_find_part(sqlite3 *db, const struct part_key *k, int64_t now,
+				       const char *doing, struct errbuf *err)
 {
-	const char *doing = "matching a status report";
-	sqlite3_stmt *st = db_prepare(db, "SELECT p.attempt, p.part, p.part_count, "
-				      SQLITE_VIEW_COLUMNS " FROM sent_parts p "
-				      "JOIN jobs j ON j.id = p.job_id WHERE p.modem = ?1 "
-				      "AND p.mr = ?2 AND p.sent_at >= ?3 "
-				      "ORDER BY p.sent_at DESC, p.rowid DESC LIMIT ?4", doing, err);
+	/* Two forms, so that each seeks its own index (sent_parts_mr,
+	 * sent_parts_message_id). */
+#define FIND_PART(match) "SELECT p.attempt, p.part, p.part_count, " SQLITE_VIEW_COLUMNS \
+	" FROM sent_parts p JOIN jobs j ON j.id = p.job_id WHERE p.modem = ?1 AND " match \
+	" AND p.sent_at >= ?3 ORDER BY p.sent_at DESC, p.rowid DESC LIMIT ?4"
+	sqlite3_stmt *st = db_prepare(db, k->message_id ? FIND_PART("p.message_id = ?5")
+							: FIND_PART("p.mr = ?2"), doing, err);
+#undef FIND_PART
+	if (!st)
+		return NULL;
+	db_bind_text(st, 1, k->modem);
+	sqlite3_bind_int(st, 2, k->mr);
+	sqlite3_bind_int64(st, 3, now - NOTIFY_REPORT_HORIZON_MS);
+	sqlite3_bind_int(st, 4, k->message_id ? 1 : REPORT_MATCH_CANDIDATES);
+	db_bind_text(st, 5, k->message_id);
+	return st;
+}
+
+/* The newest part sent on k's modem with k's MR (whose number agrees) or
+ * message id within the horizon. Returns 1 and fills *j (with the part),
+ * 0 for none, or -1. */
+static int find_part(sqlite3 *db, const struct part_key *k, int64_t now, struct job_view *j,
+		     struct errbuf *err)
+{
+	const char *doing = k->message_id ? "matching a delivery receipt"
+					  : "matching a status report";
+	sqlite3_stmt *st = prepare_find_part(db, k, now, doing, err);
 	if (!st)
 		return -1;
-	db_bind_text(st, 1, modem);
-	sqlite3_bind_int(st, 2, mr);
-	sqlite3_bind_int64(st, 3, now - NOTIFY_REPORT_HORIZON_MS);
-	sqlite3_bind_int(st, 4, REPORT_MATCH_CANDIDATES);
 	int rc;
 	bool found = false;
 	while (!found && (rc = db_step(db, st, doing, err)) == 1) {
@@ -337,28 +364,46 @@ static int find_part(sqlite3 *db, const char *modem, int mr, const char *number,
 		j->send = sqlite3_column_int(st, 0);
 		j->part = sqlite3_column_int(st, 1);
 		j->part_count = sqlite3_column_int(st, 2);
-		found = report_numbers_agree(j->msisdn, number);
+		found = k->message_id || report_numbers_agree(j->msisdn, k->number);
 	}
 	sqlite3_finalize(st);
 	return found ? 1 : rc;
+}
+
+/* A status report or receipt applied to the part k names, in one
+ * transaction. */
+static int apply_part_report(struct sqlite_store *s, const struct part_key *k,
+			     const struct store_rules *rules, int64_t now,
+			     struct notify_applied *out, struct errbuf *err)
+{
+	const char *doing = k->message_id ? "applying a delivery receipt"
+					  : "applying a status report";
+	struct job_view j;
+	struct db_tx t;
+	if (db_tx_begin(&t, s->db, doing, err) < 0)
+		return -1;
+	int found = find_part(s->db, k, now, &j, err);
+	if (found <= 0) {
+		db_tx_rollback(&t);
+		return found;
+	}
+	return plan_and_apply(s, &t, &j, rules, now, out, doing, err);
 }
 
 int sqlite_apply_status_report(struct store *base, const char *modem, int mr,
 			       const char *number, const struct store_rules *rules, int64_t now,
 			       struct notify_applied *out, struct errbuf *err)
 {
-	struct sqlite_store *s = sqlite_of(base);
-	const char *doing = "applying a status report";
-	struct job_view j;
-	struct db_tx t;
-	if (db_tx_begin(&t, s->db, doing, err) < 0)
-		return -1;
-	int found = find_part(s->db, modem, mr, number, now, &j, err);
-	if (found <= 0) {
-		db_tx_rollback(&t);
-		return found;
-	}
-	return plan_and_apply(s, &t, &j, rules, now, out, doing, err);
+	struct part_key k = { .modem = modem, .mr = mr, .number = number };
+	return apply_part_report(sqlite_of(base), &k, rules, now, out, err);
+}
+
+int sqlite_apply_receipt(struct store *base, const char *modem, const char *message_id,
+			 const struct store_rules *rules, int64_t now,
+			 struct notify_applied *out, struct errbuf *err)
+{
+	struct part_key k = { .modem = modem, .message_id = message_id };
+	return apply_part_report(sqlite_of(base), &k, rules, now, out, err);
 }
 
 /* ---- deferred notifications and the confirmation timeout ---- */

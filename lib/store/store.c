@@ -215,12 +215,25 @@ static int check_action(enum otap_action action, int max_attempts, struct errbuf
 	return 0;
 }
 
+static int check_message_id(int64_t id, const char *message_id, struct errbuf *err)
+{
+	size_t n = message_id ? strlen(message_id) : 0;
+	if (n < 1 || n > STORE_MESSAGE_ID_MAX)
+		return errbuf_set(err, "job %" PRId64 ": SMPP message id of %zu characters "
+				  "(expected 1-%d)", id, n, STORE_MESSAGE_ID_MAX);
+	return 0;
+}
+
 static int check_parts(int64_t id, const struct sent_parts *parts, struct errbuf *err)
 {
 	if (parts->count > OTAP_MAX_PARTS)
 		return errbuf_set(err, "job %" PRId64 ": %zu parts (at most %d)", id, parts->count,
 				  OTAP_MAX_PARTS);
-	for (size_t i = 0; i < parts->count; i++) {
+	for (size_t i = 0; parts->message_id && i < parts->count; i++) {
+		if (check_message_id(id, parts->message_id[i], err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; !parts->message_id && i < parts->count; i++) {
 		if (parts->mr[i] < 0 || parts->mr[i] > 255)
 			return errbuf_set(err, "job %" PRId64 ": message reference %d of part %zu is "
 					  "outside 0-255", id, parts->mr[i], i + 1);
@@ -256,7 +269,7 @@ int store_renew_leases(struct store *s, int64_t now, int64_t *count, struct errb
 int store_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,
 		    const struct sent_parts *parts, struct errbuf *err)
 {
-	static const struct sent_parts none = { NULL, 0 };
+	static const struct sent_parts none = { NULL, 0, NULL };
 	if (!o)
 		return errbuf_set(err, "job %" PRId64 ": no outcome given for the try", id);
 	if (!parts)
@@ -276,6 +289,17 @@ int store_record_part(struct store *s, int64_t id, const char *modem, int mr, in
 		return errbuf_set(err, "job %" PRId64 ": part %d of %d with TP-MR %d on '%s' "
 				  "cannot be recorded", id, part, count, mr, modem ? modem : "");
 	return s->ops->record_part(s, id, modem, mr, part, count, at, err);
+}
+
+int store_record_part_id(struct store *s, int64_t id, const char *modem, const char *message_id,
+			 int part, int count, int64_t at, struct errbuf *err)
+{
+	if (!modem || !*modem || part < 1 || part > count || count > OTAP_MAX_PARTS)
+		return errbuf_set(err, "job %" PRId64 ": part %d of %d on '%s' cannot be recorded",
+				  id, part, count, modem ? modem : "");
+	if (check_message_id(id, message_id, err) < 0)
+		return -1;
+	return s->ops->record_part_id(s, id, modem, message_id, part, count, at, err);
 }
 
 int store_retry_later(struct store *s, int64_t id, int64_t not_before, bool count_attempt,
@@ -388,6 +412,19 @@ int store_apply_status_report(struct store *s, const char *modem, int mr, const 
 		return errbuf_set(err, "status report without a modem or with TP-MR %d", mr);
 	return s->ops->apply_status_report(s, modem, mr, number ? number : "", rules, now, out,
 					   err);
+}
+
+int store_apply_receipt(struct store *s, const char *modem, const char *message_id,
+			const struct store_rules *rules, int64_t now, struct notify_applied *out,
+			struct errbuf *err)
+{
+	memset(out, 0, sizeof *out);
+	out->result = NOTIFY_NO_JOB;
+	if (!modem || !*modem)
+		return errbuf_set(err, "delivery receipt without a link");
+	if (check_message_id(0, message_id, err) < 0)
+		return -1;
+	return s->ops->apply_receipt(s, modem, message_id, rules, now, out, err);
 }
 
 int store_apply_deferred(struct store *s, const struct store_rules *rules, int64_t now,

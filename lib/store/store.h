@@ -104,7 +104,14 @@ struct sent_parts {
 	const int *mr;                  /* mr[i] is the TP-MR of part i+1 (0-255); the
 					 * last part is the one carrying START */
 	size_t count;                   /* 0 = none known (the modem gave no +CMGS: <mr>) */
+	/* SMPP links: message_id[i] is part i+1's id from its submit_sm_resp
+	 * (1-64 characters; mr is then ignored and may be NULL). NULL for a
+	 * modem's parts. */
+	const char *const *message_id;
 };
+
+/* Longest SMPP message id (SMPP 3.4: a C-octet string of 65 octets). */
+#define STORE_MESSAGE_ID_MAX 64
 
 struct job_filter {
 	int64_t id;                     /* 0 = any */
@@ -256,6 +263,13 @@ int store_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,
  * Returns 0 or -1 (not sending, an MR outside 0-255, database error). */
 int store_record_part(struct store *s, int64_t id, const char *modem, int mr, int part,
 		      int count, int64_t at, struct errbuf *err);
+
+/* The same for a part sent through the SMPP link `modem` that the SMSC
+ * accepted with message_id (1-STORE_MESSAGE_ID_MAX characters), so that
+ * its delivery receipt (store_apply_receipt) finds the job. Returns 0 or
+ * -1. */
+int store_record_part_id(struct store *s, int64_t id, const char *modem, const char *message_id,
+			 int part, int count, int64_t at, struct errbuf *err);
 
 /* sending -> queued with not_before; when count_attempt, attempts+1 and, if
  * that uses up max_attempts, failed "gave up after N attempts: <detail>"

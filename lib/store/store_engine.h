@@ -49,6 +49,11 @@ struct store_ops {
 			 const struct sent_parts *parts, struct errbuf *err);
 	int (*record_part)(struct store *s, int64_t id, const char *modem, int mr, int part,
 			   int count, int64_t at, struct errbuf *err);
+	/* SMPP parts (schema/012): store_record_part_id; mark_sent also
+	 * records parts->message_id when it is set. */
+	int (*record_part_id)(struct store *s, int64_t id, const char *modem,
+			      const char *message_id, int part, int count, int64_t at,
+			      struct errbuf *err);
 	int (*retry_later)(struct store *s, int64_t id, int64_t not_before, bool count_attempt,
 			   const struct job_outcome *o, enum job_state *state_out,
 			   struct errbuf *err);
@@ -82,6 +87,9 @@ struct store_ops {
 	int (*apply_status_report)(struct store *s, const char *modem, int mr, const char *number,
 				   const struct store_rules *rules, int64_t now,
 				   struct notify_applied *out, struct errbuf *err);
+	int (*apply_receipt)(struct store *s, const char *modem, const char *message_id,
+			     const struct store_rules *rules, int64_t now,
+			     struct notify_applied *out, struct errbuf *err);
 	int (*apply_deferred)(struct store *s, const struct store_rules *rules, int64_t now,
 			      int *count, struct errbuf *err);
 	int (*apply_unconfirmed)(struct store *s, const char *profile, int64_t cutoff,

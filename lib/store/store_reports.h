@@ -120,6 +120,14 @@ int store_apply_status_report(struct store *s, const char *modem, int mr, const 
 			      const struct store_rules *rules, int64_t now,
 			      struct notify_applied *out, struct errbuf *err);
 
+/* Applies an SMPP delivery receipt received on the link modem for
+ * message_id to the newest part sent on that link with that id within the
+ * horizon (the same rules as a status report). Returns 0 with *out filled
+ * (NOTIFY_NO_JOB when nothing matches), or -1. */
+int store_apply_receipt(struct store *s, const char *modem, const char *message_id,
+			const struct store_rules *rules, int64_t now, struct notify_applied *out,
+			struct errbuf *err);
+
 /* Applies rules to the jobs with a notification deferred while they were
  * in 'sending' that have left it, at most 256 per call, in one
  * transaction. *count (may be NULL) gets how many. Returns 0 or -1. */
