@@ -6,6 +6,7 @@
 #include "pg_shared.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -18,17 +19,42 @@
 /* Jobs deleted per transaction. */
 #define DELETE_STEP 10000
 
+/* How long taking the lock waits for its holder. A session whose otapctl
+ * just died holds it until its server process has noticed, a moment
+ * later: a create or cancel run right after the kill waits for that
+ * instead of refusing, while a running import is refused after this. */
+#define LOCK_WAIT_MS "2000"
+
+/* SQLSTATE lock_not_available: the lock_timeout ran out. */
+#define SQLSTATE_LOCK_NOT_AVAILABLE "55P03"
+
 int pg_import_lock(struct pg_store *s, const char *name, struct errbuf *err)
 {
-	struct pg_params p = { 0 };
-	pg_param_int(&p, PG_LOCK_IMPORT);
-	pg_param_text(&p, name);
-	PGresult *res = pg_query(s, "SELECT pg_try_advisory_lock($1::integer, hashtext($2))", &p,
-				 "claiming the rollout's import", err);
-	if (!res)
+	const char *doing = "claiming the rollout's import";
+	struct pg_tx t;
+	if (pg_tx_begin(&t, s, doing, err) < 0 ||
+	    pg_run(s, "SELECT set_config('lock_timeout', '" LOCK_WAIT_MS "', true)", NULL, doing,
+		   err) < 0) {
+		pg_tx_rollback(&t);
 		return -1;
-	int taken = strcmp(pg_col_str(res, 0, 0), "t") == 0;
+	}
+	/* Session-level: it outlives this transaction, until unlocked or the
+	 * session ends. libpq directly: the refusal is told by its SQLSTATE. */
+	char key[16];
+	snprintf(key, sizeof key, "%d", PG_LOCK_IMPORT);
+	const char *values[2] = { key, name };
+	PGresult *res = PQexecParams(s->conn, "SELECT pg_advisory_lock($1::integer, hashtext($2))",
+				     2, NULL, values, NULL, NULL, 0);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	int taken = PQresultStatus(res) == PGRES_TUPLES_OK ? 1 :
+		    state && strcmp(state, SQLSTATE_LOCK_NOT_AVAILABLE) == 0 ? 0 : -1;
+	if (taken < 0)
+		pg_fail(s, doing, err);
 	PQclear(res);
+	if (taken == 1 && pg_tx_commit(&t, doing, err) < 0)
+		taken = -1;
+	if (taken != 1)
+		pg_tx_rollback(&t);
 	return taken;
 }
 
