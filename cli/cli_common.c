@@ -194,13 +194,19 @@ static int check_parent_dir(const char *path)
 	return EXIT_OK;
 }
 
-static int open_queue_at(const char *path, struct store **q)
+/* A PostgreSQL database has no directory to check; its password comes
+ * from the config's database_password_file when a config was read (with
+ * --db alone, from libpq's PGPASSFILE or ~/.pgpass). */
+static int open_queue_at(const struct cli_ctx *ctx, const char *path, struct store **q)
 {
 	struct errbuf err = { { 0 } };
 
-	int rc = check_parent_dir(path);
+	bool shared = store_location_is_shared(path);
+	int rc = shared ? EXIT_OK : check_parent_dir(path);
 	if (rc != EXIT_OK)
 		return rc;
+	if (shared && ctx->cfg_loaded && store_set_password(ctx->cfg.database_password, &err) < 0)
+		return cli_fail(EXIT_RUNTIME, "%s", err.msg);
 	if (store_open(path, q, &err) < 0)
 		return cli_fail(EXIT_RUNTIME, "%s", err.msg);
 	if ((rc = cli_set_lock_wait(*q, path)) != EXIT_OK) {
@@ -216,7 +222,7 @@ int cli_open_queue(struct cli_ctx *ctx, struct store **q)
 	int rc = cli_db_path(ctx, &path);
 	if (rc != EXIT_OK)
 		return rc;
-	return open_queue_at(path, q);
+	return open_queue_at(ctx, path, q);
 }
 
 int cli_open_existing_queue(struct cli_ctx *ctx, struct store **q)
@@ -226,10 +232,10 @@ int cli_open_existing_queue(struct cli_ctx *ctx, struct store **q)
 	int rc = cli_db_path(ctx, &path);
 	if (rc != EXIT_OK)
 		return rc;
-	if (stat(path, &st) != 0 && errno == ENOENT)
+	if (!store_location_is_shared(path) && stat(path, &st) != 0 && errno == ENOENT)
 		return cli_fail(EXIT_RUNTIME, "database %s does not exist (create it with otapctl init)",
 				path);
-	return open_queue_at(path, q);
+	return open_queue_at(ctx, path, q);
 }
 
 /* ----------------------------------------------------- numbers, clocks */

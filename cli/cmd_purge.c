@@ -23,7 +23,8 @@ static const char purge_usage[] =
 	"\n"
 	"The freed space is reused by new jobs; the file itself shrinks only when\n"
 	"the database is in incremental auto-vacuum mode, or with an offline\n"
-	"`sqlite3 DB VACUUM` while otapd is stopped. The audit trail is kept.\n"
+	"`sqlite3 DB VACUUM` while otapd is stopped. On PostgreSQL the server's\n"
+	"autovacuum makes the space reusable. The audit trail is kept.\n"
 	"\n"
 	"      --older-than DURATION  age of the last change (units ms, s, m, h, d)\n"
 	"  -n, --dry-run              count what would go; delete nothing\n"
@@ -62,7 +63,10 @@ static int parse_args(int argc, char **argv, const char **older, bool *dry_run)
 static void print_space(const struct purge_result *r)
 {
 	int64_t kib = r->free_pages * r->page_size / 1024;
-	if (r->incremental)
+	if (r->autovacuum)
+		printf("space: the deleted rows' space is reused by new jobs once PostgreSQL's "
+		       "autovacuum has passed\n");
+	else if (r->incremental)
 		printf("space: %" PRId64 " pages given back to the file system "
 		       "(incremental auto-vacuum)\n", r->pages_freed);
 	else

@@ -1,9 +1,14 @@
 # Turns schema/NNN_name.sql files into a C array of migrations (schema_data.c).
-# Invoked at build time: cmake -DOUT=file.c -DSCHEMA_DIR=dir -P embed_schema.cmake
+# Invoked at build time: cmake -DOUT=file.c -DSCHEMA_DIR=dir [-DVAR=name] -P embed_schema.cmake
+# VAR names the arrays (<VAR>_migrations, <VAR>_migration_count): "schema"
+# for SQLite's schema/, "pg_schema" for PostgreSQL's schema/pg/.
+if(NOT VAR)
+  set(VAR schema)
+endif()
 file(GLOB FILES "${SCHEMA_DIR}/[0-9][0-9][0-9]_*.sql")
 list(SORT FILES)
 set(body "/* Generated from the schema directory by cmake/embed_schema.cmake. Do not edit. */\n")
-string(APPEND body "#include \"schema.h\"\n\nconst struct schema_migration schema_migrations[] = {\n")
+string(APPEND body "#include \"schema.h\"\n\nconst struct schema_migration ${VAR}_migrations[] = {\n")
 set(count 0)
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)
@@ -19,5 +24,5 @@ foreach(f ${FILES})
   string(APPEND body "  { ${ver}, \"${name}\",\n\"${sql}\" },\n")
   math(EXPR count "${count} + 1")
 endforeach()
-string(APPEND body "};\nconst int schema_migration_count = ${count};\n")
+string(APPEND body "};\nconst int ${VAR}_migration_count = ${count};\n")
 file(WRITE ${OUT} "${body}")

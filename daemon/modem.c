@@ -69,18 +69,20 @@ static int flush_output(struct modem *m, struct errbuf *err)
  * when watch_stop. Returns bytes read (> 0), 0 (nothing: timeout or
  * wake-up) or -1 (link failed, reason in err). */
 static long read_or_wake(struct modem *m, uint8_t *buf, size_t cap, int64_t wait_ms,
-			 bool watch_stop, struct errbuf *err)
+			 bool watch_stop, int queue_fd, bool *queue_woke, struct errbuf *err)
 {
 	int timeout = (int)min64(wait_ms, INT_MAX);
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = link_poll_fd(&m->link), .events = POLLIN },
 		{ .fd = watch_stop ? m->wake_fd : -1, .events = POLLIN },   /* -1: ignored */
+		{ .fd = watch_stop ? queue_fd : -1, .events = POLLIN },
 	};
 	if (pfd[0].fd < 0)   /* a transport without a descriptor: plain timed read */
 		return link_read(&m->link, buf, cap, timeout, err);
-	int rc = poll(pfd, 2, timeout);
+	int rc = poll(pfd, 3, timeout);
 	if (rc < 0 && errno != EINTR)
 		return errbuf_set(err, "%s: poll: %s", m->cfg->device, strerror(errno));
+	*queue_woke = rc > 0 && pfd[2].revents != 0;
 	if (rc <= 0 || !(pfd[0].revents & (POLLIN | POLLERR | POLLHUP)))
 		return 0;
 	/* Readable (or failed): the read returns at once and reports either. */
@@ -91,9 +93,10 @@ static long read_or_wake(struct modem *m, uint8_t *buf, size_t cap, int64_t wait
  * is involved) or when no exchange is in progress; a send in progress is
  * seen through to its reply, bounded by its AT timeout, so that the job's
  * outcome is known. */
-static int poll_io(struct modem *m, int64_t until, bool abandon_on_stop, struct at_event *ev,
-		   struct errbuf *err)
+static int poll_io(struct modem *m, int64_t until, bool abandon_on_stop, int queue_fd,
+		   struct at_event *ev, struct errbuf *err)
 {
+	bool queue_woke = false;
 	for (;;) {
 		if (flush_output(m, err) < 0)
 			goto failed;
@@ -105,14 +108,18 @@ static int poll_io(struct modem *m, int64_t until, bool abandon_on_stop, struct 
 			at_tick(&m->at, now);
 			continue;
 		}
-		if (now >= until)
+		/* The queue's wake-up ends the wait: the caller reads it and
+		 * looks for work (the bytes that came with it are in the AT
+		 * session, their events come first at the next call). */
+		if (now >= until || queue_woke)
 			return 0;
 		bool stopping = atomic_load(m->stop);
 		if (stopping && (abandon_on_stop || at_is_idle(&m->at)))
 			return 0;
 		uint8_t buf[512];
 		/* Once stopping, the readable wake-up would only spin this loop. */
-		long n = read_or_wake(m, buf, sizeof buf, min64(until, deadline) - now, !stopping, err);
+		long n = read_or_wake(m, buf, sizeof buf, min64(until, deadline) - now, !stopping,
+				      queue_fd, &queue_woke, err);
 		if (n < 0)
 			goto failed;
 		if (n > 0 && log_enabled(LOG_LEVEL_DEBUG))
@@ -127,7 +134,13 @@ failed:
 
 int modem_poll(struct modem *m, int64_t until, struct at_event *ev, struct errbuf *err)
 {
-	return poll_io(m, until, false, ev, err);
+	return poll_io(m, until, false, -1, ev, err);
+}
+
+int modem_poll_or(struct modem *m, int64_t until, int queue_fd, struct at_event *ev,
+		  struct errbuf *err)
+{
+	return poll_io(m, until, false, queue_fd, ev, err);
 }
 
 static void log_side_event(const struct modem *m, const struct at_event *ev)
@@ -166,7 +179,7 @@ int modem_initialise(struct modem *m, bool *fatal, struct errbuf *err)
 			modem_disconnect(m);
 			return errbuf_set(err, "shutting down");
 		}
-		int rc = poll_io(m, INT64_MAX, true, &ev, err);
+		int rc = poll_io(m, INT64_MAX, true, -1, &ev, err);
 		if (rc < 0)
 			return -1;
 		if (rc == 0)

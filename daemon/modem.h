@@ -44,6 +44,10 @@ int modem_initialise(struct modem *m, bool *fatal, struct errbuf *err);
  * polled together), or until the link fails (returns -1, link closed,
  * reason in err). Ticks the AT timeouts. */
 int modem_poll(struct modem *m, int64_t until, struct at_event *ev, struct errbuf *err);
+/* modem_poll that also ends (returning 0) when queue_fd (-1: none; the
+ * store's wake fd) becomes readable, for an idle modem's wait. */
+int modem_poll_or(struct modem *m, int64_t until, int queue_fd, struct at_event *ev,
+		  struct errbuf *err);
 
 /* Closes the link (the AT session keeps its once-per-start PIN memory). */
 void modem_disconnect(struct modem *m);

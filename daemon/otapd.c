@@ -121,6 +121,19 @@ static int lock_database(const char *db_path)
 	return fd;
 }
 
+/* The PostgreSQL password and this instance's name, for every connection
+ * the threads open. */
+static int set_credentials(const struct cfg *cfg)
+{
+	struct errbuf err;
+	if (store_set_password(cfg->database_password, &err) < 0 ||
+	    store_set_instance(cfg->instance, &err) < 0) {
+		log_errorx("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* Outcomes the last run could not record go in first: their jobs are in
  * 'sending', and crash recovery would otherwise send them again. */
 static int apply_recovery_file(const char *db_path, struct store *q)
@@ -146,10 +159,14 @@ static int recover(const char *db_path)
 		log_errorx("%s", err.msg);
 		return -1;
 	}
-	if (apply_recovery_file(db_path, q) < 0) {
+	/* PostgreSQL: no recovery file (see save_unrecorded). */
+	if (!store_location_is_shared(db_path) && apply_recovery_file(db_path, q) < 0) {
 		store_close(q);
 		return -1;
 	}
+	/* PostgreSQL: only jobs whose lease ran out (their instance died) or
+	 * that carry this instance's name; the scheduler keeps taking back
+	 * dead instances' jobs while otapd runs. */
 	int rc = store_recover_interrupted(q, clock_wall_ms(), &count, &err);
 	if (rc < 0)
 		log_errorx("%s", err.msg);
@@ -164,6 +181,11 @@ static int recover(const char *db_path)
  * recovery file, all of it in one atomic write. */
 static void save_unrecorded(const struct daemon_ctx *d, const struct fleet *fleet)
 {
+	/* PostgreSQL: a file on this host would help no other instance. A job
+	 * whose outcome was not recorded keeps its lease until it runs out;
+	 * then any instance takes it back with an 'interrupted' attempt. */
+	if (store_location_is_shared(d->db_path))
+		return;
 	size_t cap = fleet_unrecorded_max(fleet);
 	struct outcome *list = calloc(cap + 1, sizeof *list);
 	struct errbuf err;
@@ -315,8 +337,12 @@ int main(int argc, char **argv)
 	d.db_path = opts.db_path ? opts.db_path : start->cfg.database;
 	struct reload_args reload = { .config_path = start->cfg.path, .verbose = opts.verbose,
 				      .db_option = opts.db_path != NULL, .daemon = &d };
-	int lock_fd = check_database_exists(d.db_path) < 0 ? -1 : lock_database(d.db_path);
-	int rc = lock_fd < 0 || recover(d.db_path) < 0 || run(&d, &reload) < 0 ? 1 : 0;
+	/* One otapd per SQLite file (its lock file); any number of instances
+	 * share a PostgreSQL queue, each claiming under its own name. */
+	bool shared = store_location_is_shared(d.db_path);
+	int lock_fd = shared || check_database_exists(d.db_path) < 0 ? -1 : lock_database(d.db_path);
+	int rc = (!shared && lock_fd < 0) || set_credentials(d.cfg) < 0 || recover(d.db_path) < 0 ||
+		 run(&d, &reload) < 0 ? 1 : 0;
 	if (lock_fd >= 0)
 		close(lock_fd);
 	stop_close(&d);

@@ -92,7 +92,11 @@ bool outcome_is_moot(struct store *s, const struct outcome *oc)
 	struct errbuf err;
 	struct job job;
 	int found = store_get(s, oc->job_id, &job, &err);
-	return found == 0 || (found > 0 && job.state != JOB_SENDING);
+	/* Sending on another modem: its lease ran out while the outcome was
+	 * held, it was taken back and claimed again (PostgreSQL; modem names
+	 * are unique across instances). */
+	return found == 0 || (found > 0 && (job.state != JOB_SENDING ||
+					    strcmp(job.modem, oc->modem) != 0));
 }
 
 /* ---- the line ---- */

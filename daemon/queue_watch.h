@@ -1,9 +1,12 @@
 /* queue_watch.h - when an idle modem looks for a due job: only when the
- * queue may have changed (another connection committed, seen through PRAGMA
- * data_version every QUEUE_WATCH_VERSION_MS; or this connection wrote) or
- * when the earliest known due time comes. A job enqueued by otapctl is
- * picked up within a fraction of a second while an idle daemon reads no
- * table. All functions run on the worker's thread. */
+ * queue may have changed (another connection committed, seen through the
+ * store's data version; or this connection wrote) or when the earliest
+ * known due time comes. SQLite: the data version (PRAGMA data_version) is
+ * looked at every QUEUE_WATCH_VERSION_MS. PostgreSQL: never polled; the
+ * worker sleeps with the store's wake fd (LISTEN/NOTIFY, store_wake_fd) in
+ * its poll() and calls queue_watch_woken after each wait. A job enqueued
+ * by otapctl is picked up within a fraction of a second while an idle
+ * daemon reads no table. All functions run on the worker's thread. */
 #ifndef OTAPD_QUEUE_WATCH_H
 #define OTAPD_QUEUE_WATCH_H
 
@@ -21,6 +24,7 @@ struct queue_watch {
 	int64_t version;                /* last data_version seen */
 	int64_t next_version;           /* monotonic: next data_version look */
 	int64_t due;                    /* monotonic: earliest known due time */
+	int wake_fd;                    /* store_wake_fd, -1: look at the version */
 };
 
 /* Watches q for the modem named modem (both borrowed); the first look
@@ -36,9 +40,15 @@ void queue_watch_touch(struct queue_watch *qw);
  * or the known due time came. Looks at data_version when its time came. */
 bool queue_watch_probe_now(struct queue_watch *qw, int64_t now);
 
-/* After a probe that claimed nothing (probe_failed: it failed): no probe
- * until data_version moves or the next due time (queue_next_due) comes. */
-void queue_watch_found_nothing(struct queue_watch *qw, int64_t now, bool probe_failed);
+/* After a probe at wall time probed_at that claimed nothing (probe_failed:
+ * it failed): no probe until data_version moves or the next due time
+ * (store_next_due) comes. */
+void queue_watch_found_nothing(struct queue_watch *qw, int64_t now, int64_t probed_at,
+			       bool probe_failed);
+
+/* After a sleep that watched wake_fd (when >= 0): reads what arrived on it
+ * (the version moves on a wake-up), so that it is not readable again. */
+void queue_watch_woken(struct queue_watch *qw, int64_t now);
 
 /* Monotonic time of the next look, for the worker's sleep. */
 int64_t queue_watch_next(const struct queue_watch *qw);

@@ -51,10 +51,15 @@ static bool hooks_same(const struct cfg_hooks *a, const struct cfg_hooks *b)
 static void log_restart_only(const struct reload_args *r, const struct cfg *next,
 			     const struct cfg *running)
 {
-	char what[160] = "";
+	char what[224] = "";
 	size_t n = 0;
 	const struct { bool differs; const char *name; } parts[] = {
 		{ !r->db_option && !same_text(next->database, running->database), "database" },
+		/* The connections were made with them (store_set_password/_instance). */
+		{ !same_text(next->database_password, running->database_password) ||
+		  !same_text(next->database_password_file, running->database_password_file),
+		  "database_password_file" },
+		{ !same_text(next->instance, running->instance), "instance" },
 		{ !notify_same(&next->notify, &running->notify),
 		  "notify (listen, public_url, TLS certificate or key)" },
 		{ !same_text(next->admin.listen, running->admin.listen) ||
@@ -79,6 +84,9 @@ static int keep_restart_only(struct cfg *next, const struct cfg *running)
 	const struct cfg_notify *rn = &running->notify;
 	struct cfg_notify *nn = &next->notify;
 	if (copy_text(&next->database, running->database) < 0 ||
+	    copy_text(&next->database_password, running->database_password) < 0 ||
+	    copy_text(&next->database_password_file, running->database_password_file) < 0 ||
+	    copy_text(&next->instance, running->instance) < 0 ||
 	    copy_text(&nn->listen, rn->listen) < 0 || copy_text(&nn->public_url, rn->public_url) < 0 ||
 	    copy_text(&nn->tls_cert, rn->tls_cert) < 0 || copy_text(&nn->tls_key, rn->tls_key) < 0 ||
 	    copy_text(&nn->tls_cert_pem, rn->tls_cert_pem) < 0 ||

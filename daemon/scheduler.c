@@ -12,6 +12,8 @@
 #include "stop.h"
 
 #define SCHEDULER_PERIOD_MS 1000
+/* Leases are renewed every tick: one small UPDATE a second, and many
+ * renewals may fail before a lease (PostgreSQL: 30 s) runs out. */
 
 /* A rollout the tick paused for failures (committed): its hook. */
 static void on_rollout_paused(const struct rollout *r, void *arg)
@@ -70,6 +72,43 @@ static void post_failed(struct scheduler *s, struct failed_jobs *f)
 			  f->dropped);
 }
 
+/* Keeps this instance's jobs in sending leased to it (a no-op on
+ * SQLite). A failure is tried again at the next tick. */
+static void renew_leases(struct scheduler *s)
+{
+	struct errbuf err;
+	if (s->shared && store_renew_leases(s->queue, clock_wall_ms(), NULL, &err) < 0)
+		log_errorx("leases: %s", err.msg);
+}
+
+/* Whether this instance does the housekeeping now; says so when that
+ * changes. */
+static bool leads(struct scheduler *s)
+{
+	struct errbuf err;
+	int lead = store_lead(s->queue, &err);
+	if (lead < 0)
+		log_errorx("scheduler: %s", err.msg);
+	if (lead >= 0 && lead != s->leading && s->shared)
+		log_info(lead ? "scheduler: this instance leads (rollouts, sweeps, taking back "
+			 "stopped instances' jobs)" : "scheduler: another instance leads");
+	if (lead >= 0)
+		s->leading = lead;
+	return lead > 0;
+}
+
+/* Jobs of instances that died (their leases ran out) back to the queue. */
+static void take_back(struct scheduler *s, int64_t now)
+{
+	struct errbuf err;
+	int count = 0;
+	if (store_recover_interrupted(s->queue, now, &count, &err) < 0)
+		log_errorx("leases: %s", err.msg);
+	else if (count > 0)
+		log_warnx("%d job(s) of a stopped otapd instance queued again (their lease ran out; "
+			  "a unit may receive a duplicate SMS)", count);
+}
+
 static void scheduler_step(struct scheduler *s)
 {
 	struct errbuf err;
@@ -79,6 +118,14 @@ static void scheduler_step(struct scheduler *s)
 	rollout_paused_fn *paused = s->daemon->hooks ? on_rollout_paused : NULL;
 	store_failed_fn *failed = s->daemon->hooks ? note_failed : NULL;
 	struct failed_jobs jobs = { 0 };
+
+	renew_leases(s);
+	if (!leads(s))
+		return;
+	/* SQLite's recovery runs once at the start: every job in sending is
+	 * then a leftover. PostgreSQL's only takes expired leases. */
+	if (s->shared)
+		take_back(s, now);
 
 	if (store_expire_each(s->queue, now, failed, &jobs, NULL, &err) < 0)
 		log_errorx("deadlines: %s", err.msg);
@@ -115,6 +162,8 @@ int scheduler_start(struct scheduler *s, struct daemon_ctx *daemon)
 {
 	struct errbuf err;
 	s->daemon = daemon;
+	s->shared = store_location_is_shared(daemon->db_path);
+	s->leading = -1;
 	if (store_open(daemon->db_path, &s->queue, &err) < 0) {
 		log_errorx("scheduler: %s", err.msg);
 		return -1;

@@ -1,5 +1,9 @@
 /* scheduler.h - the daemon's once-a-second housekeeping thread: rollout
- * windows, waves and pauses, and the install-confirmation timeout sweep. */
+ * windows, waves and pauses, and the install-confirmation timeout sweep.
+ * With PostgreSQL, several instances share the queue: every instance's
+ * scheduler renews its own jobs' leases, and only the one that leads
+ * (store_lead) does the housekeeping, including taking back the jobs of
+ * instances that died. */
 #ifndef OTAPD_SCHEDULER_H
 #define OTAPD_SCHEDULER_H
 
@@ -11,6 +15,8 @@ struct scheduler {
 	struct daemon_ctx *daemon;
 	struct store *queue;
 	pthread_t thread;
+	bool shared;                    /* PostgreSQL: leases and a lead */
+	int leading;                    /* last store_lead answer, for log lines */
 };
 
 /* Opens its own queue connection and starts the thread. Returns 0 or -1

@@ -284,12 +284,13 @@ static int64_t next_deadline(struct smpp_link *l, const struct run *r, int64_t n
 	return until;
 }
 
-/* Sleeps in poll() on the sockets (and the shutdown wake-up) until until;
- * reads what came and writes what waits. A failed socket closes its
- * session (the next turn sees it). Returns true. */
+/* Sleeps in poll() on the sockets (and the shutdown wake-up, and the
+ * store's wake fd: PostgreSQL's NOTIFY of new work) until until; reads
+ * what came and writes what waits. A failed socket closes its session
+ * (the next turn sees it). Returns true. */
 static bool wait_io(struct smpp_link *l, int64_t until)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	struct errbuf err;
 	size_t n = 0;
 	for (size_t i = 0; i < l->conn_count; i++) {
@@ -301,11 +302,14 @@ static bool wait_io(struct smpp_link *l, int64_t until)
 	/* Once stopping, the wake-up stays readable: only the sockets count. */
 	if (!stopping(l))
 		pfd[n++] = (struct pollfd){ .fd = l->w->halt.fd, .events = POLLIN };
+	if (!stopping(l) && l->w->watch.wake_fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = l->w->watch.wake_fd, .events = POLLIN };
 	int64_t now = clock_mono_ms();
 	int timeout = until <= now ? 0 : (int)min64(until - now, 60000);
 	if (poll(pfd, n, timeout) < 0 && errno != EINTR)
 		return true;
 	now = clock_mono_ms();
+	queue_watch_woken(&l->w->watch, now);
 	for (size_t i = 0; i < l->conn_count; i++) {
 		struct smpp_conn *c = &l->conn[i];
 		if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) && conn_read(c, now, &err) < 0)

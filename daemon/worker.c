@@ -212,11 +212,12 @@ static bool try_claim(struct worker *w, int64_t now)
 {
 	struct errbuf err;
 	struct job job;
-	int rc = store_claim(w->queue, w->cfg->name, clock_wall_ms(), &job, &err);
+	int64_t probed_at = clock_wall_ms();
+	int rc = store_claim(w->queue, w->cfg->name, probed_at, &job, &err);
 	if (rc < 0)
 		log_errorx("modem %s: cannot claim a job: %s", w->cfg->name, err.msg);
 	if (rc <= 0) {
-		queue_watch_found_nothing(&w->watch, now, rc < 0);
+		queue_watch_found_nothing(&w->watch, now, probed_at, rc < 0);
 		return false;
 	}
 	struct sendjob_report r = sendjob_start(&w->send, &job);
@@ -228,13 +229,14 @@ static void idle_wait(struct worker *w, int64_t until)
 {
 	struct at_event ev;
 	struct errbuf err;
-	int rc = modem_poll(&w->modem, until, &ev, &err);
+	int rc = modem_poll_or(&w->modem, until, w->watch.wake_fd, &ev, &err);
 	if (rc < 0)
 		log_warnx("modem %s: %s", w->cfg->name, err.msg);
 	else if (rc > 0) {
 		struct sendjob_report r = sendjob_side_event(&w->send, &ev);
 		take_report(w, &r);
 	}
+	queue_watch_woken(&w->watch, clock_mono_ms());
 }
 
 /* The modem's health while it is connected: the breaker's say first, then

@@ -11,7 +11,9 @@ PKGS=(build-essential cmake pkg-config libserialport-dev libsqlite3-dev libconfi
       curl openssl python3    # the notify listener's e2e tests (HTTPS, a second client address)
       groff-base man-db       # the install test formats the man pages; verify looks them up
       systemd                 # systemd-analyze verify/security of the installed unit
-      chromium)               # e2e_web: the status page in a real (headless) browser
+      chromium                # e2e_web: the status page in a real (headless) browser
+      libpq-dev               # the store's PostgreSQL engine (database = "postgresql://...")
+      postgresql)             # its tests: a throw-away cluster (tests/pg_cluster.sh: initdb, pg_ctl)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -45,8 +45,8 @@ for id in "${IDS[@]:0:3}"; do
 		"http://127.0.0.1:$NPORT/n/$id/$t"
 done
 wait_for "3 units confirmed" 10 state_count_is confirmed 3
-wait_for "m1's row to count 12 SMs" 30 bash -c \
-	"[ \"\$(sqlite3 -readonly -cmd '.timeout 5000' '$DB' \"SELECT sms_sent FROM modems WHERE name='m1'\")\" = 12 ]"
+m1_sent_12() { [ "$(sql "SELECT sms_sent FROM modems WHERE name='m1'")" = 12 ]; }
+wait_for "m1's row to count 12 SMs" 30 m1_sent_12
 
 API=http://127.0.0.1:$APORT
 get() { curl -s -D "$WORK/head" -o "$WORK/body" -w '%{http_code}' "$@"; }

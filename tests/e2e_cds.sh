@@ -49,7 +49,7 @@ grep -qP '^SM\t.*\tsrr=1\t' "$WORK/m1.sms" || fail "the SMs did not request a st
 grep -qP '\tsrr=0\t' "$WORK/m1.sms" && fail "an SM went out without TP-SRR"
 grep -q '^CDS' "$WORK/m1.sms" || fail "the simulator emitted no +CDS (AT+CNMI not enabled?)"
 for i in 1 2 3 4; do
-	row=$(sql "SELECT state, attempts, delivered_at IS NOT NULL FROM jobs WHERE msisdn = '$(num "$i")'")
+	row=$(sql "SELECT state, attempts, CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END FROM jobs WHERE msisdn = '$(num "$i")'")
 	[ "$row" = "delivered|1|1" ] || fail "$(num "$i"): $row"
 	[ "$(sql "SELECT count(*) FROM attempts WHERE job_id = $(job_of "$i") AND result = 'delivered'")" -ge 1 ] ||
 		fail "$(num "$i"): no 'delivered' attempt row"

@@ -30,7 +30,8 @@ for i in $(seq 1 $N); do ctl enqueue --to "+49171000001$i" --profile p >/dev/nul
 start_otapd "$CONF"
 sent_all() { [ "$(sql "SELECT count(*) FROM jobs WHERE state IN ('sent','delivered','confirmed')")" = $N ]; }
 wait_for "all $N jobs sent" 60 sent_all
-wait_for "m1's row counting $N SMs" 30 bash -c "[ \"\$(sqlite3 -readonly -cmd '.timeout 5000' '$DB' \"SELECT sms_sent >= $N FROM modems WHERE name='m1'\")\" = 1 ]"
+m1_counts_all() { [ "$(sql "SELECT count(*) FROM modems WHERE name='m1' AND sms_sent >= $N")" = 1 ]; }
+wait_for "m1's row counting $N SMs" 30 m1_counts_all
 
 # One unit reports its install (900) on the notify listener.
 JOB=$(sql "SELECT min(id) FROM jobs")

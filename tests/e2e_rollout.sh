@@ -45,9 +45,10 @@ out=$(ctl rollout create r1 --no-preflight --profile p --file "$WORK/units.csv" 
 grep -q "rollout r1: 40 units in 2 waves (4 / 36)" <<<"$out" || fail "create output: $out"
 [ "$(sql "SELECT count(*) FROM jobs WHERE rollout='r1' AND wave=1")" = 4 ] || fail "wave 1 must have 4 units"
 
+# (The SQL here reads the same on SQLite and PostgreSQL: e2e_pg_rollout.sh.)
+r1_is() { [ "$(sql "SELECT state FROM rollouts WHERE name='r1'")" = "$1" ]; }
 start_otapd "$CONF"
-wait_for "the rollout to pause" 30 bash -c \
-	"[ \"\$(sqlite3 -readonly -cmd '.timeout 5000' '$DB' \"SELECT state FROM rollouts WHERE name='r1'\")\" = paused ]"
+wait_for "the rollout to pause" 30 r1_is paused
 sleep 1.5       # a wave 2 opened by mistake would be claimed within this time
 reason=$(sql "SELECT pause_reason FROM rollouts WHERE name='r1'")
 [ "$reason" = "wave 1: failure rate 50.0% > 20.0% (2 of 4 failed); resume with otapctl rollout resume r1" ] ||
@@ -61,17 +62,17 @@ sent_to=$(sim_field "$WORK/m1.sms" SM to | sort -u | tr '\n' ' ')
 [ "$(sim_field "$WORK/m1.sms" CMS to | sort -u | wc -l)" = 2 ] || fail "expected 2 rejected units"
 
 ctl rollout resume r1 | grep -q "rollout r1 resumed" || fail "resume"
-wait_for "the rollout to finish" 60 bash -c \
-	"[ \"\$(sqlite3 -readonly -cmd '.timeout 5000' '$DB' \"SELECT state FROM rollouts WHERE name='r1'\")\" = done ]"
+wait_for "the rollout to finish" 60 r1_is done
 [ "$(count_state sent)" = 38 ] || fail "expected 38 sent, got $(count_state sent)"
 [ "$(sim_field "$WORK/m1.sms" SM to | sort -u | wc -l)" = 38 ] || fail "every other unit must get its SM once"
 
 # ---- retry the failed units of the rollout: they fail again
 out=$(ctl retry --failed --rollout r1)
 [ "$out" = "2 failed jobs queued again" ] || fail "retry output: $out"
-wait_for "the retried units to fail again" 30 bash -c \
-	"[ \"\$(sqlite3 -readonly -cmd '.timeout 5000' '$DB' \"SELECT count(*) FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE j.msisdn IN ('$(num 2)','$(num 3)')\")\" = 4 ] &&
-	 [ \"\$(sqlite3 -readonly -cmd '.timeout 5000' '$DB' \"SELECT state FROM rollouts WHERE name='r1'\")\" = done ]"
+retried_failed() {
+	[ "$(sql "SELECT count(*) FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE j.msisdn IN ('$(num 2)','$(num 3)')")" = 4 ] && r1_is done
+}
+wait_for "the retried units to fail again" 30 retried_failed
 [ "$(count_state failed)" = 2 ] || fail "the two unassigned numbers must fail again"
 stop_otapd
 

@@ -141,7 +141,7 @@ expect_ev() { # expect_ev EVENT N LINE...: exactly these lines, in this order
 	got=$(ev "$1" "$2")
 	[ "$got" = "$want" ] || fail "$1 of unit $2: expected '$want', got '$got'"
 }
-job() { sql "SELECT state || ' ' || ifnull(notify_code, '-') FROM jobs WHERE msisdn = '$(num "$1")'"; }
+job() { sql "SELECT state || ' ' || coalesce(CAST(notify_code AS TEXT), '-') FROM jobs WHERE msisdn = '$(num "$1")'"; }
 expect_job() { [ "$(job "$1")" = "$2" ] || fail "job of unit $1: expected '$2', got '$(job "$1")'"; }
 ua() { printf '%s/%s Profile/IMP-NG Configuration/CLDC-1.1' "$1" "$2"; }
 # The default IMEI: 35, the last 12 digits of the number, a Luhn digit.

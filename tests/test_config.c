@@ -304,7 +304,8 @@ static const struct bad_case bad_cases[] = {
 	  "confirm_timeout, jar_file, jad_file)" },
 	{ "err_unknown_top_key.conf",
 	  ":3: unknown setting 'retries' at top level (expected one of: database, profiles, "
-	  "modems, retry, split_delay, notify, admin, hooks, log_level)" },
+	  "modems, retry, split_delay, notify, admin, hooks, log_level, database_password_file, "
+	  "instance)" },
 	{ "err_type_pid.conf", ":5: 'pid' must be an integer (0x7D or 0x00)" },
 	{ "err_pid_value.conf",
 	  ":5: 'pid' is 0x7F; expected 0x7D (ME data download) or 0x00 (for networks that "

@@ -15,6 +15,7 @@
 #include "modem_health.h"
 #include "store.h"
 #include "store_modems.h"
+#include "testutil_store.h"
 
 static void test_registration_words(void **state)
 {
@@ -78,11 +79,11 @@ static int collect(const struct modem_health *h, void *arg)
 static void test_store_rows(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/otap-mh.XXXXXX", path[64];
+	char dir[] = "/tmp/otap-mh.XXXXXX", path[640];
 	struct store *q;
 	struct errbuf err;
 	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/q.db", dir);
+	test_store_location(path, sizeof path, dir, "q.db");
 	assert_int_equal(store_open(path, &q, &err), 0);
 	struct modem_health h = { .name = "m1", .state = MODEM_READY, .state_since = 5,
 				  .creg_stat = 5, .operator_name = "Net", .rssi = 21,
@@ -125,6 +126,7 @@ static void test_store_rows(void **state)
 	bad.state = MODEM_STATE_COUNT;
 	assert_int_equal(store_modem_update(q, &bad, &err), -1);
 	store_close(q);
+	test_store_drop(path);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
@@ -132,6 +134,8 @@ static void test_store_rows(void **state)
 
 int main(void)
 {
+	if (test_engine_missing())
+		return TEST_SKIP;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registration_words),
 		cmocka_unit_test(test_signal),

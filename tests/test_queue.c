@@ -1,11 +1,14 @@
-/* test_queue.c - the SQLite job queue: opening and migrations, the job state
- * machine, attempt history, and claiming from several processes at once. */
+/* test_queue.c - the job queue: opening and migrations, the job state
+ * machine, attempt history, and claiming from several processes at once.
+ * Runs against SQLite and, as test_queue_pg, PostgreSQL (testutil_store.h);
+ * the tests of SQLite's files, pragmas and locks skip there. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include "testutil.h"
+#include "testutil_store.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,7 +30,7 @@
 
 struct fixture {
 	char dir[64];
-	char path[128];
+	char path[640];          /* a file, or a PostgreSQL URL with its own schema */
 	struct store *q;
 };
 
@@ -39,7 +42,7 @@ static int setup_dir(void **state)
 	assert_non_null(f);
 	snprintf(f->dir, sizeof f->dir, "/tmp/test_queue.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/queue.db", f->dir);
+	test_store_location(f->path, sizeof f->path, f->dir, "queue.db");
 	*state = f;
 	return 0;
 }
@@ -58,6 +61,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	store_close(f->q);
+	test_store_drop(f->path);
 	test_remove_dir(f->dir);
 	free(f);
 	return 0;
@@ -116,12 +120,7 @@ static struct job_outcome outcome(const char *result, int cms, const char *detai
 
 static int64_t sql_int(struct store *q, const char *sql)
 {
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(store_sqlite_db(q), sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return test_sql_int(q, sql);
 }
 
 static void sql_text(struct store *q, const char *sql, char *out, size_t size)
@@ -218,6 +217,7 @@ static void test_state_names_round_trip(void **state)
 
 static void test_open_creates_private_wal_database(void **state)
 {
+	TEST_SQLITE_ONLY();
 	struct fixture *f = *state;
 	struct errbuf err = { "" };
 	/* With umask 0 SQLite alone would create the file 0644: 0600 must come
@@ -229,7 +229,7 @@ static void test_open_creates_private_wal_database(void **state)
 		fail_msg("queue_open: %s", err.msg);
 
 	assert_int_equal(file_mode(f->path), 0600);
-	char wal[160];
+	char wal[sizeof ((struct fixture *)0)->path + 8];
 	snprintf(wal, sizeof wal, "%s-wal", f->path);
 	assert_int_equal(file_mode(wal), 0600);
 
@@ -246,6 +246,7 @@ static void test_open_creates_private_wal_database(void **state)
 
 static void test_open_keeps_mode_of_existing_file(void **state)
 {
+	TEST_SQLITE_ONLY();
 	struct fixture *f = *state;
 	int fd = open(f->path, O_CREAT | O_WRONLY, 0640);
 	assert_true(fd >= 0);
@@ -259,6 +260,7 @@ static void test_open_keeps_mode_of_existing_file(void **state)
 
 static void test_reopen_keeps_data_and_version(void **state)
 {
+	TEST_SQLITE_ONLY();
 	struct fixture *f = *state;
 	int64_t id = add_job(f->q, "+491701234567", T0, 3, NULL);
 	int64_t objects = sql_int(f->q, "SELECT count(*) FROM sqlite_master");
@@ -292,6 +294,7 @@ static int open_and_close(const char *path)
  * deleting the WAL that this process still uses. */
 static void test_second_open_keeps_first_connections_locks(void **state)
 {
+	TEST_SQLITE_ONLY();
 	struct fixture *f = *state;
 	add_job(f->q, "+491700000001", T0, 3, NULL);
 	struct store *second;
@@ -310,7 +313,7 @@ static void test_second_open_keeps_first_connections_locks(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 
-	char wal[160];
+	char wal[sizeof ((struct fixture *)0)->path + 8];
 	snprintf(wal, sizeof wal, "%s-wal", f->path);
 	assert_int_equal(access(wal, F_OK), 0);
 	assert_int_equal(add_job(second, "+491700000002", T0, 3, NULL), 2);
@@ -323,6 +326,7 @@ static void test_second_open_keeps_first_connections_locks(void **state)
 
 static void test_open_refuses_newer_schema(void **state)
 {
+	TEST_SQLITE_ONLY();
 	struct fixture *f = *state;
 	assert_int_equal(sqlite3_exec(store_sqlite_db(f->q), "PRAGMA user_version = 999", NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -342,6 +346,7 @@ static void test_open_refuses_newer_schema(void **state)
 
 static void test_open_reports_bad_paths(void **state)
 {
+	TEST_SQLITE_ONLY();
 	struct fixture *f = *state;
 	struct errbuf err = { "" };
 	char missing[160];
@@ -361,6 +366,7 @@ static void test_open_reports_bad_paths(void **state)
 
 static void test_open_refuses_read_only_file(void **state)
 {
+	TEST_SQLITE_ONLY();
 	struct fixture *f = *state;
 	if (geteuid() == 0)
 		skip();         /* root may write any file */
@@ -374,6 +380,7 @@ static void test_open_refuses_read_only_file(void **state)
 
 static void test_open_refuses_non_database_file(void **state)
 {
+	TEST_SQLITE_ONLY();
 	struct fixture *f = *state;
 	FILE *fp = fopen(f->path, "w");
 	assert_non_null(fp);
@@ -572,6 +579,7 @@ static void test_claim_takes_oldest_due_first(void **state)
  * lock, and reads must not wait for a writer (WAL). */
 static void test_idle_claim_and_reads_do_not_wait_for_a_writer(void **state)
 {
+	TEST_SQLITE_ONLY();
 	struct fixture *f = *state;
 	int64_t id = add_job(f->q, "+491700000001", T0 + 1000, 3, NULL);
 	struct store *writer;
@@ -790,6 +798,7 @@ static void test_cancel_only_queued_jobs(void **state)
 
 static void test_recover_interrupted_requeues_sending_jobs(void **state)
 {
+	TEST_SQLITE_ONLY();
 	struct fixture *f = *state;
 	int64_t a = add_job(f->q, "+491700000001", T0, 3, NULL);
 	int64_t b = add_job(f->q, "+491700000002", T0, 3, NULL);
@@ -871,7 +880,7 @@ static void test_deleting_a_job_deletes_its_history(void **state)
 	struct errbuf err = { "" };
 	assert_int_equal(store_mark_sent(f->q, id, &o, NULL, &err), 0);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM attempts"), 1);
-	assert_int_equal(sqlite3_exec(store_sqlite_db(f->q), "DELETE FROM jobs", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(test_sql_exec(f->q, "DELETE FROM jobs"), 0);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM attempts"), 0);
 }
 
@@ -880,7 +889,7 @@ static void test_job_ids_are_never_reused(void **state)
 	struct fixture *f = *state;
 	add_job(f->q, "+491700000001", T0, 3, NULL);
 	int64_t newest = add_job(f->q, "+491700000002", T0, 3, NULL);
-	assert_int_equal(sqlite3_exec(store_sqlite_db(f->q), "DELETE FROM jobs", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(test_sql_exec(f->q, "DELETE FROM jobs"), 0);
 	assert_true(add_job(f->q, "+491700000003", T0, 3, NULL) > newest);
 }
 
@@ -890,7 +899,7 @@ static void test_schema_rejects_unknown_state(void **state)
 	int64_t id = add_job(f->q, "+491700000001", T0, 3, NULL);
 	char sql[96];
 	snprintf(sql, sizeof sql, "UPDATE jobs SET state = 'done' WHERE id = %lld", (long long)id);
-	assert_int_equal(sqlite3_exec(store_sqlite_db(f->q), sql, NULL, NULL, NULL), SQLITE_CONSTRAINT);
+	assert_int_equal(test_sql_exec(f->q, sql), -1);        /* the CHECK constraint */
 }
 
 /* A caller may wrap several queue operations in its own transaction (a
@@ -899,29 +908,30 @@ static void test_schema_rejects_unknown_state(void **state)
 static void test_operations_join_the_callers_transaction(void **state)
 {
 	struct fixture *f = *state;
-	sqlite3 *db = store_sqlite_db(f->q);
 	struct errbuf err = { "" };
+	/* SQLite's writer takes the write lock up front, as the store does. */
+	const char *begin = test_engine_pg() ? "BEGIN" : "BEGIN IMMEDIATE";
 
-	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(test_sql_exec(f->q, begin), 0);
 	int64_t a = add_job(f->q, "+491700000001", T0, 3, "r1");
 	add_job(f->q, "+491700000002", T0, 3, "r1");
 	struct job_outcome o = outcome("sent", -1, NULL);
 	assert_int_equal(store_mark_sent(f->q, a, &o, NULL, &err), -1);   /* a is queued */
-	assert_int_equal(sqlite3_get_autocommit(db), 0);            /* still in our transaction */
+	assert_true(test_in_transaction(f->q));                 /* still in our transaction */
 	assert_int_equal(claim_one(f->q, T0), a);
 	assert_int_equal(store_mark_sent(f->q, a, &o, NULL, &err), 0);
-	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(test_sql_exec(f->q, "ROLLBACK"), 0);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM jobs"), 0);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM attempts"), 0);
 
-	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(test_sql_exec(f->q, begin), 0);
 	int64_t c = add_job(f->q, "+491700000003", T0, 3, "r2");
 	assert_int_equal(store_cancel(f->q, 999, T0, &err), -1);
-	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(test_sql_exec(f->q, "COMMIT"), 0);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM jobs"), 1);
 	/* Back in autocommit mode, operations use their own transactions again. */
 	assert_int_equal(claim_one(f->q, T0), c);
-	assert_int_equal(sqlite3_get_autocommit(db), 1);
+	assert_false(test_in_transaction(f->q));
 }
 
 /* ---- several processes ---- */
@@ -1041,7 +1051,7 @@ static void test_concurrent_claims_never_double_claim(void **state)
 				 "AND attempts = 1"), total);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM attempts"), total);
 	assert_int_equal(sql_int(f->q, "SELECT count(*) FROM (SELECT job_id FROM attempts "
-				 "GROUP BY job_id HAVING count(*) != 1)"), 0);
+				 "GROUP BY job_id HAVING count(*) != 1) repeated"), 0);
 	assert_int_equal(sql_int(f->q, "SELECT count(DISTINCT job_id) FROM attempts"), total);
 }
 
@@ -1052,6 +1062,7 @@ static void test_concurrent_claims_never_double_claim(void **state)
  * succeed and the schema must be applied exactly once. */
 static void test_concurrent_open_migrates_once(void **state)
 {
+	TEST_SQLITE_ONLY();
 	struct fixture *f = *state;
 	for (int round = 0; round < OPEN_ROUNDS; round++) {
 		char path[160];
@@ -1093,6 +1104,8 @@ static void test_concurrent_open_migrates_once(void **state)
 int main(int argc, char **argv)
 {
 	log_init("test_queue", LOG_LEVEL_WARN);
+	if (test_engine_missing())
+		return TEST_SKIP;
 	if (argc == 3 && strcmp(argv[1], "--open-and-close") == 0)
 		return open_and_close(argv[2]);
 	const struct CMUnitTest tests[] = {

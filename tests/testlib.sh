@@ -179,3 +179,20 @@ recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print(sum(1 for r in recs if eval(sys.argv[2], {}, {"r": r})))
 PY
 }
+
+# OTAP_E2E_ENGINE=postgresql (set by the e2e_pg_*.sh wrappers): the same
+# script against a fresh database of the PostgreSQL test cluster
+# (tests/pg_cluster.sh; the password through PGPASSFILE): DB is its URL,
+# sql runs psql, and the database is dropped at the end. Exits 77 (skip)
+# without a cluster.
+if [ "${OTAP_E2E_ENGINE:-}" = postgresql ]; then
+	[ -s "${OTAP_TEST_PG_FILE:-}" ] || { echo "SKIP: no PostgreSQL test cluster (tests/pg_cluster.sh)"; exit 77; }
+	PG_BASE_URL=$(cat "$OTAP_TEST_PG_FILE")
+	PG_DBNAME=otap_e2e_$$
+	DB=${PG_BASE_URL%/*}/$PG_DBNAME
+	psql -X -q -v ON_ERROR_STOP=1 "$PG_BASE_URL" -c "CREATE DATABASE $PG_DBNAME" >/dev/null
+	trap 'cleanup; psql -X -q "$PG_BASE_URL" -c "DROP DATABASE IF EXISTS $PG_DBNAME WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+	sql() {
+		psql -X -A -t -q -v ON_ERROR_STOP=1 "$DB" -c "$1"
+	}
+fi

@@ -32,21 +32,46 @@ struct bloom *bloom_new(size_t bytes)
 	return b;
 }
 
-bool bloom_add(struct bloom *b, uint64_t key)
+/* Where key's bits are: word index and mask of each. */
+struct key_bits {
+	size_t word[BITS_PER_KEY];
+	uint64_t mask[BITS_PER_KEY];
+};
+
+static struct key_bits bits_of(const struct bloom *b, uint64_t key)
 {
+	struct key_bits k;
 	uint64_t h = mix(key);
-	uint64_t *block = b->words + (h % b->blocks) * BLOCK_WORDS;
+	size_t block = (size_t)(h % b->blocks) * BLOCK_WORDS;
 	/* The bit positions come from a second hash: 3 bits pick the word, 6
 	 * the bit. */
 	uint64_t bits = mix(h);
-	bool seen = true;
 	for (int i = 0; i < BITS_PER_KEY; i++, bits >>= 9) {
-		uint64_t *w = &block[bits >> 6 & (BLOCK_WORDS - 1)];
-		uint64_t m = 1ULL << (bits & 63);
-		seen = seen && (*w & m);
-		*w |= m;
+		k.word[i] = block + (bits >> 6 & (BLOCK_WORDS - 1));
+		k.mask[i] = 1ULL << (bits & 63);
+	}
+	return k;
+}
+
+bool bloom_add(struct bloom *b, uint64_t key)
+{
+	struct key_bits k = bits_of(b, key);
+	bool seen = true;
+	for (int i = 0; i < BITS_PER_KEY; i++) {
+		seen = seen && (b->words[k.word[i]] & k.mask[i]);
+		b->words[k.word[i]] |= k.mask[i];
 	}
 	return seen;
+}
+
+bool bloom_maybe(const struct bloom *b, uint64_t key)
+{
+	struct key_bits k = bits_of(b, key);
+	for (int i = 0; i < BITS_PER_KEY; i++) {
+		if (!(b->words[k.word[i]] & k.mask[i]))
+			return false;
+	}
+	return true;
 }
 
 void bloom_free(struct bloom *b)

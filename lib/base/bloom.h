@@ -16,6 +16,9 @@ struct bloom *bloom_new(size_t bytes);
 /* Adds key; returns whether it may have been added before (false: it
  * certainly was not). */
 bool bloom_add(struct bloom *b, uint64_t key);
+/* Whether key may have been added (false: it certainly was not), without
+ * adding it. */
+bool bloom_maybe(const struct bloom *b, uint64_t key);
 /* NULL is a no-op. */
 void bloom_free(struct bloom *b);
 

@@ -19,6 +19,7 @@
 #include "jad.h"
 #include "notify.h"
 #include "smpp_url.h"
+#include "store.h"
 
 #define NAME_MAX_LEN 63
 #define PASSWORD_FILE_MAX 4096
@@ -53,7 +54,7 @@ struct loader {
 
 static const char *const top_keys[] = {
 	"database", "profiles", "modems", "retry", "split_delay", "notify", "admin", "hooks",
-	"log_level", NULL,
+	"log_level", "database_password_file", "instance", NULL,
 };
 static const char *const retry_keys[] = {
 	"max_attempts", "backoff_initial", "backoff_max", NULL,
@@ -1179,6 +1180,49 @@ static int hooks_load(const struct loader *ld, const config_setting_t *root,
 	return rc;
 }
 
+/* database_password_file: the PostgreSQL password, read as a profile's
+ * password_file (bounded, regular file, beside the config). Only with a
+ * postgresql:// database: SQLite has no password. */
+static int database_password_load(const struct loader *ld, const config_setting_t *root,
+				  struct cfg *cfg)
+{
+	const config_setting_t *file = member(root, "database_password_file");
+	char *path = NULL;
+	if (!file)
+		return 0;
+	if (!store_location_is_shared(cfg->database))
+		return fail_at(ld, file, "database_password_file is only for a postgresql:// "
+			       "database (SQLite has no password)");
+	if (get_string(ld, file, "path of a file holding the database password", &path) < 0)
+		return -1;
+	char *full = path_beside(ld->path, path);
+	free(path);
+	if (!full)
+		return fail_at(ld, file, "database: out of memory");
+	int rc = password_file_read(ld, file, "database", full, &cfg->database_password);
+	if (rc < 0)
+		free(full);
+	else
+		cfg->database_password_file = full;
+	return rc;
+}
+
+/* instance: this otapd's name among those sharing a PostgreSQL queue. */
+static int instance_load(const struct loader *ld, const config_setting_t *root, struct cfg *cfg)
+{
+	const config_setting_t *g = member(root, "instance");
+	struct errbuf why;
+	if (!g)
+		return 0;
+	if (get_string(ld, g, "a name for this otapd among those sharing a database",
+		       &cfg->instance) < 0)
+		return -1;
+	if (store_set_instance(cfg->instance, &why) < 0)
+		return fail_at(ld, g, "%s", why.msg);
+	store_set_instance(NULL, &why);         /* checked only: the caller applies it */
+	return 0;
+}
+
 static int top_strings_load(const struct loader *ld, const config_setting_t *root,
 			    struct cfg *cfg)
 {
@@ -1190,10 +1234,16 @@ static int top_strings_load(const struct loader *ld, const config_setting_t *roo
 	if (!db)
 		rc = fail_at(ld, NULL, "missing required setting 'database' "
 			     "(expected e.g. database = \"/var/lib/otapd/otapd.db\";)");
-	else if (get_string(ld, db, "path of the SQLite job queue", &cfg->database) < 0)
+	else if (get_string(ld, db, "path of the SQLite job queue or "
+			    "postgresql://USER@HOST:PORT/DBNAME", &cfg->database) < 0)
 		rc = -1;
 	else if (!cfg->database[0])
-		rc = fail_at(ld, db, "'database' is empty (expected the path of the SQLite file)");
+		rc = fail_at(ld, db, "'database' is empty (expected the path of the SQLite file "
+			     "or postgresql://USER@HOST:PORT/DBNAME)");
+	else if (database_password_load(ld, root, cfg) < 0)
+		rc = -1;
+	if (instance_load(ld, root, cfg) < 0)
+		rc = -1;
 	if (get_string(ld, level, "debug, info, warn or error", &cfg->log_level) < 0)
 		return -1;
 	if (cfg->log_level && log_level_parse(cfg->log_level, &parsed) < 0)
@@ -1484,6 +1534,9 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->modems);
 	free(cfg->path);
 	free(cfg->database);
+	free_secret(cfg->database_password);
+	free(cfg->database_password_file);
+	free(cfg->instance);
 	free(cfg->notify.listen);
 	free(cfg->admin.listen);
 	free(cfg->admin.token_file);
@@ -1644,6 +1697,8 @@ void cfg_dump(const struct cfg *cfg, FILE *f)
 	fputs("# otapd configuration, normalised: defaults filled in, "
 	      "secrets shown as \"(set)\" (password_file kept as such)\n", f);
 	dump_string(f, "", "database", cfg->database, false);
+	dump_string(f, "", "database_password_file", cfg->database_password_file, false);
+	dump_string(f, "", "instance", cfg->instance, false);
 	dump_string(f, "", "log_level", cfg->log_level, false);
 	dump_duration(f, "", "split_delay", cfg->split_delay_ms);
 	fputs("retry = {\n", f);

@@ -95,7 +95,10 @@ struct cfg_hooks {
 
 struct cfg {
 	char *path;             /* file it was loaded from */
-	char *database;
+	char *database;         /* SQLite file path or postgresql://USER@HOST:PORT/DBNAME */
+	char *database_password;        /* secret, from database_password_file; NULL = none */
+	char *database_password_file;   /* as resolved; NULL = none */
+	char *instance;         /* name among instances sharing a PostgreSQL queue; NULL */
 	struct otap_profile *profiles;
 	size_t profile_count;
 	struct cfg_modem *modems;

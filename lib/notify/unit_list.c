@@ -2,8 +2,6 @@
  * (unit_list.h). */
 #include "unit_list.h"
 
-#include <limits.h>
-
 #include "job_json.h"
 #include "store_units.h"
 
@@ -50,12 +48,14 @@ struct page_walk {
 	int64_t skip;                   /* matches still to pass over */
 	int left;                       /* matches still to write */
 	bool more;                      /* a match after the page */
+	int rows;                       /* rows seen in this store call */
 };
 
 static int page_row(const struct unit_row *u, void *arg)
 {
 	struct page_walk *p = arg;
 	struct diagnosis d;
+	p->rows++;
 	diagnose_stored(p->cfg, &u->job, u->notify_code, u->delivered, &d);
 	if (p->cause >= 0 && (int)d.rule != p->cause)
 		return 0;
@@ -72,14 +72,23 @@ static int page_row(const struct unit_row *u, void *arg)
 	return 0;
 }
 
-/* Walks the scope in order, in one statement, until the page and one
+/* Rows read per store call while walking for a cause: bounds what an
+ * engine that hands over whole results (PostgreSQL) holds at once. */
+#define WALK_CHUNK 20000
+
+/* Walks the scope in order, a chunk at a time, until the page and one
  * more match are found or the scope ends. */
 static int walk_for_cause(struct store *q, struct unit_filter *f, struct page_walk *p,
 			  struct errbuf *err)
 {
-	f->offset = 0;
-	f->limit = INT_MAX;
-	return store_rollout_units(q, f, page_row, p, err);
+	f->limit = WALK_CHUNK;
+	for (f->offset = 0;; f->offset += WALK_CHUNK) {
+		p->rows = 0;
+		if (store_rollout_units(q, f, page_row, p, err) < 0)
+			return -1;
+		if (p->more || p->rows < WALK_CHUNK)
+			return 0;
+	}
 }
 
 static void member_name(struct json_writer *w, const char *key, int value, const char *name)

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "policy.h"
+#include "store_try.h"
 
 #define INTERRUPTED_DETAIL "otapd stopped while sending (the unit may receive a duplicate SMS)"
 
@@ -277,26 +278,6 @@ int sqlite_claim(struct store *base, const char *modem, int64_t now, struct job 
 
 /* ---- finishing a try ---- */
 
-enum try_end { END_SENT, END_RETRY, END_FAILED };
-
-/* The job's state and counters, and whether its rollout (if any) is
- * cancelled. */
-struct job_counters {
-	enum job_state state;
-	int attempts;
-	int max_attempts;
-	bool rollout_cancelled;
-};
-
-/* What a finished try does to its job, worked out from the current row. */
-struct transition {
-	enum job_state state;
-	int attempts;
-	bool set_error;
-	bool set_not_before;
-	char error[STORE_TEXT_MAX];
-};
-
 /* Returns 1 with *c filled, 0 when there is no such job, or -1. */
 static int load_counters(struct sqlite_store *s, int64_t id, struct job_counters *c,
 			 const char *doing, struct errbuf *err)
@@ -317,50 +298,6 @@ static int load_counters(struct sqlite_store *s, int64_t id, struct job_counters
 	}
 	sqlite3_reset(st);
 	return found;
-}
-
-static void plan_transition(enum try_end end, bool count_attempt, const struct job_counters *c,
-			    const char *detail, struct transition *t)
-{
-	memset(t, 0, sizeof *t);
-	t->attempts = count_attempt ? c->attempts + 1 : c->attempts;
-	/* Sent: the earlier tries' errors no longer describe the job (they
-	 * stay in its attempt history); error "" clears last_error. */
-	t->set_error = true;
-	switch (end) {
-	case END_SENT:
-		t->state = JOB_SENT;
-		break;
-	case END_FAILED:
-		t->state = JOB_FAILED;
-		snprintf(t->error, sizeof t->error, "%s", detail ? detail : "");
-		break;
-	case END_RETRY:
-		if (count_attempt &&
-		    policy_gives_up(t->attempts, c->max_attempts, detail, t->error, sizeof t->error)) {
-			t->state = JOB_FAILED;
-			break;
-		}
-		snprintf(t->error, sizeof t->error, "%s", detail ? detail : "");
-		/* Its rollout was cancelled while this try ran: the job
-		 * would wait in the queue forever. */
-		t->state = c->rollout_cancelled ? JOB_CANCELLED : JOB_QUEUED;
-		t->set_not_before = !c->rollout_cancelled;
-		break;
-	}
-}
-
-static const char *default_result(enum try_end end, bool count_attempt)
-{
-	switch (end) {
-	case END_SENT:
-		return "sent";
-	case END_FAILED:
-		return "permanent";
-	case END_RETRY:
-		break;
-	}
-	return count_attempt ? "transient" : "modem";
 }
 
 static int write_transition(struct sqlite_store *s, int64_t id, int64_t not_before,
@@ -404,8 +341,8 @@ static int finish_try(struct sqlite_store *s, int64_t id, enum try_end end, bool
 		errbuf_set(err, "job %" PRId64 " is %s, not sending", id, job_state_name(c.state));
 	if (found <= 0 || c.state != JOB_SENDING)
 		goto fail;
-	plan_transition(end, count_attempt, &c, o->detail, &tr);
-	const char *result = o->result ? o->result : default_result(end, count_attempt);
+	store_plan_transition(end, count_attempt, &c, o->detail, &tr);
+	const char *result = o->result ? o->result : store_try_result(end, count_attempt);
 	if (write_transition(s, id, not_before, o, &tr, doing, err) < 0 ||
 	    sqlite_insert_attempt(s, id, o->started_at, o->finished_at, o->modem, result,
 				  o->cms_error, o->mrs, o->detail, err) < 0)

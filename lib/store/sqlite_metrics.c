@@ -1,6 +1,7 @@
 /* sqlite_metrics.c - the SQLite engine's read of the /metrics counts, one
  * deferred read transaction around all of them (see store_metrics.h). */
 #include "sqlite_engine.h"
+#include "metrics_common.h"
 
 #include <string.h>
 
@@ -45,40 +46,6 @@ static int walk(struct sqlite_store *s, const struct store_metrics_sink *sink,
 	return db_walk(s->db, db_prepare(s->db, sql, doing, err), row, &w, doing, err);
 }
 
-static int jobs(struct store *base, const struct store_metrics_sink *sink, struct errbuf *err)
-{
-	int64_t counts[JOB_STATE_COUNT];
-	if (sqlite_count_by_state(base, counts, err) < 0)
-		return -1;
-	sink->begin(sink->arg, STORE_METRIC_JOBS);
-	for (int i = 0; i < JOB_STATE_COUNT; i++) {
-		struct store_metric_row r = { .state = i, .value = counts[i] };
-		sink->row(sink->arg, STORE_METRIC_JOBS, &r);
-	}
-	return 0;
-}
-
-struct modem_walk {
-	const struct store_metrics_sink *sink;
-	enum store_metric m;
-};
-
-static int modem_row(const struct modem_health *h, void *arg)
-{
-	struct modem_walk *w = arg;
-	struct store_metric_row r = { .name = h->name, .modem = h };
-	w->sink->row(w->sink->arg, w->m, &r);
-	return 0;
-}
-
-static int modems(struct store *base, const struct store_metrics_sink *sink,
-		  enum store_metric m, struct errbuf *err)
-{
-	struct modem_walk w = { sink, m };
-	sink->begin(sink->arg, m);
-	return sqlite_modem_list(base, modem_row, &w, err);
-}
-
 static int oldest_due(struct sqlite_store *s, int64_t now, const struct store_metrics_sink *sink,
 		      struct errbuf *err)
 {
@@ -90,9 +57,7 @@ static int oldest_due(struct sqlite_store *s, int64_t now, const struct store_me
 	int64_t due;
 	if (db_int(s->db, st, now, &due, doing, err) < 0)
 		return -1;
-	struct store_metric_row r = { .value = now > due ? now - due : 0 };
-	sink->begin(sink->arg, STORE_METRIC_OLDEST_DUE);
-	sink->row(sink->arg, STORE_METRIC_OLDEST_DUE, &r);
+	metrics_oldest_due(sink, now, due);
 	return 0;
 }
 
@@ -100,16 +65,16 @@ static int read_all(struct sqlite_store *s, int64_t now, const struct store_metr
 		    struct errbuf *err)
 {
 	struct store *base = &s->base;
-	if (jobs(base, sink, err) < 0 ||
+	if (metrics_jobs(base, sink, err) < 0 ||
 	    walk(s, sink, STORE_METRIC_ROLLOUT_JOBS, "SELECT rollout, state, count(*) FROM jobs "
 		 "WHERE rollout IS NOT NULL GROUP BY rollout, state ORDER BY rollout, state",
 		 rollout_row, err) < 0 ||
-	    modems(base, sink, STORE_METRIC_SMS_SENT, err) < 0 ||
+	    metrics_modems(base, sink, STORE_METRIC_SMS_SENT, err) < 0 ||
 	    walk(s, sink, STORE_METRIC_SMS_ERRORS, "SELECT modem, cms_error, count(*) "
 		 "FROM attempts WHERE cms_error IS NOT NULL GROUP BY modem, cms_error "
 		 "ORDER BY modem, cms_error", code_row, err) < 0 ||
-	    modems(base, sink, STORE_METRIC_MODEM_UP, err) < 0 ||
-	    modems(base, sink, STORE_METRIC_MODEM_SIGNAL, err) < 0 ||
+	    metrics_modems(base, sink, STORE_METRIC_MODEM_UP, err) < 0 ||
+	    metrics_modems(base, sink, STORE_METRIC_MODEM_SIGNAL, err) < 0 ||
 	    walk(s, sink, STORE_METRIC_NOTIFICATIONS, "SELECT NULL, code, count(*) FROM events "
 		 "WHERE kind = 'notified' GROUP BY code ORDER BY code", code_row, err) < 0)
 		return -1;

@@ -289,6 +289,28 @@ static int sqlite_data_version(struct store *base, int64_t *out, struct errbuf *
 	return found > 0 ? 0 : -1;
 }
 
+/* SQLite tells no one: the queue watch looks at data_version instead. */
+static int sqlite_wake_fd(struct store *base)
+{
+	(void)base;
+	return -1;
+}
+
+/* One otapd per SQLite database (its lock file): it always leads. */
+static int sqlite_lead(struct store *base, struct errbuf *err)
+{
+	(void)base, (void)err;
+	return 1;
+}
+
+/* One otapd per SQLite database (its lock file): no other instance can
+ * take a job from it, so there is no lease to renew. */
+static int sqlite_renew_lease(struct store *base, int64_t now, int64_t *count, struct errbuf *err)
+{
+	(void)base, (void)now, (void)count, (void)err;
+	return 0;
+}
+
 /* Borrowed: owned by s, valid until store_close. */
 sqlite3 *store_sqlite_db(struct store *s)
 {
@@ -347,10 +369,13 @@ const struct store_ops sqlite_ops = {
 	.close = sqlite_close,
 	.schema_version = sqlite_schema_version,
 	.data_version = sqlite_data_version,
+	.wake_fd = sqlite_wake_fd,
+	.lead = sqlite_lead,
 	.set_busy_timeout = sqlite_set_busy_timeout,
 	.set_lock_wait = sqlite_set_lock_wait,
 	.enqueue = sqlite_enqueue,
 	.claim = sqlite_claim,
+	.renew_lease = sqlite_renew_lease,
 	.mark_sent = sqlite_mark_sent,
 	.record_part = sqlite_record_part,
 	.record_part_id = sqlite_record_part_id,

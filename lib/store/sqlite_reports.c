@@ -3,6 +3,7 @@
  * for, and writing the change the caller's rules planned together with its
  * attempt row, in one transaction (see store_reports.h). */
 #include "sqlite_engine.h"
+#include "report_match.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,12 +14,6 @@
 
 /* Rows handled per transaction by the deferred and unconfirmed sweeps. */
 #define REPORT_BATCH 256
-/* Sends of one modem with the same MR within the horizon: normally one; a
- * few more when a busy modem wrapped its MR, told apart by the number. */
-#define MATCH_CANDIDATES 8
-/* Enough digits to tell units apart, few enough to ignore how the SMSC
- * wrote the country prefix (+49170... vs 0170...). */
-#define NUMBER_MATCH_DIGITS 9
 
 #define OPEN_STATES "'queued','sending','sent','delivered'"
 
@@ -321,29 +316,6 @@ int sqlite_apply_notification(struct store *base, const struct job_key *key,
 
 /* ---- status reports ---- */
 
-static size_t digits_of(const char *text, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (; *text && n + 1 < cap; text++) {
-		if (*text >= '0' && *text <= '9')
-			out[n++] = *text;
-	}
-	out[n] = '\0';
-	return n;
-}
-
-static bool numbers_agree(const char *job_number, const char *reported)
-{
-	char a[2 * MSISDN_MAX_LEN + 8], b[2 * MSISDN_MAX_LEN + 8];
-	size_t la = digits_of(job_number, a, sizeof a), lb = digits_of(reported, b, sizeof b);
-	if (lb == 0)
-		return true;    /* the report names no number: MR and modem must do */
-	size_t n = la < lb ? la : lb;
-	if (n > NUMBER_MATCH_DIGITS)
-		n = NUMBER_MATCH_DIGITS;
-	return n > 0 && memcmp(a + la - n, b + lb - n, n) == 0;
-}
-
 /* Which part a report names: a modem's TP-MR (with the recipient's number,
  * "" = not given) or an SMPP link's message id. */
 struct part_key {
@@ -369,7 +341,7 @@ static sqlite3_stmt *prepare_find_part(sqlite3 *db, const struct part_key *k, in
 	db_bind_text(st, 1, k->modem);
 	sqlite3_bind_int(st, 2, k->mr);
 	sqlite3_bind_int64(st, 3, now - NOTIFY_REPORT_HORIZON_MS);
-	sqlite3_bind_int(st, 4, k->message_id ? 1 : MATCH_CANDIDATES);
+	sqlite3_bind_int(st, 4, k->message_id ? 1 : REPORT_MATCH_CANDIDATES);
 	db_bind_text(st, 5, k->message_id);
 	return st;
 }
@@ -392,7 +364,7 @@ static int find_part(sqlite3 *db, const struct part_key *k, int64_t now, struct 
 		j->send = sqlite3_column_int(st, 0);
 		j->part = sqlite3_column_int(st, 1);
 		j->part_count = sqlite3_column_int(st, 2);
-		found = k->message_id || numbers_agree(j->msisdn, k->number);
+		found = k->message_id || report_numbers_agree(j->msisdn, k->number);
 	}
 	sqlite3_finalize(st);
 	return found ? 1 : rc;

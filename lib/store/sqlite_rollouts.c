@@ -3,6 +3,7 @@
  * (window gate, releasing parked waves, advancing waves with the caller's
  * decision) and the counts behind `rollout status` (see store_rollouts.h). */
 #include "sqlite_engine.h"
+#include "rollout_steps.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -152,8 +153,9 @@ static int one_wave_busy(sqlite3 *db, const struct rollout *r, int wave, struct 
 	return db_exists(db, st, doing, err);
 }
 
-static int wave_busy(sqlite3 *db, const struct rollout *r, int wave, struct errbuf *err)
+static int wave_busy(void *conn, const struct rollout *r, int wave, struct errbuf *err)
 {
+	sqlite3 *db = conn;
 	if (wave > 0)
 		return one_wave_busy(db, r, wave, err);
 	for (int w = 1; w <= r->waves.count; w++) {
@@ -224,8 +226,9 @@ int sqlite_rollout_parked(struct store *base, const struct rollout *r, int wave,
 
 /* current_wave = wave, and the first chunk of its parked jobs becomes due;
  * the tick releases the rest. In the caller's transaction. */
-static int open_wave(sqlite3 *db, struct rollout *r, int wave, int64_t now, struct errbuf *err)
+static int open_wave(void *conn, struct rollout *r, int wave, int64_t now, struct errbuf *err)
 {
+	sqlite3 *db = conn;
 	const char *doing = "opening a wave";
 	sqlite3_stmt *row = db_prepare(db, "UPDATE rollouts SET current_wave = ?2, "
 				       "updated_at = ?3 WHERE name = ?1", doing, err);
@@ -248,9 +251,10 @@ static int open_wave(sqlite3 *db, struct rollout *r, int wave, int64_t now, stru
 /* ---- state changes ---- */
 
 /* Writes state, pause fields, waived_wave and updated_at. */
-static int write_state(sqlite3 *db, struct rollout *r, enum rollout_state state,
+static int write_state(void *conn, struct rollout *r, enum rollout_state state,
 		       const char *paused_by, const char *reason, int64_t now, struct errbuf *err)
 {
+	sqlite3 *db = conn;
 	const char *doing = "changing a rollout's state";
 	sqlite3_stmt *st = db_prepare(db, "UPDATE rollouts SET state = ?2, paused_by = ?3, "
 				      "pause_reason = ?4, waived_wave = ?5, updated_at = ?6 "
@@ -341,18 +345,34 @@ int sqlite_rollout_pause(struct store *base, const char *name, int64_t now, stru
 	return 0;
 }
 
-/* After a pause for failures, resuming accepts the current wave's failure
- * rate: the next wave opens now if the current one is finished (else the
- * tick opens it when it is, without looking at the rate again). */
-static int accept_failures(sqlite3 *db, struct rollout *r, int64_t now, struct errbuf *err)
+/* Failed and all (but cancelled) jobs of one wave. */
+static int wave_failures(void *conn, const struct rollout *r, int wave, int64_t *failed,
+			 int64_t *total, struct errbuf *err)
 {
-	r->waived_wave = r->current_wave;
-	if (r->current_wave >= r->waves.count)
-		return 0;
-	int busy = wave_busy(db, r, r->current_wave, err);
-	if (busy != 0)
-		return busy < 0 ? -1 : 0;
-	return open_wave(db, r, r->current_wave + 1, now, err);
+	sqlite3 *db = conn;
+	const char *doing = "counting a wave's failures";
+	sqlite3_stmt *st = db_prepare(db, "SELECT count(*), total(state = 'failed') FROM jobs "
+				      "WHERE rollout = ?1 AND wave = ?2 AND state <> 'cancelled'",
+				      doing, err);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, r->name);
+	sqlite3_bind_int(st, 2, wave);
+	int found = db_step(db, st, doing, err);
+	if (found > 0) {
+		*total = sqlite3_column_int64(st, 0);
+		*failed = (int64_t)sqlite3_column_double(st, 1);
+	}
+	sqlite3_finalize(st);
+	return found > 0 ? 0 : -1;
+}
+
+/* This engine's statements for rollout_steps.c. */
+static struct rollout_engine engine(sqlite3 *db)
+{
+	return (struct rollout_engine){ .db = db, .wave_busy = wave_busy,
+					.wave_failures = wave_failures, .open_wave = open_wave,
+					.write_state = write_state };
 }
 
 int sqlite_rollout_resume(struct store *base, const char *name, bool gate_open,
@@ -366,7 +386,8 @@ int sqlite_rollout_resume(struct store *base, const char *name, bool gate_open,
 		return -1;
 	if (r.state != ROLLOUT_PAUSED)
 		return refuse(&t, &r, "only a paused rollout can be resumed", err);
-	int rc = (r.paused_by_failures && accept_failures(db, &r, now, err) < 0) ||
+	struct rollout_engine e = engine(db);
+	int rc = (r.paused_by_failures && rollout_steps_accept_failures(&e, &r, now, err) < 0) ||
 		 write_state(db, &r, ROLLOUT_ACTIVE, NULL, NULL, now, err) < 0 ||
 		 write_gate(db, name, gate_open, next_window_at, err) < 0 ? -1 : 0;
 	if (finish_change(&t, rc, doing, err) < 0)
@@ -451,75 +472,7 @@ int sqlite_rollout_cancel(struct store *base, const char *name, int64_t now, int
 	return 0;
 }
 
-/* ---- the tick's wave step ---- */
-
-/* Failed and all (but cancelled) jobs of one wave. */
-static int wave_failures(sqlite3 *db, const struct rollout *r, int wave, int64_t *failed,
-			 int64_t *total, struct errbuf *err)
-{
-	const char *doing = "counting a wave's failures";
-	sqlite3_stmt *st = db_prepare(db, "SELECT count(*), total(state = 'failed') FROM jobs "
-				      "WHERE rollout = ?1 AND wave = ?2 AND state <> 'cancelled'",
-				      doing, err);
-	if (!st)
-		return -1;
-	db_bind_text(st, 1, r->name);
-	sqlite3_bind_int(st, 2, wave);
-	int found = db_step(db, st, doing, err);
-	if (found > 0) {
-		*total = sqlite3_column_int64(st, 0);
-		*failed = (int64_t)sqlite3_column_double(st, 1);
-	}
-	sqlite3_finalize(st);
-	return found > 0 ? 0 : -1;
-}
-
-static int gather_facts(sqlite3 *db, const struct rollout *r, struct wave_facts *f,
-			struct errbuf *err)
-{
-	memset(f, 0, sizeof *f);
-	f->wave = r->current_wave;
-	f->last = r->current_wave >= r->waves.count;
-	int busy = wave_busy(db, r, r->current_wave, err);
-	if (busy < 0)
-		return -1;
-	f->busy = busy;
-	if (f->busy)
-		return 0;
-	if (f->last) {
-		/* A retried job of an earlier wave keeps the rollout open. */
-		int any = wave_busy(db, r, 0, err);
-		f->any_busy = any == 1;
-		return any < 0 ? -1 : 0;
-	}
-	return wave_failures(db, r, f->wave, &f->failed, &f->total, err);
-}
-
-/* Applies one decision. Returns 1 to ask again, 0 when done, -1. */
-static int apply_decision(sqlite3 *db, struct rollout *r, const struct rollout_decision *d,
-			  int64_t now, bool *opened, struct errbuf *err)
-{
-	switch (d->move) {
-	case ROLLOUT_WAIT:
-		return 0;
-	case ROLLOUT_OPEN_NEXT:
-		if (open_wave(db, r, r->current_wave + 1, now, err) < 0)
-			return -1;
-		*opened = true;
-		return 1;
-	case ROLLOUT_PAUSE:
-		if (write_state(db, r, ROLLOUT_PAUSED, "failures", d->reason, now, err) < 0)
-			return -1;
-		log_warnx("rollout %s paused: %s", r->name, d->reason);
-		return 0;
-	case ROLLOUT_FINISH:
-		if (write_state(db, r, ROLLOUT_DONE, NULL, NULL, now, err) < 0)
-			return -1;
-		log_info("rollout %s: done", r->name);
-		return 0;
-	}
-	return 0;
-}
+/* ---- the tick's wave step (rollout_steps.c) ---- */
 
 int sqlite_rollout_advance(struct store *base, const char *name, int64_t now,
 			   void (*decide)(const struct rollout *r, const struct wave_facts *f,
@@ -533,18 +486,8 @@ int sqlite_rollout_advance(struct store *base, const char *name, int64_t now,
 	if (db_tx_begin(&t, db, doing, err) < 0)
 		return -1;
 	int found = sqlite_rollout_load(db, name, &r, err);
-	int rc = found < 0 ? -1 : found;
-	/* Empty waves (rounding on small fleets) pass straight through. */
-	while (rc == 1 && r.state == ROLLOUT_ACTIVE) {
-		struct wave_facts f;
-		struct rollout_decision d = { ROLLOUT_WAIT, "" };
-		if (gather_facts(db, &r, &f, err) < 0) {
-			rc = -1;
-			break;
-		}
-		decide(&r, &f, &d);
-		rc = apply_decision(db, &r, &d, now, opened, err);
-	}
+	struct rollout_engine e = engine(db);
+	int rc = found <= 0 ? found : rollout_steps_advance(&e, &r, now, decide, opened, err);
 	if (rc >= 0 && db_tx_commit(&t, doing, err) == 0)
 		return 0;
 	db_tx_rollback(&t);

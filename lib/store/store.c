@@ -125,9 +125,13 @@ int store_open(const char *location, struct store **out, struct errbuf *err)
 	if (!location || !*location)
 		return errbuf_set(err, "queue database path is empty (expected a file path)");
 	if (is_postgresql(location))
-		return errbuf_set(err, "database %.40s...: PostgreSQL is not supported by this "
-				  "build (expected a file path for SQLite)", location);
+		return pg_store_open(location, out, err);
 	return sqlite_store_open(location, out, err);
+}
+
+bool store_location_is_shared(const char *location)
+{
+	return location && is_postgresql(location);
 }
 
 void store_close(struct store *s)
@@ -144,6 +148,16 @@ int store_schema_version(struct store *s)
 int store_data_version(struct store *s, int64_t *out, struct errbuf *err)
 {
 	return s->ops->data_version(s, out, err);
+}
+
+int store_lead(struct store *s, struct errbuf *err)
+{
+	return s->ops->lead(s, err);
+}
+
+int store_wake_fd(struct store *s)
+{
+	return s->ops->wake_fd(s);
 }
 
 void store_set_busy_timeout(struct store *s, int ms)
@@ -243,6 +257,13 @@ int store_claim(struct store *s, const char *modem, int64_t now, struct job *out
 		struct errbuf *err)
 {
 	return s->ops->claim(s, modem, now, out, err);
+}
+
+int store_renew_leases(struct store *s, int64_t now, int64_t *count, struct errbuf *err)
+{
+	if (count)
+		*count = 0;
+	return s->ops->renew_lease(s, now, count, err);
 }
 
 int store_mark_sent(struct store *s, int64_t id, const struct job_outcome *o,

@@ -146,10 +146,28 @@ bool job_state_final(enum job_state state, bool confirmation_expected);
 
 /* Opens the store at location: a file path selects SQLite (the file is
  * created with mode 0600 if needed, WAL, busy timeout and foreign keys
- * enabled, pending migrations applied). Returns 0 and sets *out, or -1
+ * enabled, pending migrations applied); postgresql://USER@HOST:PORT/DBNAME
+ * (libpq's URI form; no password in it) selects PostgreSQL, shared by
+ * several otapd instances (pending migrations of schema/pg/ applied). The
+ * password comes from store_set_password, else from libpq's PGPASSFILE or
+ * ~/.pgpass. Returns 0 and sets *out, or -1
  * with a reason naming the location (*out NULL). Safe to call from several
  * threads or processes at once on the same location. */
 int store_open(const char *location, struct store **out, struct errbuf *err);
+/* Whether location names a PostgreSQL database (postgresql:// or
+ * postgres://): a queue that several otapd instances may share, so no
+ * single-instance lock file applies. */
+bool store_location_is_shared(const char *location);
+/* Process-wide settings for PostgreSQL locations, made once before the
+ * first store_open (before threads start): the password (copied; NULL
+ * forgets it and wipes the copy) and this instance's name (NULL or "" =
+ * the hostname; at most STORE_INSTANCE_MAX printable characters; the
+ * process's claims carry it with the pid and a start mark,
+ * "rack-a:4242:3f09c1", so that a restarted instance never renews the
+ * leases of the one before). SQLite ignores both. Return 0 or -1. */
+#define STORE_INSTANCE_MAX 40
+int store_set_password(const char *password, struct errbuf *err);
+int store_set_instance(const char *instance, struct errbuf *err);
 /* Closes the connection; NULL is a no-op. Cannot fail (a failure is logged). */
 void store_close(struct store *s);
 /* Current schema version, or -1 when it cannot be read. */
@@ -159,6 +177,25 @@ int store_schema_version(struct store *s);
  * this one; cheap enough to ask several times a second (no table is
  * read). Returns 0 with *out set, or -1. */
 int store_data_version(struct store *s, int64_t *out, struct errbuf *err);
+/* Whether this connection leads: the one scheduler (rollout ticks, the
+ * confirmation sweep, expiry, taking back dead instances' jobs) among the
+ * otapd instances sharing the store. PostgreSQL: a session advisory lock,
+ * tried on each call until held and kept while the connection lives; it
+ * goes with the connection when its process dies (at once) or its host
+ * vanishes (TCP keepalives: within about 15 s), and another instance's
+ * next call takes it. A broken connection is re-established here. SQLite:
+ * always 1 (one otapd per file, its lock file). Returns 1, 0 (another
+ * instance leads) or -1. */
+int store_lead(struct store *s, struct errbuf *err);
+/* A descriptor that becomes readable when another connection may have made
+ * work due (an enqueue, a retry, a resumed rollout, an opened wave), for
+ * an idle worker's poll(): PostgreSQL's connection socket, LISTENing for
+ * the store's wake-up NOTIFY; -1 when the engine has none (SQLite: look at
+ * store_data_version every so often instead). After it became readable,
+ * store_data_version reads what arrived (and moves). Borrowed: valid until
+ * the store re-establishes a broken connection (ask again after each
+ * wait) or store_close; do not read from it or close it. */
+int store_wake_fd(struct store *s);
 /* How long a call on this connection waits for another connection's write
  * lock before it fails (-1, "database is locked"): ms > 0, or 0 for the
  * default (10 s; the environment variable OTAP_BUSY_TIMEOUT_MS, a test
@@ -197,6 +234,15 @@ int store_enqueue(struct store *s, const struct job_new *job, int64_t now, int64
  * claim looks read-only first and takes no write lock. */
 int store_claim(struct store *s, const char *modem, int64_t now, struct job *out,
 		struct errbuf *err);
+
+/* Keeps every job this instance (store_set_instance) has in sending leased
+ * to it until now plus the engine's lease (PostgreSQL: 30 s). otapd's
+ * scheduler thread calls it every few seconds, whatever its modems are
+ * waiting for; a job whose lease ran out (its instance died or lost the
+ * database) is taken back by store_recover_interrupted in any instance.
+ * SQLite has no leases (one otapd per database, its lock file): a no-op
+ * there, *count 0. *count (may be NULL) gets the jobs. Returns 0 or -1. */
+int store_renew_leases(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
 
 /* sending -> sent, attempts+1, a 'sent' attempt row, sent_at = o->finished_at
  * (the confirmation timeout counts from there), any earlier delivery report
@@ -270,7 +316,10 @@ int store_expire_each(struct store *s, int64_t now, store_failed_fn *expired, vo
 
 /* sending -> queued for every job left in sending (crash/kill), with an
  * "interrupted" attempt each (this can mean one duplicate SMS); attempts is
- * not incremented. Meant for otapd's start, before its modems claim. *count
+ * not incremented. SQLite: every job in sending, meant for otapd's start,
+ * before its modems claim. PostgreSQL: only jobs whose lease ran out (see
+ * store_renew_leases), so any instance may run it at any time (otapd's
+ * scheduler does, every tick). *count
  * gets the number of jobs. Returns 0 or -1. */
 int store_recover_interrupted(struct store *s, int64_t now, int *count, struct errbuf *err);
 

@@ -32,6 +32,8 @@ struct purge_result {
 				 * for reuse */
 	int64_t free_pages;     /* pages free inside the file afterwards */
 	int64_t page_size;
+	bool autovacuum;        /* PostgreSQL: the server's autovacuum makes the freed space
+				 * reusable; there is no file to shrink (page figures: 0) */
 };
 
 /* Deletes the final jobs (confirmed, failed, cancelled) changed before

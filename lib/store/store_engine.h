@@ -2,7 +2,9 @@
  * for the store (store.h, store_reports.h, store_rollouts.h). Internal to
  * lib/store.
  *
- * One engine today, SQLite (sqlite_*.c). To add another (PostgreSQL):
+ * Two engines: SQLite (sqlite_*.c, the default: one host) and PostgreSQL
+ * (pg_*.c, pg_engine.h: several otapd instances sharing one queue). To add
+ * another:
  *  - write its open function and a `const struct store_ops` table with
  *    every member set (designated initializers, as in sqlite_open.c);
  *  - make store_open() in store.c pick it by the location's form;
@@ -29,10 +31,12 @@
 #include "store_units.h"
 
 struct store_ops {
-	const char *name;               /* "sqlite" */
+	const char *name;               /* "sqlite", "postgresql" */
 	void (*close)(struct store *s);
 	int (*schema_version)(struct store *s);
 	int (*data_version)(struct store *s, int64_t *out, struct errbuf *err);
+	int (*wake_fd)(struct store *s);
+	int (*lead)(struct store *s, struct errbuf *err);
 	void (*set_busy_timeout)(struct store *s, int ms);
 	int (*set_lock_wait)(struct store *s, const struct store_lock_wait *w, struct errbuf *err);
 
@@ -41,6 +45,7 @@ struct store_ops {
 		       struct errbuf *err);
 	int (*claim)(struct store *s, const char *modem, int64_t now, struct job *out,
 		     struct errbuf *err);
+	int (*renew_lease)(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
 	int (*mark_sent)(struct store *s, int64_t id, const struct job_outcome *o,
 			 const struct sent_parts *parts, struct errbuf *err);
 	int (*record_part)(struct store *s, int64_t id, const char *modem, int mr, int part,
@@ -190,5 +195,8 @@ struct store_check {
 
 /* The SQLite engine (sqlite_open.c). Same contract as store_open. */
 int sqlite_store_open(const char *path, struct store **out, struct errbuf *err);
+/* The PostgreSQL engine (pg_open.c), for a postgresql:// location. Same
+ * contract as store_open. */
+int pg_store_open(const char *location, struct store **out, struct errbuf *err);
 
 #endif

@@ -1,0 +1,3 @@
+-- 004_store.sql - no trigger changes a job, PostgreSQL (version 4).
+-- Nothing to do: 002 never created the SQLite trigger here. The file keeps
+-- the numbers of both engines the same.
