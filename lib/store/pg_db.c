@@ -253,11 +253,6 @@ int pg_notify_wake(struct pg_store *s, struct errbuf *err)
 	return pg_run(s, "NOTIFY " PG_WAKE_CHANNEL, NULL, "waking idle modems", err) < 0 ? -1 : 0;
 }
 
-int pg_not_implemented(const char *what, struct errbuf *err)
-{
-	return errbuf_set(err, "%s: not implemented on postgresql yet", what);
-}
-
 /* ---- names and rows ---- */
 
 /* The spellings and state lists are the schema's, the same in both

@@ -6,8 +6,7 @@
  * Files: pg_db.c (the helpers below), pg_open.c (the location, the
  * password, connecting, migrations from schema/pg/, the operations table),
  * pg_jobs.c (job transitions and reads, claims with leases, wake-ups),
- * pg_todo.c (the operations not written yet: each fails with "not
- * implemented on postgresql yet"), and one pg_<topic>.c per topic as for
+ * and one pg_<topic>.c per topic as for
  * SQLite (pg_rollouts.c, pg_import.c, pg_reports.c, pg_events.c, ...).
  *
  * Transactions: READ COMMITTED with explicit row locks, not SERIALIZABLE.
@@ -180,9 +179,6 @@ void pg_tx_rollback(struct pg_tx *t);
  * report that queues a job again. */
 int pg_notify_wake(struct pg_store *s, struct errbuf *err);
 
-/* Sets err to "<what>: not implemented on postgresql yet" and returns -1. */
-int pg_not_implemented(const char *what, struct errbuf *err);
-
 /* ---- shared with the engine's files ---- */
 
 /* The stored spellings, as the SQLite engine's (the CHECKs of the schema). */
@@ -218,7 +214,7 @@ int pg_insert_part(struct pg_store *s, int64_t job_id, int send, const char *mod
 int pg_insert_event(struct pg_store *s, int64_t job_id, enum event_kind kind, int64_t at,
 		    int code, const struct job_event *ev, struct errbuf *err);
 
-/* The operations, by file (pg_todo.c holds those not written yet). */
+/* The operations, by file. */
 int pg_schema_version(struct store *s);
 int pg_data_version(struct store *s, int64_t *out, struct errbuf *err);
 int pg_wake_fd(struct store *s);
