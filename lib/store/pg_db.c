@@ -250,7 +250,12 @@ void pg_tx_rollback(struct pg_tx *t)
 
 int pg_notify_wake(struct pg_store *s, struct errbuf *err)
 {
-	return pg_run(s, "NOTIFY " PG_WAKE_CHANNEL, NULL, "waking idle modems", err) < 0 ? -1 : 0;
+	/* The payload names the queue: one database may hold several (a
+	 * schema each), whose modems must not count each other's work. */
+	struct pg_params p = { 0 };
+	pg_param_text(&p, s->schema);
+	return pg_run(s, "SELECT pg_notify('" PG_WAKE_CHANNEL "', $1)", &p, "waking idle modems",
+		      err) < 0 ? -1 : 0;
 }
 
 /* ---- names and rows ---- */

@@ -59,6 +59,8 @@ struct pg_store {
 	char instance[STORE_NAME_MAX];  /* jobs.claimed_by of this process's claims:
 					 * "<instance>:<pid>:<start mark>" */
 	bool listening;                 /* LISTEN PG_WAKE_CHANNEL was sent */
+	char schema[64];                /* current_schema(): the queue's name in the
+					 * database, the wake-ups' payload and the lead's key */
 	int64_t wakeups;                /* notifications received: the data version */
 	bool leading;                   /* holds the scheduler's advisory lock */
 	int64_t lease_ms;               /* PG_LEASE_MS or the OTAP_LEASE_MS knob */
@@ -167,7 +169,7 @@ int pg_tx_commit(struct pg_tx *t, const char *doing, struct errbuf *err);
  * error that matters. */
 void pg_tx_rollback(struct pg_tx *t);
 
-/* Sends NOTIFY PG_WAKE_CHANNEL in the current transaction (delivered at
+/* Sends NOTIFY PG_WAKE_CHANNEL, with the queue's schema as payload, in the current transaction (delivered at
  * its commit, once per transaction however often it is called). Returns
  * 0 or -1.
  * Every operation that can make a job due sooner than the idle modems

@@ -20,9 +20,11 @@
 /* pg_advisory_xact_lock key serialising migrations of concurrent openers
  * ("otap" and 1). */
 #define PG_LOCK_MIGRATE 0x6f74617001LL
-/* pg_try_advisory_lock key of the one scheduler among instances ("otap"
- * and 2). Session-level: held while the leading connection lives. */
-#define PG_LOCK_SCHEDULER 0x6f74617002LL
+/* First pg_try_advisory_lock key of the one scheduler among instances
+ * ("ot" and 2; the second key is the schema's hash, so each queue in a
+ * database has its own lead). Session-level: held while the leading
+ * connection lives. */
+#define PG_LOCK_SCHEDULER 0x6f740002
 /* Server-side TCP keepalives of the leading connection: a host that
  * vanishes (no FIN) loses the lead after about idle + interval * count. */
 #define LEAD_KEEPALIVE_SQL "SELECT set_config('tcp_keepalives_idle', '5', false), " \
@@ -256,6 +258,19 @@ static void pg_close(struct store *base)
 	free(s);
 }
 
+/* The schema the location's search_path selects (usually "public"): the
+ * queue's identity inside the database, for wake-ups and the lead. */
+static int read_schema(struct pg_store *s, struct errbuf *err)
+{
+	PGresult *res = pg_query(s, "SELECT coalesce(current_schema(), '')", NULL,
+				 "reading the schema", err);
+	if (!res)
+		return -1;
+	snprintf(s->schema, sizeof s->schema, "%s", pg_col_str(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
 int pg_store_open(const char *location, struct store **out, struct errbuf *err)
 {
 	*out = NULL;
@@ -278,7 +293,8 @@ int pg_store_open(const char *location, struct store **out, struct errbuf *err)
 		return -1;
 	}
 	PQsetNoticeProcessor(s->conn, notice_to_log, NULL);
-	if (set_lock_timeout(s, default_lock_timeout(), err) < 0 || migrate(s, err) < 0) {
+	if (set_lock_timeout(s, default_lock_timeout(), err) < 0 || read_schema(s, err) < 0 ||
+	    migrate(s, err) < 0) {
 		errbuf_prefix(err, "database %s", location);
 		pg_close(&s->base);
 		return -1;
@@ -313,7 +329,8 @@ static int listen_once(struct pg_store *s, struct errbuf *err)
 }
 
 /* The number of wake-up notifications received from other connections
- * (a connection also hears its own NOTIFYs: those are not counted, as
+ * to the same queue (schema; a connection also hears its own NOTIFYs and
+ * other schemas' ones: those are not counted, as
  * SQLite's data_version ignores the connection's own commits): it moves
  * when another connection committed an enqueue, a retry, a job queued
  * again, a resumed rollout or an opened wave. Reading it consumes what
@@ -327,7 +344,7 @@ int pg_data_version(struct store *base, int64_t *out, struct errbuf *err)
 		return pg_fail(s, "reading wake-ups", err);
 	PGnotify *n;
 	while ((n = PQnotifies(s->conn)) != NULL) {
-		if (n->be_pid != PQbackendPID(s->conn))
+		if (n->be_pid != PQbackendPID(s->conn) && strcmp(n->extra, s->schema) == 0)
 			s->wakeups++;
 		PQfreemem(n);
 	}
@@ -373,7 +390,10 @@ int pg_lead(struct store *base, struct errbuf *err)
 		return 1;
 	struct pg_params p = { 0 };
 	pg_param_int(&p, PG_LOCK_SCHEDULER);
-	PGresult *res = pg_query(s, "SELECT pg_try_advisory_lock($1)", &p, "taking the lead", err);
+	pg_param_text(&p, s->schema);
+	/* One lead per queue: the key is the scheduler's and the schema's. */
+	PGresult *res = pg_query(s, "SELECT pg_try_advisory_lock($1::integer, hashtext($2))", &p,
+				 "taking the lead", err);
 	if (!res)
 		return -1;
 	s->leading = strcmp(pg_col_str(res, 0, 0), "t") == 0;
