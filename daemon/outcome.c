@@ -281,7 +281,9 @@ static int split_fields(char *buf, char *f[FIELD_COUNT_IDS])
 static int parse_ids(char *text, struct outcome *out)
 {
 	size_t i = 0;
-	for (char *id = strtok(text, ","); id; id = strtok(NULL, ",")) {
+	/* strsep, not strtok: reentrant, and "A,,B" yields an empty id,
+	 * which is refused below instead of being skipped. */
+	for (char *id; (id = strsep(&text, ",")) != NULL;) {
 		if (i >= out->part_count ||
 		    unescape(out->message_id[i], sizeof out->message_id[i], id) < 0 ||
 		    !out->message_id[i][0])

@@ -71,8 +71,8 @@ static void test_bad_id_fields(void **state)
 	char line[OUTCOME_LINE_MAX], bad[OUTCOME_LINE_MAX + 8];
 	struct errbuf err;
 	outcome_format(&oc, line);
-	/* One id for two parts, three for two, an empty one, a bad escape. */
-	const char *tails[] = { "\tA", "\tA,B,C", "\tA,", "\tA,%G1" };
+	/* One id for two parts, three for two, empty ones, a bad escape. */
+	const char *tails[] = { "\tA", "\tA,B,C", "\tA,", "\t,A,B", "\tA,,B", "\tA,%G1" };
 	char *tab = strrchr(line, '\t');
 	for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
 		snprintf(bad, sizeof bad, "%.*s%s", (int)(tab - line), line, tails[i]);
