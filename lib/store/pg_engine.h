@@ -243,9 +243,8 @@ int pg_cancel(struct store *s, int64_t id, int64_t now, struct errbuf *err);
 int pg_retry_failed(struct store *s, const struct retry_filter *f, int64_t now, int64_t *count,
 		    struct errbuf *err);
 int pg_retry_job(struct store *s, int64_t id, int64_t now, struct errbuf *err);
-int pg_expire(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
-int pg_expire_each(struct store *s, int64_t now, store_failed_fn *expired, void *arg,
-		   int64_t *count, struct errbuf *err);
+int pg_expire(struct store *s, int64_t now, store_failed_fn *expired, void *arg,
+	      int64_t *count, struct errbuf *err);
 int pg_recover_interrupted(struct store *s, int64_t now, int *count, struct errbuf *err);
 int pg_job_token(struct store *s, int64_t id, char token[NOTIFY_TOKEN_LEN + 1],
 		 struct errbuf *err);

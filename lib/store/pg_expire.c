@@ -5,7 +5,6 @@
 
 #include <inttypes.h>
 
-#include "log.h"
 
 /* Jobs expired per transaction: a few milliseconds of writing. */
 #define EXPIRE_BATCH 1000
@@ -37,13 +36,8 @@ static int64_t expire_batch(struct pg_store *s, int64_t now, store_failed_fn *ex
 	return n;
 }
 
-int pg_expire(struct store *base, int64_t now, int64_t *count, struct errbuf *err)
-{
-	return pg_expire_each(base, now, NULL, NULL, count, err);
-}
-
-int pg_expire_each(struct store *base, int64_t now, store_failed_fn *expired, void *arg,
-		   int64_t *count, struct errbuf *err)
+int pg_expire(struct store *base, int64_t now, store_failed_fn *expired, void *arg,
+	      int64_t *count, struct errbuf *err)
 {
 	struct pg_store *s = pg_of(base);
 	const char *doing = "expiring jobs past their deadline";
@@ -55,9 +49,6 @@ int pg_expire_each(struct store *base, int64_t now, store_failed_fn *expired, vo
 			return -1;
 		total += n;
 	}
-	if (total > 0)
-		log_info("queue: %" PRId64 " jobs expired (still unsent at their deadline)", total);
-	if (count)
-		*count = total;
+	*count = total;
 	return 0;
 }

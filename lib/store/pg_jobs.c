@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "store_try.h"
 
 /* ---- enqueue ---- */
@@ -592,11 +591,7 @@ int pg_retry_failed(struct store *base, const struct retry_filter *f, int64_t no
 		}
 		n += chunk;
 	} while (chunk == rollout_release_chunk);
-	if (n > 0)
-		log_info("queue: %lld failed jobs queued again%s%s", (long long)n,
-			 f && f->rollout ? " in rollout " : "", f && f->rollout ? f->rollout : "");
-	if (count)
-		*count = n;
+	*count = n;
 	return 0;
 }
 
@@ -621,7 +616,6 @@ int pg_retry_job(struct store *base, int64_t id, int64_t now, struct errbuf *err
 		pg_tx_rollback(&t);
 		return -1;
 	}
-	log_info("queue: job %" PRId64 " queued again", id);
 	return 0;
 }
 

@@ -440,7 +440,6 @@ const struct store_ops pg_store_ops = {
 	.retry_failed = pg_retry_failed,
 	.retry_job = pg_retry_job,
 	.expire = pg_expire,
-	.expire_each = pg_expire_each,
 	.recover_interrupted = pg_recover_interrupted,
 	.job_token = pg_job_token,
 	.get = pg_get,

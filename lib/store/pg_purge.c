@@ -9,7 +9,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "log.h"
 
 /* A job that may go ($1 = the cutoff): final, last changed before the
  * cutoff, and of no rollout still in progress. */
@@ -130,8 +129,5 @@ int pg_purge(struct store *base, const struct purge_spec *p, struct purge_result
 		   "reading the page size", err) < 0)
 		return -1;
 	out->autovacuum = true;
-	if (!p->dry_run)
-		log_info("purge: %" PRId64 " jobs, %" PRId64 " rollouts deleted in %" PRId64
-			 " transactions", out->jobs, out->rollouts, out->transactions);
 	return 0;
 }

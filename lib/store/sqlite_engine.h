@@ -137,9 +137,8 @@ int sqlite_cancel(struct store *s, int64_t id, int64_t now, struct errbuf *err);
 int sqlite_retry_failed(struct store *s, const struct retry_filter *f, int64_t now,
 			int64_t *count, struct errbuf *err);
 int sqlite_retry_job(struct store *s, int64_t id, int64_t now, struct errbuf *err);
-int sqlite_expire(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
-int sqlite_expire_each(struct store *s, int64_t now, store_failed_fn *expired, void *arg,
-		       int64_t *count, struct errbuf *err);
+int sqlite_expire(struct store *s, int64_t now, store_failed_fn *expired, void *arg,
+		  int64_t *count, struct errbuf *err);
 int sqlite_recover_interrupted(struct store *s, int64_t now, int *count, struct errbuf *err);
 int sqlite_job_token(struct store *s, int64_t id, char token[NOTIFY_TOKEN_LEN + 1],
 		     struct errbuf *err);

@@ -6,7 +6,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "log.h"
 
 /* Jobs expired per transaction: a few milliseconds of writing. */
 #define EXPIRE_BATCH 1000
@@ -84,13 +83,8 @@ static int any_expired(sqlite3 *db, int64_t now, const char *doing, struct errbu
 	return db_exists(db, st, doing, err);
 }
 
-int sqlite_expire(struct store *base, int64_t now, int64_t *count, struct errbuf *err)
-{
-	return sqlite_expire_each(base, now, NULL, NULL, count, err);
-}
-
-int sqlite_expire_each(struct store *base, int64_t now, store_failed_fn *expired, void *arg,
-		       int64_t *count, struct errbuf *err)
+int sqlite_expire(struct store *base, int64_t now, store_failed_fn *expired, void *arg,
+		  int64_t *count, struct errbuf *err)
 {
 	sqlite3 *db = sqlite_of(base)->db;
 	const char *doing = "expiring jobs past their deadline";
@@ -116,9 +110,6 @@ int sqlite_expire_each(struct store *base, int64_t now, store_failed_fn *expired
 	free(ids);
 	if (n < 0)
 		return -1;
-	if (total > 0)
-		log_info("queue: %" PRId64 " jobs expired (still unsent at their deadline)", total);
-	if (count)
-		*count = total;
+	*count = total;
 	return 0;
 }

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "policy.h"
 #include "store_try.h"
 
@@ -523,11 +522,7 @@ int sqlite_retry_failed(struct store *base, const struct retry_filter *f, int64_
 		}
 		n += chunk;
 	} while (chunk == rollout_release_chunk);
-	if (n > 0)
-		log_info("queue: %lld failed jobs queued again%s%s", (long long)n,
-			 f && f->rollout ? " in rollout " : "", f && f->rollout ? f->rollout : "");
-	if (count)
-		*count = n;
+	*count = n;
 	return 0;
 }
 
@@ -552,7 +547,6 @@ int sqlite_retry_job(struct store *base, int64_t id, int64_t now, struct errbuf 
 		db_tx_rollback(&t);
 		return -1;
 	}
-	log_info("queue: job %" PRId64 " queued again", id);
 	return 0;
 }
 

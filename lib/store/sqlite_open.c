@@ -385,7 +385,6 @@ const struct store_ops sqlite_ops = {
 	.retry_failed = sqlite_retry_failed,
 	.retry_job = sqlite_retry_job,
 	.expire = sqlite_expire,
-	.expire_each = sqlite_expire_each,
 	.recover_interrupted = sqlite_recover_interrupted,
 	.job_token = sqlite_job_token,
 	.get = sqlite_get,

@@ -5,7 +5,6 @@
 
 #include <inttypes.h>
 #include <string.h>
-#include "log.h"
 
 /* A job that may go (?1 = the cutoff): final, last changed before the
  * cutoff, and of no rollout still in progress. The NOT EXISTS is one seek
@@ -217,8 +216,5 @@ int sqlite_purge(struct store *base, const struct purge_spec *p, struct purge_re
 	}
 	if (more < 0 || purge_rollouts(db, p, out, err) < 0 || reclaim_space(db, p, out, err) < 0)
 		return -1;
-	if (!p->dry_run)
-		log_info("purge: %" PRId64 " jobs, %" PRId64 " rollouts deleted in %" PRId64
-			 " transactions", out->jobs, out->rollouts, out->transactions);
 	return 0;
 }

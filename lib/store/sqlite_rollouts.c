@@ -339,10 +339,7 @@ int sqlite_rollout_pause(struct store *base, const char *name, int64_t now, stru
 	snprintf(reason, sizeof reason, "paused by the operator; resume with otapctl rollout "
 		 "resume %s", r.name);
 	int rc = write_state(db, &r, ROLLOUT_PAUSED, "operator", reason, now, err);
-	if (finish_change(&t, rc, doing, err) < 0)
-		return -1;
-	log_info("rollout %s: paused by the operator", name);
-	return 0;
+	return finish_change(&t, rc, doing, err) < 0 ? -1 : 0;
 }
 
 /* Failed and all (but cancelled) jobs of one wave. */

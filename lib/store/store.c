@@ -1,11 +1,13 @@
 /* store.c - the store's front: picks the engine, checks what does not
- * depend on it (names, lengths, ranges, IMEIs), and hands each operation
- * to the engine's table (store_engine.h). */
+ * depend on it (names, lengths, ranges, IMEIs), hands each operation to
+ * the engine's table (store_engine.h), and logs the operator-visible
+ * outcomes that read the same whichever engine made them. */
 #include "store_engine.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "log.h"
 
 static const char *const state_names[JOB_STATE_COUNT] = {
 	[JOB_QUEUED] = "queued",
@@ -326,12 +328,23 @@ int store_cancel(struct store *s, int64_t id, int64_t now, struct errbuf *err)
 int store_retry_failed(struct store *s, const struct retry_filter *f, int64_t now,
 		       int64_t *count, struct errbuf *err)
 {
-	return s->ops->retry_failed(s, f, now, count, err);
+	int64_t n = 0;
+	if (s->ops->retry_failed(s, f, now, &n, err) < 0)
+		return -1;
+	if (n > 0)
+		log_info("queue: %lld failed jobs queued again%s%s", (long long)n,
+			 f && f->rollout ? " in rollout " : "", f && f->rollout ? f->rollout : "");
+	if (count)
+		*count = n;
+	return 0;
 }
 
 int store_retry_job(struct store *s, int64_t id, int64_t now, struct errbuf *err)
 {
-	return s->ops->retry_job(s, id, now, err);
+	if (s->ops->retry_job(s, id, now, err) < 0)
+		return -1;
+	log_info("queue: job %" PRId64 " queued again", id);
+	return 0;
 }
 
 int store_expire(struct store *s, int64_t now, int64_t *count, struct errbuf *err)
@@ -342,9 +355,14 @@ int store_expire(struct store *s, int64_t now, int64_t *count, struct errbuf *er
 int store_expire_each(struct store *s, int64_t now, store_failed_fn *expired, void *arg,
 		      int64_t *count, struct errbuf *err)
 {
-	if (s->ops->expire_each)
-		return s->ops->expire_each(s, now, expired, arg, count, err);
-	return s->ops->expire(s, now, count, err);
+	int64_t total = 0;
+	if (s->ops->expire(s, now, expired, arg, &total, err) < 0)
+		return -1;
+	if (total > 0)
+		log_info("queue: %" PRId64 " jobs expired (still unsent at their deadline)", total);
+	if (count)
+		*count = total;
+	return 0;
 }
 
 int store_recover_interrupted(struct store *s, int64_t now, int *count, struct errbuf *err)
@@ -568,7 +586,10 @@ int store_rollout_wave_busy(struct store *s, const struct rollout *r, int wave,
 
 int store_rollout_pause(struct store *s, const char *name, int64_t now, struct errbuf *err)
 {
-	return s->ops->rollout_pause(s, name, now, err);
+	if (s->ops->rollout_pause(s, name, now, err) < 0)
+		return -1;
+	log_info("rollout %s: paused by the operator", name);
+	return 0;
 }
 
 int store_rollout_resume(struct store *s, const char *name, bool gate_open,
@@ -676,7 +697,12 @@ int store_purge(struct store *s, const struct purge_spec *p, struct purge_result
 		return errbuf_set(err, "purge: cutoff %lld is not a time", (long long)p->cutoff);
 	if (p->chunk < 0)
 		return errbuf_set(err, "purge: chunk %d is negative", p->chunk);
-	return s->ops->purge(s, p, out, err);
+	if (s->ops->purge(s, p, out, err) < 0)
+		return -1;
+	if (!p->dry_run)
+		log_info("purge: %" PRId64 " jobs, %" PRId64 " rollouts deleted in %" PRId64
+			 " transactions", out->jobs, out->rollouts, out->transactions);
+	return 0;
 }
 
 /* 0 when text is shorter than cap, has no control byte, and (when

@@ -62,14 +62,12 @@ struct store_ops {
 			   struct errbuf *err);
 	int (*cancel)(struct store *s, int64_t id, int64_t now, struct errbuf *err);
 	int (*retry_failed)(struct store *s, const struct retry_filter *f, int64_t now,
-			    int64_t *count, struct errbuf *err);
+			    int64_t *count, struct errbuf *err);   /* count never NULL */
 	int (*retry_job)(struct store *s, int64_t id, int64_t now, struct errbuf *err);
-	int (*expire)(struct store *s, int64_t now, int64_t *count, struct errbuf *err);
-	/* expire, telling expired(id, arg) of each job once its batch
-	 * committed. Optional: without it store_expire_each expires through
-	 * expire and tells nothing. */
-	int (*expire_each)(struct store *s, int64_t now, store_failed_fn *expired, void *arg,
-			   int64_t *count, struct errbuf *err);
+	/* store_expire_each: expired (may be NULL) is told of each job once
+	 * its batch committed; *count (never NULL) gets the number. */
+	int (*expire)(struct store *s, int64_t now, store_failed_fn *expired, void *arg,
+		      int64_t *count, struct errbuf *err);
 	int (*recover_interrupted)(struct store *s, int64_t now, int *count, struct errbuf *err);
 	int (*job_token)(struct store *s, int64_t id, char token[NOTIFY_TOKEN_LEN + 1],
 			 struct errbuf *err);
