@@ -745,13 +745,8 @@ int store_audit_list(struct store *s, int limit, int (*cb)(const struct audit_en
 
 /* ---- a rollout's units (store_units.h) ---- */
 
-static int unit_filter_check(struct store *s, const struct unit_filter *f, struct errbuf *err)
+static int unit_filter_check(const struct unit_filter *f, struct errbuf *err)
 {
-	/* An engine added before these operations answers with a reason
-	 * instead of a crash. */
-	if (!s->ops->rollout_units || !s->ops->rollout_units_count)
-		return errbuf_set(err, "units: the %s engine cannot list a rollout's units",
-				  s->ops->name);
 	if (!f->rollout)
 		return errbuf_set(err, "units: no rollout named");
 	if (f->states >> JOB_STATE_COUNT || f->steps >> JOB_STEP_COUNT)
@@ -763,7 +758,7 @@ int store_rollout_units(struct store *s, const struct unit_filter *f,
 			int (*cb)(const struct unit_row *u, void *arg), void *arg,
 			struct errbuf *err)
 {
-	if (unit_filter_check(s, f, err) < 0)
+	if (unit_filter_check(f, err) < 0)
 		return -1;
 	if (f->offset < 0 || f->limit <= 0)
 		return errbuf_set(err, "units: offset %lld or limit %d out of range",
@@ -774,7 +769,7 @@ int store_rollout_units(struct store *s, const struct unit_filter *f,
 int store_rollout_units_count(struct store *s, const struct unit_filter *f, int64_t *out,
 			      struct errbuf *err)
 {
-	if (unit_filter_check(s, f, err) < 0)
+	if (unit_filter_check(f, err) < 0)
 		return -1;
 	return s->ops->rollout_units_count(s, f, out, err);
 }
