@@ -160,17 +160,9 @@ static int build(struct smpp_link *l, const struct job *job, const struct smpp_j
 
 bool smpp_send_claim(struct smpp_link *l, int64_t now)
 {
-	struct worker *w = l->w;
-	struct errbuf err;
 	struct job job;
-	int64_t probed_at = clock_wall_ms();
-	int rc = store_claim(w->queue, w->cfg->name, probed_at, &job, &err);
-	if (rc < 0)
-		log_errorx("smpp %s: cannot claim a job: %s", w->cfg->name, err.msg);
-	if (rc <= 0) {
-		queue_watch_found_nothing(&w->watch, now, probed_at, rc < 0);
+	if (!worker_claim(l->w, now, "smpp", &job))
 		return false;
-	}
 	struct smpp_job shell;
 	memset(&shell, 0, sizeof shell);
 	shell.unit = (struct pending_unit){ .id = job.id, .attempts = job.attempts,

@@ -205,21 +205,25 @@ static void note_send(struct worker *w)
 		w->next_send = clock_mono_ms() + 60000 / w->cfg->max_rate;
 }
 
-/* Claims a due job if there is one (queue_claim looks read-only first, so
- * a probe that finds nothing takes no write lock). Returns true when one was
- * started. */
-static bool try_claim(struct worker *w, int64_t now)
+bool worker_claim(struct worker *w, int64_t now, const char *kind, struct job *out)
 {
 	struct errbuf err;
-	struct job job;
 	int64_t probed_at = clock_wall_ms();
-	int rc = store_claim(w->queue, w->cfg->name, probed_at, &job, &err);
+	int rc = store_claim(w->queue, w->cfg->name, probed_at, out, &err);
 	if (rc < 0)
-		log_errorx("modem %s: cannot claim a job: %s", w->cfg->name, err.msg);
-	if (rc <= 0) {
+		log_errorx("%s %s: cannot claim a job: %s", kind, w->cfg->name, err.msg);
+	if (rc <= 0)
 		queue_watch_found_nothing(&w->watch, now, probed_at, rc < 0);
+	return rc > 0;
+}
+
+/* Claims a due job if there is one and starts it. Returns true when one
+ * was started. */
+static bool try_claim(struct worker *w, int64_t now)
+{
+	struct job job;
+	if (!worker_claim(w, now, "modem", &job))
 		return false;
-	}
 	struct sendjob_report r = sendjob_start(&w->send, &job);
 	take_report(w, &r);
 	return true;

@@ -71,6 +71,12 @@ bool worker_keeps_link(const struct cfg *was, const struct cfg_modem *was_m,
 		       const struct cfg *now, const struct cfg_modem *now_m,
 		       char *changed, size_t size);
 
+/* Claims a due job for w's modem into *out (store_claim looks read-only
+ * first, so a probe that finds nothing takes no write lock); tells w->watch
+ * when there was none or the store failed (logged, naming the link as
+ * kind, "modem" or "smpp"). Returns true when *out holds a claimed job. */
+bool worker_claim(struct worker *w, int64_t now, const char *kind, struct job *out);
+
 /* For the SMPP link's thread (smpp_worker.c), which shares these with the
  * AT worker: takes a newer config that keeps the link as it runs; commits
  * held outcomes without a link until they are in or the worker halts; the
